@@ -1,0 +1,78 @@
+"""infra_verify: decide whether a deployment is really done, and name the first broken link.
+
+The public API (everything else is private and may change)::
+
+    from infra_verify import Gate, load_policy
+    run = Gate.from_policy("policies/staging.yaml").run()
+    run.raise_for_failure()
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Check",
+    "CheckContext",
+    "DeploymentIncomplete",
+    "Gate",
+    "GateRun",
+    "InfraVerifyError",
+    "Observation",
+    "Outcome",
+    "Policy",
+    "PolicyError",
+    "ProbeError",
+    "Result",
+    "Status",
+    "UsageError",
+    "__version__",
+    "load_policy",
+    "register_kind",
+]
+
+_LAZY = {
+    "Check": "infra_verify.model",
+    "CheckContext": "infra_verify.model",
+    "Observation": "infra_verify.model",
+    "Outcome": "infra_verify.model",
+    "Result": "infra_verify.model",
+    "Status": "infra_verify.model",
+    "Gate": "infra_verify.gate",
+    "GateRun": "infra_verify.gate",
+    "Policy": "infra_verify.policy",
+    "load_policy": "infra_verify.policy",
+    "register_kind": "infra_verify.kinds",
+    "DeploymentIncomplete": "infra_verify.errors",
+    "InfraVerifyError": "infra_verify.errors",
+    "PolicyError": "infra_verify.errors",
+    "ProbeError": "infra_verify.errors",
+    "UsageError": "infra_verify.errors",
+}
+
+if TYPE_CHECKING:
+    from infra_verify.errors import (
+        DeploymentIncomplete,
+        InfraVerifyError,
+        PolicyError,
+        ProbeError,
+        UsageError,
+    )
+    from infra_verify.gate import Gate, GateRun
+    from infra_verify.kinds import register_kind
+    from infra_verify.model import Check, CheckContext, Observation, Outcome, Result, Status
+    from infra_verify.policy import Policy, load_policy
+
+
+def __getattr__(name: str) -> Any:
+    """Import public names on first use, so ``--help`` stays fast."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'infra_verify' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

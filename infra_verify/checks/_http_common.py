@@ -1,0 +1,79 @@
+"""Pieces shared by the http and websocket checks: URL targets, pins, headers from env."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from urllib.parse import urlsplit, urlunsplit
+
+from infra_verify.checks._edges import address_records_on_host, checks_on_host, norm_host
+from infra_verify.errors import ProbeError
+from infra_verify.model import Check, CheckContext
+
+SECURE_SCHEMES = {"https": 443, "wss": 443}
+PLAIN_SCHEMES = {"http": 80, "ws": 80}
+
+
+def url_port(url: str) -> int:
+    """The URL's port, defaulting by scheme."""
+    parts = urlsplit(url)
+    return parts.port or SECURE_SCHEMES.get(parts.scheme, PLAIN_SCHEMES.get(parts.scheme, 80))
+
+
+def pinned(url: str, ip: str | None) -> tuple[str, str | None]:
+    """Rewrite ``url`` to dial ``ip`` (like curl --resolve); returns the URL and the Host header."""
+    if not ip:
+        return url, None
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    netloc_ip = f"[{ip}]" if ":" in ip else ip
+    if parts.port:
+        netloc_ip += f":{parts.port}"
+        host_header = f"{host}:{parts.port}"
+    else:
+        host_header = host
+    return urlunsplit(
+        (parts.scheme, netloc_ip, parts.path, parts.query, parts.fragment)
+    ), host_header
+
+
+def env_headers(
+    headers: Mapping[str, str], from_env: Mapping[str, str], ctx: CheckContext
+) -> dict[str, str]:
+    """Merge literal headers with headers whose values come from env vars (registered as secrets)."""
+    out = dict(headers)
+    for header, var in from_env.items():
+        value = ctx.env.get(var)
+        if value is None:
+            raise ProbeError(
+                f"header {header} needs the environment variable {var}, which is not set",
+                hint=f"export {var}=... in the environment that runs the gate",
+            )
+        ctx.redactor.add(value)
+        if value.lower().startswith(("bearer ", "basic ")):
+            ctx.redactor.add(value.split(" ", 1)[1])
+        out[header] = value
+    for header, value in out.items():
+        if header.lower() in {"authorization", "cookie", "x-api-key", "proxy-authorization"}:
+            ctx.redactor.add(value)
+            if " " in value:
+                ctx.redactor.add(value.split(" ", 1)[1])
+    return out
+
+
+def url_edges(
+    check: Check, url: str, resolve: str | None, others: Sequence[Check]
+) -> Iterable[tuple[str, str]]:
+    """A URL needs DNS for its host (unless pinned) and, over TLS, the tls check for host:port."""
+    host = urlsplit(url).hostname
+    if resolve is None:
+        for cid in address_records_on_host(others, host):
+            yield cid, "hard"
+    if urlsplit(url).scheme in SECURE_SCHEMES:
+        for cid in checks_on_host(others, host, ["tls"], port=url_port(url)):
+            if cid != check.id:
+                yield cid, "hard"
+
+
+def url_host(url: str) -> str | None:
+    """The URL's host, normalized."""
+    return norm_host(urlsplit(url).hostname)

@@ -1,0 +1,315 @@
+"""The ``dns`` check: NAME of TYPE resolves to the expected set at every resolver and at the
+zone's authoritative servers. Distinguishes NXDOMAIN, NODATA, SERVFAIL, timeout and a wrong
+answer, and reports disagreement between servers as its own finding.
+
+Every attempt queries the servers directly (no resolver cache), so a negatively cached
+NXDOMAIN from an earlier attempt can never mask a record that has since appeared.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+import dns.asyncquery
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdatatype
+from pydantic import Field, field_validator
+
+from infra_verify.checks._edges import norm_host
+from infra_verify.errors import ProbeError
+from infra_verify.model import Check, CheckContext, Observation, Outcome
+
+RecordType = Literal["A", "AAAA", "CNAME", "TXT", "CAA", "NS", "MX"]
+
+
+@dataclass(frozen=True)
+class ServerAnswer:
+    """What one DNS server said: its rcode, the values with TTL, or why it did not answer."""
+
+    server: str
+    role: str  # "resolver" or "authoritative"
+    rcode: str  # NOERROR, NXDOMAIN, SERVFAIL, REFUSED, ..., TIMEOUT, UNREACHABLE
+    values: frozenset[str] = frozenset()
+    ttl: int | None = None
+    detail: str = ""
+
+    def describe(self) -> str:
+        """One-line rendering, e.g. ``34.54.41.44 (ttl 300)`` or ``NXDOMAIN``."""
+        if self.rcode == "NOERROR" and self.values:
+            return f"{', '.join(sorted(self.values))} (ttl {self.ttl})"
+        if self.rcode == "NOERROR":
+            return "NODATA (the name exists, but has no record of this type)"
+        return self.rcode + (f": {self.detail}" if self.detail else "")
+
+
+def parse_server(spec: str, default_port: int = 53) -> tuple[str, int]:
+    """Parse ``ip``, ``ip:port``, ``[v6]:port`` or a bare IPv6 address."""
+    spec = spec.strip()
+    if spec.startswith("["):
+        host, _, rest = spec[1:].partition("]")
+        return host, int(rest.lstrip(":") or default_port)
+    if spec.count(":") == 1:
+        host, port = spec.split(":")
+        return host, int(port)
+    return spec, default_port
+
+
+def normalize(rdtype: str, value: str) -> str:
+    """Canonical text of one record value, so that answers compare as sets."""
+    value = value.strip()
+    if rdtype in {"CNAME", "NS", "MX"}:
+        return value.lower().rstrip(".") + "."
+    if rdtype == "TXT":
+        return value if value.startswith('"') else f'"{value}"'
+    if rdtype == "AAAA":
+        import ipaddress
+
+        return str(ipaddress.ip_address(value))
+    return value
+
+
+class Dns(Check):
+    """NAME of TYPE resolves to the expected values at every resolver and authoritative server."""
+
+    kind = "dns"
+
+    name: str = Field(description="the DNS name to resolve, e.g. api.staging.example.com")
+    type: RecordType = Field(
+        default="A", description="record type: A, AAAA, CNAME, TXT, CAA, NS, MX"
+    )
+    expect: tuple[str, ...] = Field(
+        default=(), description="expected values (a set); empty = any non-empty answer"
+    )
+    resolvers: tuple[str, ...] | None = Field(
+        default=None,
+        description="resolvers (ip or ip:port); default: defaults.resolvers, else the system's",
+    )
+    authoritative: bool = Field(
+        default=False, description="also ask the zone's authoritative servers (found via NS)"
+    )
+    nameservers: tuple[str, ...] = Field(
+        default=(),
+        description="authoritative servers to ask (ip or ip:port), instead of NS discovery",
+    )
+    zone: str | None = Field(
+        default=None, description="Cloud DNS zone name, used in the remediation command"
+    )
+    ttl: int = Field(default=300, description="TTL used in the remediation command")
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not v or " " in v:
+            raise ValueError("must be a DNS name such as api.example.com")
+        return v.rstrip(".")
+
+    def subject(self) -> str:
+        """The DNS name and type."""
+        return f"{self.name}/{self.type}"
+
+    def host(self) -> str | None:
+        """The DNS name."""
+        return norm_host(self.name)
+
+    def targets(self) -> tuple[str, ...]:
+        """The servers asked and the addresses expected."""
+        servers = tuple(self.resolvers or ()) + self.nameservers
+        ips = self.expect if self.type in {"A", "AAAA"} else ()
+        return servers + ips
+
+    def infer_edges(self, others: Sequence[Check]) -> Iterable[tuple[str, str]]:
+        """A live answer is explained by the Cloud DNS record for the same name."""
+        for other in others:
+            if other.kind == "gcp.dns_record" and norm_host(other.host()) == self.host():
+                if str(getattr(other, "type", "A")) == self.type:
+                    yield other.id, "soft"
+
+    async def run(self, ctx: CheckContext) -> Outcome:
+        """Query every server concurrently, then judge the answers."""
+        answers = await self.probe(ctx)
+        return self.judge(answers)
+
+    async def probe(self, ctx: CheckContext) -> list[ServerAnswer]:
+        """Ask every resolver and authoritative server, concurrently, without any cache."""
+        timeout = self.effective_timeout(ctx) * 0.8
+        resolvers = list(self.resolvers if self.resolvers is not None else ctx.resolvers)
+        if not resolvers:
+            resolvers = _system_resolvers()
+        jobs = [query(s, self.name, self.type, "resolver", timeout) for s in resolvers]
+        auth = list(self.nameservers)
+        if self.authoritative and not auth:
+            auth = await discover_authoritative(self.name, resolvers[0], timeout)
+        jobs += [query(s, self.name, self.type, "authoritative", timeout) for s in auth]
+        return list(await asyncio.gather(*jobs))
+
+    def judge(self, answers: Sequence[ServerAnswer]) -> Outcome:
+        """Compare every server's answer with the expected set; find disagreement."""
+        want = frozenset(normalize(self.type, v) for v in self.expect)
+        label = f"{self.name} {self.type}"
+        obs: list[Observation] = []
+        for a in answers:
+            ok = a.rcode == "NOERROR" and bool(a.values) and (not want or a.values == want)
+            obs.append(
+                Observation(
+                    f"{a.role} answer",
+                    ", ".join(sorted(want)) if want else "any record",
+                    a.describe(),
+                    ok,
+                    where=a.server,
+                )
+            )
+        observations = tuple(obs)
+        hint = self._hint()
+        decided = [a for a in answers if a.rcode not in {"TIMEOUT", "UNREACHABLE", "REFUSED"}]
+        undecided = [a for a in answers if a not in decided]
+        if all(o.ok for o in observations):
+            return Outcome.passed(
+                f"{label} → {answers[0].describe()} at {len(answers)} server(s)", observations
+            )
+        distinct = {(a.rcode, a.values) for a in decided}
+        if len(distinct) > 1:
+            views = "; ".join(f"{a.server} says {a.describe()}" for a in decided)
+            return Outcome.failed(
+                f"{label}: servers disagree (propagation in progress?): {views}",
+                observations,
+                hint="wait for the old records' TTL to expire, or check that every authoritative server serves the same zone serial",
+            )
+        if decided:
+            a = decided[0]
+            if a.rcode == "NXDOMAIN":
+                summary = f"{label}: NXDOMAIN at {a.server} (the name does not exist)"
+            elif a.rcode == "NOERROR" and not a.values:
+                summary = f"{label}: NODATA at {a.server} (the name exists, but has no {self.type} record)"
+            elif a.rcode == "NOERROR":
+                summary = (
+                    f"{label} → {a.describe()} at {a.server}, expected {', '.join(sorted(want))}"
+                )
+            else:
+                summary = f"{label}: {a.rcode} at {a.server}"
+            if undecided:
+                summary += f"; {len(undecided)} other server(s) did not answer"
+            return Outcome.failed(summary, observations, hint=hint)
+        u = undecided[0]
+        return Outcome.error(
+            f"{label}: no DNS server answered ({u.server}: {u.describe()})",
+            observations,
+            hint="check that the resolvers in the policy are reachable from where the gate runs",
+        )
+
+    def _hint(self) -> str:
+        values = " ".join(self.expect) if self.expect else "VALUE"
+        rrdatas = ",".join(self.expect) if self.expect else "VALUE"
+        zone = self.zone or "ZONE"
+        if self.type in {"A", "AAAA", "CNAME"} and self.expect:
+            return (
+                f"gcloud dns record-sets create {self.name}. --zone={zone} --type={self.type} "
+                f"--ttl={self.ttl} --rrdatas={rrdatas}"
+                + ("" if self.zone else "  (use 'record-sets update' if the record exists)")
+            )
+        return f"publish {self.name} {self.type} {values} in the zone's DNS"
+
+
+async def query(server: str, name: str, rdtype: str, role: str, timeout: float) -> ServerAnswer:
+    """Ask one server one question (UDP, falling back to TCP when truncated)."""
+    host, port = parse_server(server)
+    msg = dns.message.make_query(name, rdtype)
+    if role == "authoritative":
+        msg.flags &= ~dns.flags.RD
+    try:
+        resp, _ = await dns.asyncquery.udp_with_fallback(msg, host, timeout=timeout, port=port)
+    except dns.exception.Timeout:
+        return ServerAnswer(server, role, "TIMEOUT", detail=f"no answer within {timeout:.1f}s")
+    except (OSError, dns.exception.DNSException, EOFError) as exc:
+        return ServerAnswer(server, role, "UNREACHABLE", detail=f"{type(exc).__name__}: {exc}")
+    rcode = dns.rcode.to_text(resp.rcode())
+    if rcode != "NOERROR":
+        return ServerAnswer(server, role, rcode)
+    qname = dns.name.from_text(name)
+    want = dns.rdatatype.from_text(rdtype)
+    values: set[str] = set()
+    ttl: int | None = None
+    for rrset in resp.answer:
+        if (
+            (
+                rrset.rdtype == want
+                or (rrset.rdtype == dns.rdatatype.CNAME and want != dns.rdatatype.CNAME)
+            )
+            and rrset.rdtype == want
+            and (rrset.name == qname or _in_chain(resp, qname, rrset.name))
+        ):
+            values.update(normalize(rdtype, r.to_text()) for r in rrset)
+            ttl = rrset.ttl if ttl is None else min(ttl, rrset.ttl)
+    if not values and resp.answer and not any(r.name == qname for r in resp.answer):
+        names = ", ".join(sorted({r.name.to_text() for r in resp.answer}))
+        return ServerAnswer(server, role, "WRONG_NAME", detail=f"answered for {names}")
+    return ServerAnswer(server, role, "NOERROR", frozenset(values), ttl)
+
+
+def _in_chain(resp: dns.message.Message, qname: dns.name.Name, target: dns.name.Name) -> bool:
+    """True when ``target`` is reached from ``qname`` through the CNAMEs in the answer."""
+    current, seen = qname, set()
+    while current not in seen:
+        seen.add(current)
+        if current == target:
+            return True
+        nxt = None
+        for rrset in resp.answer:
+            if rrset.rdtype == dns.rdatatype.CNAME and rrset.name == current:
+                nxt = dns.name.from_text(rrset[0].to_text())
+        if nxt is None:
+            return False
+        current = nxt
+    return False
+
+
+async def discover_authoritative(name: str, resolver: str, timeout: float) -> list[str]:
+    """Find the zone's authoritative servers through NS records, as ``ip`` strings."""
+    host, port = parse_server(resolver)
+    labels = dns.name.from_text(name)
+    while True:
+        msg = dns.message.make_query(labels, "NS")
+        try:
+            resp, _ = await dns.asyncquery.udp_with_fallback(msg, host, timeout=timeout, port=port)
+        except dns.exception.DNSException as exc:
+            raise ProbeError(
+                f"could not discover the authoritative servers of {name}: {exc}"
+            ) from exc
+        ns_names = [
+            r.target for rrset in resp.answer if rrset.rdtype == dns.rdatatype.NS for r in rrset
+        ]
+        if ns_names:
+            break
+        if labels == dns.name.root or len(labels) <= 1:
+            raise ProbeError(
+                f"no NS records found above {name}", hint="list the servers in 'nameservers:'"
+            )
+        labels = labels.parent()
+    servers: list[str] = []
+    for ns in ns_names:
+        for rdtype in ("A", "AAAA"):
+            ans = await query(resolver, ns.to_text(), rdtype, "resolver", timeout)
+            servers.extend(sorted(ans.values))
+    if not servers:
+        raise ProbeError(
+            f"the NS names of {name} do not resolve", hint="list the servers in 'nameservers:'"
+        )
+    return servers
+
+
+def _system_resolvers() -> list[str]:
+    import dns.resolver
+
+    try:
+        return [str(ns) for ns in dns.resolver.Resolver().nameservers]
+    except dns.resolver.NoResolverConfiguration as exc:
+        raise ProbeError(
+            "no resolvers configured and the system has none",
+            hint="set defaults.resolvers in the policy",
+        ) from exc

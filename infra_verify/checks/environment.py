@@ -1,0 +1,168 @@
+"""The ``environment`` check: the settings the application will run with are the real ones.
+
+This is the story's "false confidence" failure: tests passed against localhost while staging
+was down. Required variables must be present (values are never printed); URL and DSN variables
+must not point at localhost or loopback, nor outside the allowed domains; a variable naming
+the environment must match. Any violation is a FAIL.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from pydantic import Field
+
+from infra_verify.errors import ProbeError
+from infra_verify.guard import is_loopback, is_real_environment
+from infra_verify.model import Check, CheckContext, Observation, Outcome
+
+_KV_HOST = re.compile(r"(?:^|\s)host\s*=\s*'?([^\s']+)")
+
+
+def hosts_in(value: str) -> list[str]:
+    """The hosts a URL, SQLAlchemy DSN, libpq key/value string or host[:port] names."""
+    value = value.strip()
+    if "://" in value:
+        netloc = urlsplit(value).netloc.rsplit("@", 1)[-1]
+        hosts = []
+        for part in netloc.split(","):
+            if part.startswith("["):
+                hosts.append(part[1:].split("]", 1)[0])
+            else:
+                hosts.append(part.rsplit(":", 1)[0] if part.count(":") == 1 else part)
+        query_host = re.search(r"[?&]host=([^&]+)", value)
+        if query_host:
+            hosts.append(query_host.group(1))
+        return [h for h in hosts if h]
+    match = _KV_HOST.search(value)
+    if match:
+        return match.group(1).split(",")
+    if value and " " not in value and "/" not in value:
+        return [value.rsplit(":", 1)[0] if value.count(":") == 1 else value]
+    return []
+
+
+def read_dotenv(path: Path) -> dict[str, str]:
+    """Read KEY=VALUE lines (``export`` prefixes, quotes and comments allowed)."""
+    out: dict[str, str] = {}
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ProbeError(
+            f"cannot read the dotenv file {path}: {exc.strerror}",
+            hint="fix 'dotenv:' or create the file",
+        ) from exc
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.removeprefix("export ").partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        else:
+            value = value.split(" #", 1)[0].strip()
+        out[key.strip()] = value
+    return out
+
+
+class Environment(Check):
+    """The application's settings are present and point at the real environment, not localhost."""
+
+    kind = "environment"
+
+    require: tuple[str, ...] = Field(
+        default=(), description="variables that must be set and non-empty (values never printed)"
+    )
+    no_loopback: tuple[str, ...] = Field(
+        default=(),
+        description="URL/DSN/host variables that must not point at localhost or loopback",
+    )
+    allowed_domains: tuple[str, ...] = Field(
+        default=(),
+        description="host patterns the no_loopback variables must match, e.g. '*.internal'",
+    )
+    equals: dict[str, str] = Field(
+        default_factory=dict,
+        description="variables that must have exactly this value, e.g. ENVIRONMENT: staging",
+    )
+    dotenv: str | None = Field(
+        default=None,
+        description="read the variables from this dotenv file instead of the process environment",
+    )
+
+    def subject(self) -> str:
+        """The variables' source."""
+        return self.dotenv or "process environment"
+
+    async def run(self, ctx: CheckContext) -> Outcome:
+        """Read the variables, then judge them."""
+        env = read_dotenv(Path(self.dotenv)) if self.dotenv else dict(ctx.env)
+        for name in (*self.require, *self.no_loopback):
+            ctx.redactor.add(_password_of(env.get(name, "")))
+        return self.judge(env, ctx)
+
+    def judge(self, env: Mapping[str, str], ctx: CheckContext) -> Outcome:
+        """Presence, loopback, allowed domains and exact values, each as an observation."""
+        where = self.subject()
+        strict = is_real_environment(ctx.environment) and not ctx.allow_loopback
+        obs: list[Observation] = []
+        for name in self.require:
+            present = bool(env.get(name))
+            obs.append(
+                Observation(
+                    f"{name} set", "set", "set" if present else "missing or empty", present, where
+                )
+            )
+        for name in self.no_loopback:
+            value = env.get(name)
+            if not value:
+                obs.append(
+                    Observation(f"{name} host", "a real host", "missing or empty", False, where)
+                )
+                continue
+            for host in hosts_in(value) or ["(no host)"]:
+                if is_loopback(host):
+                    note = "" if strict else " (allowed for this run)"
+                    obs.append(
+                        Observation(
+                            f"{name} host", "not localhost/loopback", host + note, not strict, where
+                        )
+                    )
+                elif self.allowed_domains:
+                    ok = any(fnmatch.fnmatch(host.lower(), p.lower()) for p in self.allowed_domains)
+                    obs.append(
+                        Observation(
+                            f"{name} host", " or ".join(self.allowed_domains), host, ok, where
+                        )
+                    )
+                else:
+                    obs.append(
+                        Observation(f"{name} host", "not localhost/loopback", host, True, where)
+                    )
+        for name, want in self.equals.items():
+            got = env.get(name)
+            obs.append(
+                Observation(name, want, got if got is not None else "(unset)", got == want, where)
+            )
+        hint = (
+            "the application would run against the wrong backend: set these variables from the "
+            f"{ctx.environment} secrets (e.g. Secret Manager), not a developer .env"
+        )
+        return Outcome.judge(
+            obs, ok=f"{len(obs)} setting(s) fit the '{ctx.environment}' environment", hint=hint
+        )
+
+
+def _password_of(value: str) -> str | None:
+    if "://" not in value:
+        match = re.search(r"password\s*=\s*'?([^\s']+)", value)
+        return match.group(1) if match else None
+    try:
+        return urlsplit(value).password
+    except ValueError:
+        return None

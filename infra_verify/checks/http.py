@@ -1,0 +1,301 @@
+"""The ``http`` check: method, URL, expected status (or set), body substring or JSON fields,
+maximum latency and request headers; with an optional ``resolve:`` pin like curl's --resolve.
+A 503 reads as plainly as: ``GET https://api…/health → 503 Service Unavailable (server:
+Google Frontend) after 120 ms``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+from pydantic import Field, field_validator
+
+from infra_verify.checks._http_common import env_headers, pinned, url_edges, url_host, url_port
+from infra_verify.durations import Duration, format_duration
+from infra_verify.errors import ProbeError, ProbeFailed
+from infra_verify.model import Check, CheckContext, Observation, Outcome
+
+MAX_BODY = 64 * 1024
+MISSING = object()
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    """The facts of one HTTP exchange that the check judges."""
+
+    status: int
+    reason: str
+    server: str | None
+    latency: float
+    body: str
+    truncated: bool
+    content_type: str | None
+    location: str | None = None
+
+
+def json_field(doc: Any, path: str) -> Any:
+    """Look up a dotted path (``a.b.0.c``) in a JSON document; MISSING when absent."""
+    cur = doc
+    for part in path.split("."):
+        if isinstance(cur, dict) and part in cur:
+            cur = cur[part]
+        elif isinstance(cur, list) and part.isdigit() and int(part) < len(cur):
+            cur = cur[int(part)]
+        else:
+            return MISSING
+    return cur
+
+
+class Http(Check):
+    """An HTTP(S) request returns the expected status, body and latency."""
+
+    kind = "http"
+
+    url: str = Field(description="the URL to request")
+    method: str = Field(default="GET", description="HTTP method")
+    status: tuple[int, ...] = Field(
+        default=(200,), description="expected status code or list of codes"
+    )
+    body_contains: str | None = Field(default=None, description="substring the body must contain")
+    json_fields: dict[str, Any] = Field(
+        default_factory=dict,
+        alias="json",
+        description="dotted JSON paths and their expected values",
+    )
+    max_latency: Duration | None = Field(
+        default=None, description="slowest acceptable response time"
+    )
+    headers: dict[str, str] = Field(default_factory=dict, description="request headers")
+    headers_from_env: dict[str, str] = Field(
+        default_factory=dict, description="header name -> env var holding its value (redacted)"
+    )
+    resolve: str | None = Field(
+        default=None, description="dial this IP instead of resolving the host (like curl --resolve)"
+    )
+    ca_bundle: str | None = Field(
+        default=None,
+        description="PEM CA bundle; default: defaults.ca_bundle, else the system store",
+    )
+    follow_redirects: bool = Field(default=False, description="follow up to 5 redirects")
+    verify: bool = Field(
+        default=True, description="verify TLS; false is shown as a warning in every report"
+    )
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _status(cls, v: Any) -> Any:
+        return (v,) if isinstance(v, int) and not isinstance(v, bool) else v
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not v.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return v
+
+    def subject(self) -> str:
+        """The URL."""
+        return self.url
+
+    def host(self) -> str | None:
+        """The URL's host."""
+        return url_host(self.url)
+
+    @property
+    def port(self) -> int:
+        """The URL's port."""
+        return url_port(self.url)
+
+    def targets(self) -> tuple[str, ...]:
+        """The URL and the pinned address."""
+        return (self.url,) + ((self.resolve,) if self.resolve else ())
+
+    def infer_edges(self, others: Sequence[Check]) -> Iterable[tuple[str, str]]:
+        """DNS for the host, and the tls check for host:port."""
+        return url_edges(self, self.url, self.resolve, others)
+
+    async def run(self, ctx: CheckContext) -> Outcome:
+        """Send the request, then judge the response."""
+        return self.judge(await self.probe(ctx))
+
+    async def probe(self, ctx: CheckContext) -> HttpResponse:
+        """One request on a fresh connection; reads at most 64 KiB of body."""
+        url, host_header = pinned(self.url, self.resolve)
+        headers = env_headers(self.headers, self.headers_from_env, ctx)
+        if host_header:
+            headers.setdefault("Host", host_header)
+        extensions = (
+            {"sni_hostname": self.host()} if self.resolve and url.startswith("https") else {}
+        )
+        timeout = self.effective_timeout(ctx)
+        verify = ctx.ssl_context(self.ca_bundle, verify=self.verify)
+        start = time.monotonic()
+        try:
+            async with httpx.AsyncClient(
+                verify=verify,
+                timeout=timeout,
+                follow_redirects=self.follow_redirects,
+                max_redirects=5,
+                trust_env=False,
+            ) as client:
+                request = client.build_request(
+                    self.method, url, headers=headers, extensions=extensions
+                )
+                response = await client.send(request, stream=True)
+                try:
+                    body, truncated = await _read_bounded(response)
+                finally:
+                    await response.aclose()
+        except httpx.TooManyRedirects as exc:
+            raise ProbeFailed(
+                f"{self.method} {self.url}: redirect loop (more than 5 redirects)"
+            ) from exc
+        except httpx.ConnectError as exc:
+            raise ProbeError(
+                f"{self.method} {self.url}: could not connect: {_why(exc)}",
+                hint="is the service listening, and does DNS point at it?",
+            ) from exc
+        except httpx.TimeoutException as exc:
+            raise ProbeError(
+                f"{self.method} {self.url}: no complete response within {format_duration(timeout)}"
+            ) from exc
+        except (httpx.RemoteProtocolError, httpx.DecodingError) as exc:
+            raise ProbeFailed(
+                f"{self.method} {self.url}: the server did not speak HTTP properly: {_why(exc)}"
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise ProbeError(
+                f"{self.method} {self.url}: {type(exc).__name__}: {_why(exc)}"
+            ) from exc
+        latency = time.monotonic() - start
+        try:
+            reason = HTTPStatus(response.status_code).phrase
+        except ValueError:
+            reason = response.reason_phrase or ""
+        return HttpResponse(
+            response.status_code,
+            reason,
+            response.headers.get("server"),
+            latency,
+            body,
+            truncated,
+            response.headers.get("content-type"),
+            response.headers.get("location"),
+        )
+
+    def judge(self, r: HttpResponse) -> Outcome:
+        """Status, body, JSON fields and latency, each as an observation."""
+        line = f"{self.method} {self.url} → {r.status} {r.reason}".rstrip()
+        if r.server:
+            line += f" (server: {r.server})"
+        line += f" after {r.latency * 1000:.0f} ms"
+        expected = " or ".join(str(s) for s in self.status)
+        obs = [
+            Observation(
+                "status",
+                expected,
+                f"{r.status} {r.reason}".strip(),
+                r.status in self.status,
+                self.url,
+            )
+        ]
+        if self.body_contains is not None:
+            obs.append(
+                Observation(
+                    "body contains",
+                    repr(self.body_contains),
+                    _snippet(r.body),
+                    self.body_contains in r.body,
+                    self.url,
+                )
+            )
+        if self.json_fields:
+            obs.extend(self._json_observations(r))
+        if self.max_latency is not None:
+            obs.append(
+                Observation(
+                    "latency",
+                    f"<= {format_duration(self.max_latency)}",
+                    format_duration(r.latency),
+                    r.latency <= self.max_latency,
+                    self.url,
+                )
+            )
+        outcome = Outcome.judge(obs, ok=line, hint=_hint(r), warnings=self._warnings())
+        if outcome.status.value == "fail" and r.status not in self.status:
+            return Outcome.failed(
+                f"{line}, expected {expected}",
+                outcome.observations,
+                hint=outcome.hint,
+                warnings=outcome.warnings,
+            )
+        return outcome
+
+    def _json_observations(self, r: HttpResponse) -> list[Observation]:
+        import json
+
+        try:
+            doc = json.loads(r.body)
+        except ValueError:
+            return [Observation("JSON body", "valid JSON", _snippet(r.body), False, self.url)]
+        out = []
+        for path, want in self.json_fields.items():
+            got = json_field(doc, path)
+            shown = "(absent)" if got is MISSING else json.dumps(got)
+            out.append(Observation(f"json {path}", json.dumps(want), shown, got == want, self.url))
+        return out
+
+    def _warnings(self) -> tuple[str, ...]:
+        return (
+            ("TLS verification is turned off for this check (verify: false)",)
+            if not self.verify
+            else ()
+        )
+
+
+def _why(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    cause = exc.__cause__ or exc.__context__
+    if cause is not None and str(cause) and str(cause) not in text:
+        text += f" ({cause})"
+    return text
+
+
+def _snippet(body: str, limit: int = 200) -> str:
+    body = " ".join(body.split())
+    return body if len(body) <= limit else body[:limit] + "…"
+
+
+def _hint(r: HttpResponse) -> str:
+    if r.status in (502, 503, 504):
+        return (
+            "the load balancer has no healthy backend: check the Cloud Run service is Ready, its "
+            "revision starts, and the serverless NEG points at it"
+        )
+    if r.status == 404:
+        return "check the URL map's host and path rules route this path to the service"
+    if r.status in (301, 302, 307, 308):
+        return (
+            f"the server redirects to {r.location}; request that URL or set follow_redirects: true"
+        )
+    if r.status in (401, 403):
+        return (
+            "the request is not authorized; check the headers (or headers_from_env) the check sends"
+        )
+    return "compare the expected and actual values above"
+
+
+async def _read_bounded(response: httpx.Response) -> tuple[str, bool]:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        chunks.append(chunk)
+        size += len(chunk)
+        if size >= MAX_BODY:
+            return b"".join(chunks)[:MAX_BODY].decode("utf-8", "replace"), True
+    return b"".join(chunks).decode("utf-8", "replace"), False

@@ -1,0 +1,268 @@
+"""The ``tls`` check: a handshake to host:port (optionally dialing a given IP with SNI = host),
+then the chain verifies, a SAN covers the host, the certificate is valid with enough days left,
+and optionally the issuer matches. Certificates are parsed with ``cryptography``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import ipaddress
+import ssl
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+from pydantic import Field
+
+from infra_verify.checks._edges import address_records_on_host, norm_host
+from infra_verify.errors import ProbeError
+from infra_verify.model import Check, CheckContext, Observation, Outcome
+
+
+@dataclass(frozen=True)
+class CertInfo:
+    """The facts of a leaf certificate that the check judges."""
+
+    subject: str
+    issuer: str
+    sans: tuple[str, ...]
+    not_before: dt.datetime
+    not_after: dt.datetime
+
+    def days_left(self, now: dt.datetime) -> float:
+        """Days until the certificate expires (negative once expired)."""
+        return (self.not_after - now).total_seconds() / 86400
+
+
+@dataclass(frozen=True)
+class Handshake:
+    """What a TLS handshake showed: the leaf certificate and the verification verdict."""
+
+    cert: CertInfo | None
+    verified: bool
+    verify_error: str | None
+    version: str | None
+    address: str
+
+
+def parse_cert(der: bytes) -> CertInfo:
+    """Extract subject, issuer, SANs and validity from a DER certificate."""
+    cert = x509.load_der_x509_certificate(der)
+    try:
+        ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+        sans = tuple(ext.get_values_for_type(x509.DNSName)) + tuple(
+            str(ip) for ip in ext.get_values_for_type(x509.IPAddress)
+        )
+    except x509.ExtensionNotFound:
+        sans = ()
+    return CertInfo(
+        subject=cert.subject.rfc4514_string(),
+        issuer=_issuer_name(cert),
+        sans=sans,
+        not_before=cert.not_valid_before_utc,
+        not_after=cert.not_valid_after_utc,
+    )
+
+
+def _issuer_name(cert: x509.Certificate) -> str:
+    cn = cert.issuer.get_attributes_for_oid(NameOID.COMMON_NAME)
+    org = cert.issuer.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
+    parts = [str(a.value) for a in (*org, *cn)]
+    return ", ".join(parts) or cert.issuer.rfc4514_string()
+
+
+def san_covers(sans: Iterable[str], host: str) -> bool:
+    """True when a SAN matches ``host`` (one-label wildcards as RFC 6125 allows)."""
+    host = host.lower().rstrip(".")
+    try:
+        ip = ipaddress.ip_address(host)
+        return any(_same_ip(s, ip) for s in sans)
+    except ValueError:
+        pass
+    for san in sans:
+        san = san.lower().rstrip(".")
+        if san == host:
+            return True
+        if san.startswith("*.") and "." in host and host.split(".", 1)[1] == san[2:]:
+            return True
+    return False
+
+
+def _same_ip(san: str, ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    try:
+        return ipaddress.ip_address(san) == ip
+    except ValueError:
+        return False
+
+
+class Tls(Check):
+    """The certificate at host:port verifies, covers the host and has enough days left."""
+
+    kind = "tls"
+
+    host_: str = Field(
+        alias="host", description="the hostname the certificate must cover (sent as SNI)"
+    )
+    port: int = Field(default=443, description="TCP port")
+    ip: str | None = Field(
+        default=None,
+        description="dial this IP instead of resolving host (test the LB before DNS points there)",
+    )
+    ca_bundle: str | None = Field(
+        default=None,
+        description="PEM CA bundle; default: defaults.ca_bundle, else the system store",
+    )
+    min_days_valid: int = Field(default=14, description="fail when fewer days are left")
+    issuer: str | None = Field(
+        default=None, description="substring the issuer must contain, e.g. 'Google Trust Services'"
+    )
+
+    def subject(self) -> str:
+        """host:port."""
+        return f"{self.host_}:{self.port}"
+
+    def host(self) -> str | None:
+        """The certificate's hostname."""
+        return norm_host(self.host_)
+
+    def targets(self) -> tuple[str, ...]:
+        """The dialed address."""
+        return (self.ip or self.host_,)
+
+    def infer_edges(self, others: Sequence[Check]) -> Iterable[tuple[str, str]]:
+        """Without an IP pin, the handshake needs DNS for the host."""
+        if self.ip is None:
+            for cid in address_records_on_host(others, self.host_):
+                yield cid, "hard"
+
+    async def run(self, ctx: CheckContext) -> Outcome:
+        """Handshake, then judge the certificate."""
+        hs = await handshake(
+            self.ip or self.host_,
+            self.port,
+            self.host_,
+            ctx,
+            self.ca_bundle,
+            self.effective_timeout(ctx),
+        )
+        return self.judge(hs, dt.datetime.now(dt.UTC))
+
+    def judge(self, hs: Handshake, now: dt.datetime) -> Outcome:
+        """Chain, SAN, validity, days left and issuer, each as an observation."""
+        where = f"{hs.address} (SNI {self.host_})"
+        if hs.cert is None:
+            return Outcome.failed(
+                f"{where}: no certificate presented", hint="configure a certificate on the listener"
+            )
+        c = hs.cert
+        days = c.days_left(now)
+        obs = [
+            Observation(
+                "chain",
+                "verifies",
+                "verifies" if hs.verified else f"does not verify: {hs.verify_error}",
+                hs.verified,
+                where,
+            ),
+            Observation(
+                "SAN covers host",
+                self.host_,
+                ", ".join(c.sans) or "(no SANs)",
+                san_covers(c.sans, self.host_),
+                where,
+            ),
+            Observation(
+                "not expired",
+                f"not_after > {now:%Y-%m-%d}",
+                f"{c.not_after:%Y-%m-%d %H:%M} UTC",
+                c.not_after > now,
+                where,
+            ),
+            Observation(
+                "days left",
+                f">= {self.min_days_valid}",
+                f"{days:.1f}",
+                days >= self.min_days_valid,
+                where,
+            ),
+        ]
+        if self.issuer:
+            obs.append(
+                Observation(
+                    "issuer",
+                    f"contains '{self.issuer}'",
+                    c.issuer,
+                    self.issuer.lower() in c.issuer.lower(),
+                    where,
+                )
+            )
+        obs.append(Observation("subject", None, c.subject, True, where))
+        ok = f"{self.host_}:{self.port} certificate by {c.issuer}, {days:.0f} days left ({hs.version})"
+        return Outcome.judge(obs, ok=ok, hint=self._hint(hs, c, days, now))
+
+    def _hint(self, hs: Handshake, c: CertInfo, days: float, now: dt.datetime) -> str:
+        if not san_covers(c.sans, self.host_):
+            return f"the certificate does not list {self.host_}; add it to the (managed) certificate's domains"
+        if c.not_after <= now or days < self.min_days_valid:
+            return "renew the certificate (managed certificates renew themselves once DNS points at the load balancer)"
+        if not hs.verified:
+            return "serve the full chain from a trusted CA, or give the private CA in 'ca_bundle:'"
+        return "check the certificate's issuer"
+
+
+async def handshake(
+    address: str, port: int, sni: str, ctx: CheckContext, ca_bundle: str | None, timeout: float
+) -> Handshake:
+    """TLS handshake verifying the chain; on a verification failure, look again without it.
+
+    The hostname is judged by us, not by ssl, so that a wrong SAN is reported with the SANs.
+    """
+    verifying = ctx.ssl_context(ca_bundle, check_hostname=False)
+    try:
+        der, version = await _connect(address, port, sni, verifying, timeout)
+        return Handshake(parse_cert(der) if der else None, True, None, version, f"{address}:{port}")
+    except ssl.SSLCertVerificationError as exc:
+        reason = exc.verify_message or str(exc)
+    der, version = await _connect(address, port, sni, ctx.ssl_context(verify=False), timeout)
+    return Handshake(parse_cert(der) if der else None, False, reason, version, f"{address}:{port}")
+
+
+async def _connect(
+    address: str, port: int, sni: str, context: ssl.SSLContext, timeout: float
+) -> tuple[bytes | None, str | None]:
+    try:
+        async with asyncio.timeout(timeout):
+            _reader, writer = await asyncio.open_connection(
+                address, port, ssl=context, server_hostname=sni, ssl_handshake_timeout=timeout
+            )
+    except ssl.SSLCertVerificationError:
+        raise
+    except TimeoutError as exc:
+        raise ProbeError(
+            f"TLS handshake with {address}:{port} got no answer within {timeout:.1f}s"
+        ) from exc
+    except ConnectionRefusedError as exc:
+        raise ProbeError(
+            f"connection to {address}:{port} refused", hint="is anything listening on that port?"
+        ) from exc
+    except ssl.SSLError as exc:
+        raise ProbeError(
+            f"TLS handshake with {address}:{port} failed: {exc.reason or exc}",
+            hint="is this port speaking TLS?",
+        ) from exc
+    except OSError as exc:
+        raise ProbeError(f"could not connect to {address}:{port}: {exc.strerror or exc}") from exc
+    try:
+        sslobj = writer.get_extra_info("ssl_object")
+        der = sslobj.getpeercert(binary_form=True) if sslobj else None
+        version = sslobj.version() if sslobj else None
+        return der, version
+    finally:
+        writer.close()
+        try:
+            async with asyncio.timeout(1):
+                await writer.wait_closed()
+        except (TimeoutError, OSError, ssl.SSLError):
+            pass

@@ -1,0 +1,177 @@
+"""The ``websocket`` check: the ws/wss upgrade completes within the timeout; optionally a
+message is sent and a reply containing a given text is expected. Header values can come from
+env vars (e.g. a bearer token) and are redacted everywhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from pydantic import Field, field_validator
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+from websockets.typing import Subprotocol
+
+from infra_verify.checks._http_common import env_headers, url_edges, url_host, url_port
+from infra_verify.durations import format_duration
+from infra_verify.errors import ProbeError, ProbeFailed
+from infra_verify.model import Check, CheckContext, Observation, Outcome
+
+MAX_MESSAGE = 64 * 1024
+
+
+@dataclass(frozen=True)
+class WsExchange:
+    """What the WebSocket probe saw: upgrade time, negotiated subprotocol and any reply."""
+
+    upgraded_after: float
+    subprotocol: str | None
+    reply: str | None
+
+
+class WebSocket(Check):
+    """A WebSocket upgrade succeeds, and optionally a message gets the expected reply."""
+
+    kind = "websocket"
+
+    url: str = Field(description="ws:// or wss:// URL")
+    headers: dict[str, str] = Field(default_factory=dict, description="request headers")
+    headers_from_env: dict[str, str] = Field(
+        default_factory=dict, description="header name -> env var holding its value (redacted)"
+    )
+    send: str | None = Field(default=None, description="a text message to send after the upgrade")
+    expect_reply: str | None = Field(default=None, description="text the first reply must contain")
+    subprotocols: tuple[str, ...] = Field(default=(), description="subprotocols to offer")
+    resolve: str | None = Field(
+        default=None, description="dial this IP instead of resolving the host"
+    )
+    ca_bundle: str | None = Field(
+        default=None,
+        description="PEM CA bundle; default: defaults.ca_bundle, else the system store",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not v.startswith(("ws://", "wss://")):
+            raise ValueError("must start with ws:// or wss://")
+        return v
+
+    def subject(self) -> str:
+        """The URL."""
+        return self.url
+
+    def host(self) -> str | None:
+        """The URL's host."""
+        return url_host(self.url)
+
+    @property
+    def port(self) -> int:
+        """The URL's port."""
+        return url_port(self.url)
+
+    def targets(self) -> tuple[str, ...]:
+        """The URL and the pinned address."""
+        return (self.url,) + ((self.resolve,) if self.resolve else ())
+
+    def infer_edges(self, others: Sequence[Check]) -> Iterable[tuple[str, str]]:
+        """DNS for the host, and the tls check for host:port."""
+        return url_edges(self, self.url, self.resolve, others)
+
+    async def run(self, ctx: CheckContext) -> Outcome:
+        """Upgrade, optionally exchange one message, then judge."""
+        return self.judge(await self.probe(ctx))
+
+    async def probe(self, ctx: CheckContext) -> WsExchange:
+        """Open the WebSocket on a fresh connection and optionally exchange one message."""
+        timeout = self.effective_timeout(ctx)
+        headers = env_headers(self.headers, self.headers_from_env, ctx)
+        kwargs: dict[str, object] = {}
+        if self.url.startswith("wss://"):
+            kwargs["ssl"] = ctx.ssl_context(self.ca_bundle)
+        if self.resolve:
+            kwargs["host"] = self.resolve
+            kwargs["port"] = self.port
+        start = time.monotonic()
+        try:
+            async with connect(
+                self.url,
+                additional_headers=headers,
+                open_timeout=timeout,
+                close_timeout=1,
+                subprotocols=[Subprotocol(s) for s in self.subprotocols] or None,
+                max_size=MAX_MESSAGE,  # type: ignore[arg-type]
+                proxy=None,
+                user_agent_header="infra_verify",
+                **kwargs,  # type: ignore[arg-type]
+            ) as ws:
+                upgraded = time.monotonic() - start
+                reply = None
+                if self.send is not None or self.expect_reply is not None:
+                    if self.send is not None:
+                        await ws.send(self.send)
+                    message = await ws.recv()
+                    reply = (
+                        message if isinstance(message, str) else message.decode("utf-8", "replace")
+                    )
+                return WsExchange(upgraded, ws.subprotocol, reply)
+        except InvalidStatus as exc:
+            status = exc.response.status_code
+            server = exc.response.headers.get("server")
+            raise ProbeFailed(
+                f"upgrade of {self.url} rejected: HTTP {status}"
+                + (f" (server: {server})" if server else ""),
+                hint="the backend must accept WebSocket upgrades on this path; a 503 means no healthy backend",
+            ) from exc
+        except InvalidHandshake as exc:
+            raise ProbeFailed(
+                f"upgrade of {self.url} failed: {exc}",
+                hint="the server answered but did not complete a WebSocket handshake",
+            ) from exc
+        except ConnectionClosed as exc:
+            raise ProbeFailed(f"{self.url}: the connection closed before a reply ({exc})") from exc
+        except TimeoutError as exc:
+            raise ProbeError(
+                f"{self.url}: no upgrade or reply within {format_duration(timeout)}"
+            ) from exc
+        except ConnectionRefusedError as exc:
+            raise ProbeError(
+                f"{self.url}: connection refused", hint="is the service listening?"
+            ) from exc
+        except OSError as exc:
+            raise ProbeError(f"{self.url}: could not connect: {exc.strerror or exc}") from exc
+        except asyncio.IncompleteReadError as exc:
+            raise ProbeFailed(
+                f"{self.url}: the server closed the connection mid-handshake"
+            ) from exc
+
+    def judge(self, x: WsExchange) -> Outcome:
+        """The upgrade happened; the reply contains the expected text."""
+        obs = [
+            Observation(
+                "upgrade",
+                "101 Switching Protocols",
+                f"upgraded after {format_duration(x.upgraded_after)}",
+                True,
+                self.url,
+            )
+        ]
+        if self.expect_reply is not None:
+            got = x.reply if x.reply is not None else "(no reply)"
+            obs.append(
+                Observation(
+                    "reply contains",
+                    repr(self.expect_reply),
+                    got[:200],
+                    self.expect_reply in got,
+                    self.url,
+                )
+            )
+        return Outcome.judge(
+            obs,
+            ok=f"{self.url} upgraded in {format_duration(x.upgraded_after)}",
+            hint="the WebSocket endpoint answered, but not as expected",
+        )

@@ -1,0 +1,317 @@
+"""The command line: argument parsing and exit codes only.
+
+    python -m infra_verify staging            run policies/staging.yaml
+    python -m infra_verify staging --list     show the checks and their dependencies
+
+Exit codes: 0 the deployment is complete, 1 it is not, 2 bad input or usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from infra_verify import __version__
+from infra_verify.errors import UsageError
+
+if TYPE_CHECKING:
+    from infra_verify.gate import Gate, GateRun
+    from infra_verify.policy import Policy
+
+EXIT_OK, EXIT_INCOMPLETE, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        """Usage errors: one line, exit 2."""
+        self.print_usage(sys.stderr)
+        sys.stderr.write(f"infra_verify: error: {message} (see --help)\n")
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for the main command."""
+    p = _Parser(
+        prog="python -m infra_verify",
+        description="Decide whether a deployment is really done: run a policy's checks and name root causes.",
+        epilog="exit codes: 0 deployment complete, 1 not complete, 2 bad input or usage",
+    )
+    p.add_argument(
+        "environment", nargs="?", help="environment name; reads policies/<environment>.yaml"
+    )
+    p.add_argument(
+        "--policy", metavar="FILE", help="policy file (overrides the environment's default path)"
+    )
+    p.add_argument(
+        "--policies-dir",
+        metavar="DIR",
+        default=os.environ.get("INFRA_VERIFY_POLICIES", "policies"),
+        help="where environment policies live (default: ./policies)",
+    )
+    p.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="ID|KIND",
+        help="run only these checks (repeatable, comma-separated)",
+    )
+    p.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        metavar="ID|KIND",
+        help="skip these checks (repeatable, comma-separated)",
+    )
+    p.add_argument(
+        "--list", action="store_true", help="list the checks and their dependencies; run nothing"
+    )
+    p.add_argument(
+        "--format",
+        default="text",
+        metavar="FORMAT",
+        help="report format on stdout: text or json (default text)",
+    )
+    p.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    p.add_argument(
+        "--json", metavar="FILE", dest="json_file", help="also write the JSON report to FILE"
+    )
+    p.add_argument(
+        "--timeout",
+        metavar="DURATION",
+        help="per-probe timeout, e.g. 5s (overrides defaults.timeout)",
+    )
+    p.add_argument(
+        "--deadline",
+        metavar="DURATION",
+        help="overall deadline, e.g. 2m (overrides defaults.deadline)",
+    )
+    p.add_argument(
+        "--wait",
+        metavar="DURATION",
+        help="re-run failing checks with backoff until they pass or DURATION passes",
+    )
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        metavar="N",
+        help="checks probing at once (overrides defaults.concurrency)",
+    )
+    p.add_argument("--project", help="GCP project (when the policy does not set one)")
+    p.add_argument(
+        "--allow-loopback",
+        action="store_true",
+        help="allow loopback/localhost targets in a real environment (tests and local fakes only)",
+    )
+    p.add_argument(
+        "--allow-metadata",
+        action="store_true",
+        help="allow checks to contact the cloud metadata server",
+    )
+    p.add_argument(
+        "--allow-credentials-to-custom-endpoints",
+        action="store_true",
+        help="send ADC credentials to GCP endpoint overrides outside googleapis.com",
+    )
+    p.add_argument(
+        "--color",
+        choices=["auto", "always", "never"],
+        default="auto",
+        help="colored output (default auto)",
+    )
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="show every observation, not just failing ones",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="print only the verdict line")
+    p.add_argument("--version", action="version", version=f"infra_verify {__version__}")
+    return p
+
+
+def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> int:
+    """Run the CLI; returns the exit code."""
+    out = stdout or sys.stdout
+    args = build_parser().parse_args(argv)
+    try:
+        return _main(args, out)
+    except UsageError as exc:
+        sys.stderr.write(f"infra_verify: error: {exc}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        sys.stderr.write("infra_verify: interrupted\n")
+        return EXIT_INCOMPLETE
+
+
+def _main(args: argparse.Namespace, out: TextIO) -> int:
+    from infra_verify.durations import parse_duration
+    from infra_verify.policy import find_policy, load_policy
+    from infra_verify.reporters import REPORTERS
+
+    if args.format not in REPORTERS:
+        raise UsageError(
+            f"--format: unknown format '{args.format}'; choose one of: {', '.join(REPORTERS)}"
+        )
+    if not args.environment and not args.policy:
+        raise UsageError("name an environment (e.g. 'staging') or pass --policy FILE")
+    path = Path(args.policy) if args.policy else find_policy(args.environment, args.policies_dir)
+    policy = load_policy(path)
+    if args.environment and args.policy and args.environment != policy.environment:
+        raise UsageError(
+            f"--policy {path} is for environment '{policy.environment}', not '{args.environment}'"
+        )
+
+    def duration(flag: str, value: str | None) -> float | None:
+        if value is None:
+            return None
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            raise UsageError(f"{flag}: {exc}") from None
+
+    timeout = duration("--timeout", args.timeout)
+    options: dict[str, object] = {
+        "allow_loopback": args.allow_loopback,
+        "allow_metadata": args.allow_metadata,
+        "allow_credentials_to_custom_endpoints": args.allow_credentials_to_custom_endpoints,
+        "project": args.project,
+        "timeout": timeout,
+    }
+    deadline = duration("--deadline", args.deadline)
+    if deadline is not None:
+        options["deadline"] = deadline
+    wait = duration("--wait", args.wait)
+    if wait:
+        options["wait"] = wait
+    if args.concurrency is not None:
+        if args.concurrency < 1:
+            raise UsageError("--concurrency must be at least 1")
+        options["concurrency"] = args.concurrency
+    options["skip"] = _deselected(policy, args.only, args.skip)
+    gate = policy.gate(**options)
+    if args.list:
+        out.write(list_checks(policy, gate))
+        return EXIT_OK
+    color = args.color == "always" or (
+        args.color == "auto" and out.isatty() and not os.environ.get("NO_COLOR")
+    )
+    if wait:
+        gate.on_attempt = _progress_printer(sys.stderr)
+    run = _run(gate)
+    _report(run, gate, args, out, color, path)
+    return run.exit_code
+
+
+def _run(gate: Gate) -> GateRun:
+    import asyncio
+    import signal
+
+    async def main() -> GateRun:
+        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        if task is not None:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(signal.SIGTERM, task.cancel)
+        return await gate.arun()
+
+    return asyncio.run(main())
+
+
+def _report(
+    run: GateRun, gate: Gate, args: argparse.Namespace, out: TextIO, color: bool, path: Path
+) -> None:
+    from infra_verify.reporters import ReportOptions, render
+
+    opts = ReportOptions(
+        color=color,
+        verbose=args.verbose,
+        redactor=gate.context.redactor,
+        title=f"{run.environment} · {path}",
+    )
+    if args.json_file:
+        _write(args.json_file, render("json", run, opts))
+    text = render(args.format, run, opts)
+    if args.output:
+        _write(
+            args.output,
+            render(
+                args.format,
+                run,
+                ReportOptions(verbose=args.verbose, redactor=gate.context.redactor),
+            ),
+        )
+        text = render("text", run, opts) if args.format != "text" else text
+    if args.quiet and args.format == "text":
+        text = text.rstrip("\n").rsplit("\n", 1)[-1] + "\n"
+    out.write(text)
+    out.flush()
+
+
+def _write(file: str, text: str) -> None:
+    try:
+        Path(file).parent.mkdir(parents=True, exist_ok=True)
+        Path(file).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {file}: {exc.strerror}") from None
+
+
+def _deselected(policy: Policy, only: list[str], skip: list[str]) -> set[str]:
+    def split(values: list[str]) -> set[str]:
+        return {v.strip() for item in values for v in item.split(",") if v.strip()}
+
+    only_set, skip_set = split(only), split(skip)
+    known = {c.id for c in policy.checks} | {c.kind for c in policy.checks}
+    unknown = sorted((only_set | skip_set) - known)
+    if unknown:
+        raise UsageError(f"--only/--skip: no check id or kind '{unknown[0]}' in {policy.path}")
+    out = set()
+    for c in policy.checks:
+        if only_set and c.id not in only_set and c.kind not in only_set:
+            out.add(c.id)
+        if c.id in skip_set or c.kind in skip_set:
+            out.add(c.id)
+    return out
+
+
+def list_checks(policy: Policy, gate: Gate) -> str:
+    """Render the checks with written and inferred dependencies, without running anything."""
+    graph = gate.graph
+    width = max((len(c) for c in graph.checks), default=4)
+    lines = [f"{policy.environment}: {len(graph.checks)} checks from {policy.path}"]
+    for cid in graph.order():
+        check = graph.checks[cid]
+        mark = "  (skipped)" if cid in gate.skip else ""
+        lines.append(f"  {cid:<{width}}  {check.kind:<24} {check.subject()}{mark}")
+        inferred = set(graph.inferred[cid])
+        hard = [d + (" (inferred)" if d in inferred else "") for d in graph.hard[cid]]
+        if hard:
+            lines.append(f"  {'':<{width}}    after: {', '.join(hard)}")
+        if graph.soft[cid]:
+            lines.append(
+                f"  {'':<{width}}    explained by a failure of: {', '.join(graph.soft[cid])} (inferred)"
+            )
+    return "\n".join(lines) + "\n"
+
+
+def _progress_printer(stream: TextIO):  # type: ignore[no-untyped-def]
+    last: dict[str, tuple[str, str]] = {}
+
+    def on_attempt(cid: str, outcome: object, attempts: int) -> None:
+        from infra_verify.model import Outcome
+
+        assert isinstance(outcome, Outcome)
+        state = (outcome.status.value, outcome.summary)
+        if last.get(cid) != state:
+            last[cid] = state
+            stream.write(
+                f"[attempt {attempts}] {outcome.status.value.upper():<7} {cid}: {outcome.summary}\n"
+            )
+            stream.flush()
+
+    return on_attempt

@@ -1,0 +1,92 @@
+"""The exception tree of infra_verify.
+
+Every third-party error (dnspython, ssl, socket, httpx, psycopg, google-api-core) is mapped at
+the boundary to one of these, chained with ``from exc``, never swallowed::
+
+    InfraVerifyError
+     ├── UsageError              bad input or usage: the CLI exits 2
+     │    └── PolicyError        a policy that cannot be loaded; names file, line and key
+     ├── ProbeError              a probe could not decide: the check's status is ERROR
+     │    └── ProbeTimeout       the probe ran out of time
+     ├── ProbeFailed             a probe saw the infrastructure is wrong: the status is FAIL
+     └── DeploymentIncomplete    raised by GateRun.raise_for_failure(); carries the run
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from infra_verify.gate import GateRun
+
+
+class InfraVerifyError(Exception):
+    """Base class of every error infra_verify raises on purpose."""
+
+
+class UsageError(InfraVerifyError):
+    """Bad input or usage; the message says what to do next."""
+
+
+class PolicyError(UsageError):
+    """A policy file that cannot be loaded: names the file, the line and the key."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        key: str | None = None,
+        hint: str | None = None,
+    ) -> None:
+        self.message = message
+        self.file = file
+        self.line = line
+        self.key = key
+        self.hint = hint
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        """Return the one-line form: ``file:line: key: message (hint)``."""
+        where = self.file or "<policy>"
+        if self.line is not None:
+            where += f":{self.line}"
+        text = f"{where}: "
+        if self.key:
+            text += f"{self.key}: "
+        text += self.message
+        if self.hint:
+            text += f" ({self.hint})"
+        return text
+
+
+class ProbeError(InfraVerifyError):
+    """A probe could not reach a verdict (network error, API error, missing credentials)."""
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        self.message = message
+        self.hint = hint
+        super().__init__(message)
+
+
+class ProbeTimeout(ProbeError):
+    """A probe ran out of time."""
+
+
+class ProbeFailed(InfraVerifyError):
+    """A probe saw, mid-way, that the infrastructure is wrong (e.g. a server not speaking HTTP)."""
+
+    def __init__(self, message: str, *, hint: str | None = None, terminal: bool = False) -> None:
+        self.message = message
+        self.hint = hint
+        self.terminal = terminal
+        super().__init__(message)
+
+
+class DeploymentIncomplete(InfraVerifyError):
+    """The gate did not pass; ``.run`` holds the full GateRun."""
+
+    def __init__(self, run: GateRun) -> None:
+        self.run = run
+        super().__init__(run.summary())

@@ -1,0 +1,392 @@
+"""The gate: run checks concurrently in dependency order, wait for convergence, name root causes.
+
+The whole run in one screen::
+
+    graph = build_graph(checks)                      # after: edges + inferred ones, no cycles
+    for each check, concurrently (bounded):
+        wait for its hard dependencies
+        a dependency did not pass   -> BLOCKED
+        else attempt (guards, timeout, errors mapped) and, with wait=, retry with backoff
+    at the deadline, unfinished checks keep their latest finding (or become ERROR)
+    root causes = failing checks whose dependencies all passed and that nothing explains
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_result,
+    stop_after_attempt,
+    stop_before_delay,
+    wait_exponential,
+)
+
+from infra_verify.durations import format_duration
+from infra_verify.errors import DeploymentIncomplete, ProbeError, ProbeFailed
+from infra_verify.graph import Graph, build_graph
+from infra_verify.guard import check_guards
+from infra_verify.model import Check, CheckContext, Observation, Outcome, Result, Status
+
+ResultCallback = Callable[[Result], None]
+AttemptCallback = Callable[[str, Outcome, int], None]
+
+DEFAULT_CONCURRENCY = 64
+
+
+@dataclass
+class GateRun:
+    """The outcome of one gate run: every check's result, root causes and the exit code."""
+
+    results: tuple[Result, ...]
+    environment: str = "local"
+    duration: float = 0.0
+    deadline_reached: bool = False
+    interrupted: bool = False
+    started_at: float = field(default_factory=time.time)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        """True when every selected check passed (skipped ones are shown, not counted)."""
+        selected = [r for r in self.results if r.status is not Status.SKIPPED]
+        return bool(selected) and all(r.ok for r in selected) and not self.interrupted
+
+    @property
+    def exit_code(self) -> int:
+        """0 when the deployment is complete, 1 when it is not."""
+        return 0 if self.ok else 1
+
+    @property
+    def root_causes(self) -> list[Result]:
+        """Failing checks whose dependencies passed and that no other failure explains."""
+        return [
+            r
+            for r in self.results
+            if r.status in (Status.FAIL, Status.ERROR) and not r.explained_by
+        ]
+
+    def by_id(self, check_id: str) -> Result:
+        """The result of one check."""
+        for r in self.results:
+            if r.id == check_id:
+                return r
+        raise KeyError(check_id)
+
+    def counts(self) -> dict[str, int]:
+        """How many results have each status."""
+        out = {s.value: 0 for s in Status}
+        for r in self.results:
+            out[r.status.value] += 1
+        return out
+
+    def summary(self) -> str:
+        """One readable paragraph: verdict, counts and root causes with hints."""
+        c = self.counts()
+        verdict = "deployment complete" if self.ok else "deployment NOT complete"
+        parts = [f"{n} {s}" for s, n in c.items() if n]
+        text = f"{self.environment}: {verdict} ({', '.join(parts)}) in {format_duration(self.duration)}"
+        if self.interrupted:
+            text += "; interrupted"
+        for r in self.root_causes:
+            text += f"\n  root cause: {r.id} [{r.kind}] {r.summary}"
+            if r.hint:
+                text += f"\n    fix: {r.hint}"
+        return text
+
+    def raise_for_failure(self) -> GateRun:
+        """Raise DeploymentIncomplete unless the gate passed; return self when it did."""
+        if not self.ok:
+            raise DeploymentIncomplete(self)
+        return self
+
+
+class Gate:
+    """Runs checks concurrently in dependency order and decides whether the deployment is done."""
+
+    def __init__(
+        self,
+        checks: Iterable[Check],
+        *,
+        context: CheckContext | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        deadline: float = 300.0,
+        wait: float = 0.0,
+        poll: float = 2.0,
+        poll_max: float = 30.0,
+        skip: Iterable[str] = (),
+        infer: bool = True,
+        on_result: ResultCallback | None = None,
+        on_attempt: AttemptCallback | None = None,
+    ) -> None:
+        self.checks: tuple[Check, ...] = tuple(checks)
+        self.context = context or CheckContext()
+        self.concurrency = max(1, concurrency)
+        self.deadline = deadline
+        self.wait = wait
+        self.poll = poll
+        self.poll_max = max(poll, poll_max)
+        self.skip = frozenset(skip)
+        self.on_result = on_result
+        self.on_attempt = on_attempt
+        self.graph: Graph = build_graph(self.checks, infer=infer)
+
+    @classmethod
+    def from_policy(cls, policy: str | Path, **options: Any) -> Gate:
+        """Build a gate from a policy file; keyword options override the policy's defaults."""
+        from infra_verify.policy import load_policy
+
+        return load_policy(policy).gate(**options)
+
+    def run(self) -> GateRun:
+        """Run the gate synchronously (for deploy scripts)."""
+        return asyncio.run(self.arun())
+
+    async def arun(self) -> GateRun:
+        """Run the gate; for async callers."""
+        return await _Run(self).execute()
+
+
+class _Run:
+    """The state of one gate run."""
+
+    def __init__(self, gate: Gate) -> None:
+        self.gate = gate
+        self.graph = gate.graph
+        self.ctx = gate.context
+        self.start = time.monotonic()
+        budget = gate.wait if gate.wait > 0 else gate.deadline
+        self.budget = budget
+        self.final: dict[str, Result] = {}
+        self.latest: dict[str, tuple[Outcome, int, float]] = {}
+        self.done = {cid: asyncio.Event() for cid in self.graph.checks}
+        self.sem = asyncio.Semaphore(gate.concurrency)
+
+    async def execute(self) -> GateRun:
+        order = self.graph.order()
+        tasks = [asyncio.create_task(self._drive(cid), name=cid) for cid in order]
+        interrupted = False
+        try:
+            _, pending = await asyncio.wait(tasks, timeout=self.budget)
+        except asyncio.CancelledError:
+            interrupted, pending = True, {t for t in tasks if not t.done()}
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.gather(*pending, return_exceptions=True)
+        deadline_reached = bool(pending) and not interrupted
+        for cid in order:
+            if cid not in self.final:
+                self.final[cid] = self._unfinished(cid, interrupted)
+        results = _explain(self.graph, self.final, order)
+        return GateRun(
+            results=tuple(results),
+            environment=self.ctx.environment,
+            duration=time.monotonic() - self.start,
+            deadline_reached=deadline_reached,
+            interrupted=interrupted,
+        )
+
+    async def _drive(self, cid: str) -> None:
+        check = self.graph.checks[cid]
+        deps = self.graph.hard[cid]
+        for dep in deps:
+            await self.done[dep].wait()
+        if cid in self.gate.skip:
+            result = Result(
+                cid, check.kind, Status.SKIPPED, "deselected by --only/--skip", after=tuple(deps)
+            )
+        else:
+            blockers = tuple(
+                d for d in deps if self.final[d].status not in (Status.PASS, Status.SKIPPED)
+            )
+            if blockers:
+                result = Result(
+                    cid,
+                    check.kind,
+                    Status.BLOCKED,
+                    f"blocked by {', '.join(blockers)}",
+                    after=tuple(deps),
+                    blocked_by=blockers,
+                )
+            else:
+                result = await self._converge(check)
+        self.final[cid] = result
+        self.done[cid].set()
+        if self.gate.on_result is not None:
+            self.gate.on_result(result)
+
+    async def _converge(self, check: Check) -> Result:
+        first = time.monotonic()
+        attempts = 0
+        remaining = self.budget - (first - self.start)
+
+        async def attempt() -> Outcome:
+            nonlocal attempts
+            attempts += 1
+            outcome = await self._attempt(check)
+            self.latest[check.id] = (outcome, attempts, first)
+            if self.gate.on_attempt is not None:
+                self.gate.on_attempt(check.id, outcome, attempts)
+            return outcome
+
+        poll = check.poll if check.poll is not None else self.gate.poll
+        poll_max = check.poll_max if check.poll_max is not None else self.gate.poll_max
+        retrying = AsyncRetrying(
+            stop=stop_before_delay(remaining) if self.gate.wait > 0 else stop_after_attempt(1),
+            wait=wait_exponential(multiplier=poll, min=poll, max=max(poll, poll_max)),
+            retry=retry_if_result(_should_retry),
+            retry_error_callback=_last_result,
+        )
+        outcome: Outcome = await retrying(attempt)
+        now = time.monotonic()
+        return self._result(check, outcome, attempts, now - first, now)
+
+    def _result(
+        self, check: Check, outcome: Outcome, attempts: int, took: float, now: float
+    ) -> Result:
+        return Result(
+            id=check.id,
+            kind=check.kind,
+            status=outcome.status,
+            summary=outcome.summary,
+            observations=outcome.observations,
+            hint=outcome.hint,
+            duration=took,
+            attempts=attempts,
+            terminal=outcome.terminal,
+            after=tuple(self.graph.hard[check.id]),
+            converged_after=(now - self.start) if outcome.status is Status.PASS else None,
+            warnings=outcome.warnings,
+        )
+
+    async def _attempt(self, check: Check) -> Outcome:
+        guarded = check_guards(check, self.ctx)
+        if guarded is not None:
+            return guarded
+        timeout = check.effective_timeout(self.ctx)
+        async with self.sem:
+            try:
+                async with asyncio.timeout(timeout):
+                    outcome = await check.run(self.ctx)
+            except TimeoutError:
+                outcome = Outcome.error(
+                    f"no verdict within the {format_duration(timeout)} timeout",
+                    hint="the target did not answer in time; raise 'timeout:' only if it is known to be slow",
+                )
+            except ProbeFailed as exc:
+                outcome = Outcome.failed(exc.message, hint=exc.hint, terminal=exc.terminal)
+            except ProbeError as exc:
+                outcome = Outcome.error(exc.message, hint=exc.hint)
+            except Exception as exc:  # the gate never lies: an unexpected crash is an ERROR
+                outcome = Outcome.error(
+                    f"internal error in the {check.kind} check: {type(exc).__name__}: {exc}",
+                    hint="this is a bug in infra_verify; please report it with this message",
+                )
+        return _redact(outcome, self.ctx)
+
+    def _unfinished(self, cid: str, interrupted: bool) -> Result:
+        check = self.graph.checks[cid]
+        after = tuple(self.graph.hard[cid])
+        why = (
+            "the run was interrupted"
+            if interrupted
+            else (f"the gate's {format_duration(self.budget)} deadline was reached")
+        )
+        latest = self.latest.get(cid)
+        now = time.monotonic()
+        if latest is not None and latest[0].status is not Status.PASS:
+            outcome, attempts, first = latest
+            result = self._result(check, outcome, attempts, now - first, now)
+            return result.evolve(summary=f"{outcome.summary} (still so when {why})")
+        unfinished_deps = tuple(d for d in after if d not in self.final or not self.final[d].ok)
+        if unfinished_deps:
+            return Result(
+                cid,
+                check.kind,
+                Status.BLOCKED,
+                f"blocked by {', '.join(unfinished_deps)}",
+                after=after,
+                blocked_by=unfinished_deps,
+            )
+        return Result(
+            cid,
+            check.kind,
+            Status.ERROR,
+            f"no verdict: {why} before this check finished",
+            hint="raise --deadline / --wait, or find out why this probe is slow",
+            after=after,
+            attempts=latest[1] if latest else 0,
+        )
+
+
+def _should_retry(outcome: Outcome) -> bool:
+    return outcome.status is not Status.PASS and not outcome.terminal
+
+
+def _last_result(state: RetryCallState) -> Outcome:
+    assert state.outcome is not None
+    result: Outcome = state.outcome.result()
+    return result
+
+
+def _redact(outcome: Outcome, ctx: CheckContext) -> Outcome:
+    r = ctx.redactor
+    return Outcome(
+        status=outcome.status,
+        summary=r(outcome.summary),
+        observations=tuple(
+            Observation(
+                o.property, r.optional(o.expected), r.optional(o.actual), o.ok, r.optional(o.where)
+            )
+            for o in outcome.observations
+        ),
+        hint=r.optional(outcome.hint),
+        terminal=outcome.terminal,
+        warnings=tuple(r(w) for w in outcome.warnings),
+    )
+
+
+def _explain(graph: Graph, final: dict[str, Result], order: Sequence[str]) -> list[Result]:
+    """Fill explained_by (soft edges) and rewrite blocked_by to point at root causes."""
+    failing = (Status.FAIL, Status.ERROR)
+    roots: dict[str, tuple[str, ...]] = {}
+
+    def roots_of(cid: str, seen: frozenset[str] = frozenset()) -> tuple[str, ...]:
+        if cid in roots:
+            return roots[cid]
+        if cid in seen:
+            return ()
+        seen = seen | {cid}
+        r = final[cid]
+        out: tuple[str, ...] = ()
+        if r.status is Status.BLOCKED:
+            out = _uniq(x for d in r.blocked_by for x in roots_of(d, seen))
+        elif r.status in failing:
+            bad_soft = [d for d in graph.soft[cid] if final[d].status in (*failing, Status.BLOCKED)]
+            explained = _uniq(x for d in bad_soft for x in roots_of(d, seen))
+            out = explained or (cid,)
+        roots[cid] = out
+        return out
+
+    results = []
+    for cid in order:
+        r = final[cid]
+        rc = roots_of(cid)
+        if r.status is Status.BLOCKED:
+            r = r.evolve(blocked_by=rc or r.blocked_by)
+        elif r.status in failing and rc != (cid,):
+            r = r.evolve(explained_by=rc)
+        results.append(r)
+    return results
+
+
+def _uniq(items: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(items))

@@ -1,0 +1,95 @@
+"""Run-level guards: loopback targets in real environments and the cloud metadata server.
+
+A policy file alone can never lift these; only the run can (``--allow-loopback``,
+``--allow-metadata``), because a policy for staging that quietly points at localhost is
+exactly how a broken deploy once looked green.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+from infra_verify.model import Check, CheckContext, Observation, Outcome
+
+LOCAL_ENVIRONMENTS = frozenset({"demo", "local", "dev", "development", "test", "testing"})
+METADATA_HOSTS = frozenset(
+    {"metadata.google.internal", "metadata", "169.254.169.254", "fd00:ec2::254"}
+)
+
+
+def host_of(target: str) -> str:
+    """Extract the host from a URL, ``host:port``, ``[v6]:port`` or a bare host."""
+    target = target.strip()
+    if "://" in target:
+        return (urlsplit(target).hostname or "").lower()
+    if target.startswith("["):
+        return target[1:].split("]", 1)[0].lower()
+    if target.count(":") == 1:
+        return target.split(":", 1)[0].lower()
+    return target.lower()
+
+
+def is_loopback(host: str) -> bool:
+    """True for localhost names and loopback or unspecified IP addresses."""
+    host = host_of(host).rstrip(".")
+    if host in {"localhost", "ip6-localhost", "ip6-loopback"} or host.endswith(".localhost"):
+        return True
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return ip.is_loopback or ip.is_unspecified
+
+
+def is_metadata(host: str) -> bool:
+    """True for the cloud metadata server's names and addresses."""
+    host = host_of(host).rstrip(".")
+    if host in METADATA_HOSTS:
+        return True
+    try:
+        return ipaddress.ip_address(host) in ipaddress.ip_network("169.254.169.254/32")
+    except ValueError:
+        return False
+
+
+def is_real_environment(environment: str) -> bool:
+    """Environments other than demo/local/dev/test are real: loopback there is a failure."""
+    return environment.lower() not in LOCAL_ENVIRONMENTS
+
+
+def check_guards(check: Check, ctx: CheckContext) -> Outcome | None:
+    """Return a FAIL outcome when a check targets what this run does not allow, else None."""
+    return check_targets(check.targets(), ctx)
+
+
+def check_guards_for_host(host: str, ctx: CheckContext) -> Outcome | None:
+    """The same guard for a host learned at run time (e.g. from a DSN in the environment)."""
+    return check_targets((host,), ctx)
+
+
+def check_targets(targets: tuple[str, ...], ctx: CheckContext) -> Outcome | None:
+    """Return a FAIL outcome when a target is not allowed in this run, else None."""
+    if not ctx.allow_metadata:
+        bad = [t for t in targets if is_metadata(t)]
+        if bad:
+            return Outcome.failed(
+                f"refusing to contact the cloud metadata server ({bad[0]})",
+                (Observation("target", "not the metadata server", bad[0], False),),
+                hint="run with --allow-metadata if this is really intended",
+                terminal=True,
+            )
+    if ctx.allow_loopback or not is_real_environment(ctx.environment):
+        return None
+    loop = [t for t in targets if is_loopback(t)]
+    if loop:
+        return Outcome.failed(
+            f"points at loopback ({loop[0]}) in the real environment '{ctx.environment}'",
+            tuple(Observation("target", "a non-loopback address", t, False) for t in loop),
+            hint=(
+                "point the policy at the real hosts; for tests against local fakes run with "
+                "--allow-loopback"
+            ),
+            terminal=True,
+        )
+    return None

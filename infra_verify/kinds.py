@@ -1,0 +1,50 @@
+"""The registry of check kinds: an explicit dict, built on first use, plus ``register_kind``.
+
+Built-in kinds are listed here by import path so that ``--help`` and policies without GCP
+checks never import the google libraries. Plugins add kinds with ``register_kind()``.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from infra_verify.model import Check
+
+BUILTIN_KINDS: dict[str, str] = {
+    "dns": "infra_verify.checks.dns:Dns",
+    "tls": "infra_verify.checks.tls:Tls",
+    "http": "infra_verify.checks.http:Http",
+    "websocket": "infra_verify.checks.websocket:WebSocket",
+    "tcp": "infra_verify.checks.tcp:Tcp",
+    "postgres": "infra_verify.checks.postgres:Postgres",
+    "environment": "infra_verify.checks.environment:Environment",
+}
+
+_REGISTERED: dict[str, type[Check]] = {}
+
+
+def register_kind(cls: type[Check], *, name: str | None = None) -> type[Check]:
+    """Register a check class under its ``kind`` (the plugin door); usable as a decorator."""
+    kind = name or cls.kind
+    if not kind:
+        raise ValueError(f"{cls.__name__} has no 'kind'")
+    _REGISTERED[kind] = cls
+    return cls
+
+
+def kind_names() -> list[str]:
+    """Every known kind name, sorted."""
+    return sorted(set(BUILTIN_KINDS) | set(_REGISTERED))
+
+
+def get_kind(name: str) -> type[Check] | None:
+    """The class for a kind name, importing it on first use; None when unknown."""
+    if name in _REGISTERED:
+        return _REGISTERED[name]
+    target = BUILTIN_KINDS.get(name)
+    if target is None:
+        return None
+    module, _, attr = target.partition(":")
+    cls: type[Check] = getattr(importlib.import_module(module), attr)
+    _REGISTERED[name] = cls
+    return cls

@@ -1,0 +1,85 @@
+"""Safe YAML loading that remembers the line of every key, and refuses alias bombs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from infra_verify.errors import PolicyError
+
+MAX_NODES = 50_000
+MAX_BYTES = 2 * 1024 * 1024
+
+Path_ = tuple[str | int, ...]
+
+
+def load_yaml(text: str, file: str) -> tuple[Any, dict[Path_, int]]:
+    """Parse YAML safely; return the data and a map from key paths to 1-based line numbers."""
+    if len(text) > MAX_BYTES:
+        raise PolicyError(
+            f"the file is larger than {MAX_BYTES // 1024} KiB",
+            file=file,
+            hint="a policy should be a small, readable file",
+        )
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else None
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise PolicyError(
+            f"invalid YAML: {problem}",
+            file=file,
+            line=line,
+            hint="fix the YAML syntax (indentation, quotes, colons)",
+        ) from exc
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"invalid YAML: {exc}", file=file) from exc
+    if node is None:
+        return None, {}
+    lines: dict[Path_, int] = {(): node.start_mark.line + 1}
+    count = [0]
+    _walk(node, (), lines, count, file)
+    try:
+        data = yaml.load(text, Loader=yaml.SafeLoader)  # SafeLoader: no object construction
+    except yaml.YAMLError as exc:
+        raise PolicyError(f"invalid YAML: {exc}", file=file) from exc
+    return data, lines
+
+
+def _walk(
+    node: yaml.Node, path: Path_, lines: dict[Path_, int], count: list[int], file: str
+) -> None:
+    count[0] += 1
+    if count[0] > MAX_NODES:
+        raise PolicyError(
+            f"the document expands to more than {MAX_NODES} nodes (a YAML alias bomb?)",
+            file=file,
+            hint="write the policy without deeply nested anchors and aliases",
+        )
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            key = (
+                key_node.value
+                if isinstance(key_node, yaml.ScalarNode)
+                else str(key_node.start_mark)
+            )
+            sub = (*path, key)
+            lines.setdefault(sub, key_node.start_mark.line + 1)
+            _walk(value_node, sub, lines, count, file)
+    elif isinstance(node, yaml.SequenceNode):
+        for i, item in enumerate(node.value):
+            sub = (*path, i)
+            lines.setdefault(sub, item.start_mark.line + 1)
+            _walk(item, sub, lines, count, file)
+
+
+def line_of(lines: dict[Path_, int], path: Path_) -> int | None:
+    """The line of ``path``, or of its closest known ancestor."""
+    while True:
+        if path in lines:
+            return lines[path]
+        if not path:
+            return None
+        path = path[:-1]
