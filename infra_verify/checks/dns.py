@@ -166,7 +166,8 @@ class Dns(Check):
                 )
             )
         observations = tuple(obs)
-        hint = self._hint()
+        exists = any(a.rcode == "NOERROR" and a.values for a in answers)
+        hint = self._hint(exists)
         decided = [a for a in answers if a.rcode not in {"TIMEOUT", "UNREACHABLE", "REFUSED"}]
         undecided = [a for a in answers if a not in decided]
         if all(o.ok for o in observations):
@@ -203,17 +204,17 @@ class Dns(Check):
             hint="check that the resolvers in the policy are reachable from where the gate runs",
         )
 
-    def _hint(self) -> str:
-        values = " ".join(self.expect) if self.expect else "VALUE"
+    def _hint(self, exists: bool) -> str:
+        """A runnable command: create the record, or update it when a wrong one exists."""
         rrdatas = ",".join(self.expect) if self.expect else "VALUE"
         zone = self.zone or "ZONE"
-        if self.type in {"A", "AAAA", "CNAME"} and self.expect:
+        verb = "update" if exists else "create"
+        if self.expect:
             return (
-                f"gcloud dns record-sets create {self.name}. --zone={zone} --type={self.type} "
+                f"gcloud dns record-sets {verb} {self.name}. --zone={zone} --type={self.type} "
                 f"--ttl={self.ttl} --rrdatas={rrdatas}"
-                + ("" if self.zone else "  (use 'record-sets update' if the record exists)")
             )
-        return f"publish {self.name} {self.type} {values} in the zone's DNS"
+        return f"publish a {self.type} record for {self.name} in its zone"
 
 
 async def query(server: str, name: str, rdtype: str, role: str, timeout: float) -> ServerAnswer:

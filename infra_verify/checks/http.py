@@ -16,6 +16,7 @@ import httpx
 from pydantic import Field, field_validator
 
 from infra_verify.checks._http_common import env_headers, pinned, url_edges, url_host, url_port
+from infra_verify.checks.resolve import resolve_address
 from infra_verify.durations import Duration, format_duration
 from infra_verify.errors import ProbeError, ProbeFailed
 from infra_verify.model import Check, CheckContext, Observation, Outcome
@@ -125,14 +126,13 @@ class Http(Check):
 
     async def probe(self, ctx: CheckContext) -> HttpResponse:
         """One request on a fresh connection; reads at most 64 KiB of body."""
-        url, host_header = pinned(self.url, self.resolve)
+        timeout = self.effective_timeout(ctx)
+        pin = self.resolve or await resolve_address(self.host() or "", ctx, timeout)
+        url, host_header = pinned(self.url, pin)
         headers = env_headers(self.headers, self.headers_from_env, ctx)
         if host_header:
             headers.setdefault("Host", host_header)
-        extensions = (
-            {"sni_hostname": self.host()} if self.resolve and url.startswith("https") else {}
-        )
-        timeout = self.effective_timeout(ctx)
+        extensions = {"sni_hostname": self.host()} if pin and url.startswith("https") else {}
         verify = ctx.ssl_context(self.ca_bundle, verify=self.verify)
         start = time.monotonic()
         try:

@@ -14,6 +14,7 @@ from pydantic import Field, model_validator
 
 from infra_verify.checks._edges import address_records_on_host, norm_host
 from infra_verify.checks.dsn import parse_dsn
+from infra_verify.checks.resolve import resolve_address
 from infra_verify.errors import ProbeError, ProbeFailed
 from infra_verify.model import Check, CheckContext, Observation, Outcome
 
@@ -67,7 +68,8 @@ class Postgres(Check):
         if self.dsn_env:
             return await self._select_one(ctx, timeout)
         host, port = self.host_ or "", self.port or 5432
-        answer = await ssl_request(host, port, timeout)
+        address = await resolve_address(host, ctx, timeout) or host
+        answer = await ssl_request(address, port, timeout)
         return self.judge(answer, f"{host}:{port}")
 
     def judge(self, answer: bytes, where: str) -> Outcome:

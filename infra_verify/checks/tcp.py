@@ -10,6 +10,7 @@ from collections.abc import Iterable, Sequence
 from pydantic import Field
 
 from infra_verify.checks._edges import address_records_on_host, norm_host
+from infra_verify.checks.resolve import resolve_address
 from infra_verify.errors import ProbeFailed
 from infra_verify.model import Check, CheckContext, Observation, Outcome
 
@@ -41,9 +42,10 @@ class Tcp(Check):
 
     async def run(self, ctx: CheckContext) -> Outcome:
         """Connect, then close at once."""
+        address = await resolve_address(self.host_, ctx, self.effective_timeout(ctx)) or self.host_
         start = time.monotonic()
         try:
-            _, writer = await asyncio.open_connection(self.host_, self.port)
+            _, writer = await asyncio.open_connection(address, self.port)
         except ConnectionRefusedError as exc:
             raise ProbeFailed(
                 f"{self.subject()}: connection refused",

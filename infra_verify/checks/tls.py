@@ -17,6 +17,7 @@ from cryptography.x509.oid import NameOID
 from pydantic import Field
 
 from infra_verify.checks._edges import address_records_on_host, norm_host
+from infra_verify.checks.resolve import resolve_address
 from infra_verify.errors import ProbeError
 from infra_verify.model import Check, CheckContext, Observation, Outcome
 
@@ -139,14 +140,9 @@ class Tls(Check):
 
     async def run(self, ctx: CheckContext) -> Outcome:
         """Handshake, then judge the certificate."""
-        hs = await handshake(
-            self.ip or self.host_,
-            self.port,
-            self.host_,
-            ctx,
-            self.ca_bundle,
-            self.effective_timeout(ctx),
-        )
+        timeout = self.effective_timeout(ctx)
+        address = self.ip or await resolve_address(self.host_, ctx, timeout) or self.host_
+        hs = await handshake(address, self.port, self.host_, ctx, self.ca_bundle, timeout)
         return self.judge(hs, dt.datetime.now(dt.UTC))
 
     def judge(self, hs: Handshake, now: dt.datetime) -> Outcome:

@@ -16,6 +16,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from websockets.typing import Subprotocol
 
 from infra_verify.checks._http_common import env_headers, url_edges, url_host, url_port
+from infra_verify.checks.resolve import resolve_address
 from infra_verify.durations import format_duration
 from infra_verify.errors import ProbeError, ProbeFailed
 from infra_verify.model import Check, CheckContext, Observation, Outcome
@@ -92,8 +93,9 @@ class WebSocket(Check):
         kwargs: dict[str, object] = {}
         if self.url.startswith("wss://"):
             kwargs["ssl"] = ctx.ssl_context(self.ca_bundle)
-        if self.resolve:
-            kwargs["host"] = self.resolve
+        pin = self.resolve or await resolve_address(self.host() or "", ctx, timeout)
+        if pin:
+            kwargs["host"] = pin
             kwargs["port"] = self.port
         start = time.monotonic()
         try:
