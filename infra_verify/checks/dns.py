@@ -72,6 +72,13 @@ def normalize(rdtype: str, value: str) -> str:
         import ipaddress
 
         return str(ipaddress.ip_address(value))
+    if rdtype == "CAA":  # 0 issue pki.goog == 0 issue "pki.goog"
+        import dns.rdata
+
+        try:
+            return str(dns.rdata.from_text("IN", "CAA", value).to_text())
+        except (dns.exception.DNSException, ValueError):
+            return value
     return value
 
 
@@ -98,6 +105,7 @@ class Dns(Check):
         default=(),
         description="authoritative servers to ask (ip or ip:port), instead of NS discovery",
     )
+    nameserver_port: int = Field(default=53, description="port of NS-discovered authoritative servers")
     zone: str | None = Field(
         default=None, description="Cloud DNS zone name, used in the remediation command"
     )
@@ -127,9 +135,9 @@ class Dns(Check):
     def infer_edges(self, others: Sequence[Check]) -> Iterable[tuple[str, str]]:
         """A live answer is explained by the Cloud DNS record for the same name."""
         for other in others:
-            if other.kind == "gcp.dns_record" and norm_host(other.host()) == self.host():
-                if str(getattr(other, "type", "A")) == self.type:
-                    yield other.id, "soft"
+            same_host = norm_host(other.host()) == self.host()
+            if other.kind == "gcp.dns_record" and same_host and str(getattr(other, "type", "A")) == self.type:
+                yield other.id, "soft"
 
     async def run(self, ctx: CheckContext) -> Outcome:
         """Query every server concurrently, then judge the answers."""
@@ -145,7 +153,8 @@ class Dns(Check):
         jobs = [query(s, self.name, self.type, "resolver", timeout) for s in resolvers]
         auth = list(self.nameservers)
         if self.authoritative and not auth:
-            auth = await discover_authoritative(self.name, resolvers[0], timeout)
+            found = await discover_authoritative(self.name, resolvers[0], timeout)
+            auth = [f"[{ip}]:{self.nameserver_port}" if ":" in ip else f"{ip}:{self.nameserver_port}" for ip in found]
         jobs += [query(s, self.name, self.type, "authoritative", timeout) for s in auth]
         return list(await asyncio.gather(*jobs))
 
@@ -181,6 +190,16 @@ class Dns(Check):
                 f"{label}: servers disagree (propagation in progress?): {views}",
                 observations,
                 hint="wait for the old records' TTL to expire, or check that every authoritative server serves the same zone serial",
+            )
+        decided_ok = [o.ok for a, o in zip(answers, observations, strict=True) if a in decided]
+        if decided and all(decided_ok):
+            # every server that answered gave the expected set: the silent ones leave it open
+            silent = "; ".join(f"{a.server}: {a.describe()}" for a in undecided)
+            return Outcome.error(
+                f"{label} → {decided[0].describe()} as expected, but "
+                f"{len(undecided)} server(s) did not answer ({silent})",
+                observations,
+                hint="check that every server in the policy is reachable from where the gate runs",
             )
         if decided:
             a = decided[0]

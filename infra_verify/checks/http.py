@@ -261,8 +261,14 @@ class Http(Check):
 def _why(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     cause = exc.__cause__ or exc.__context__
-    if cause is not None and str(cause) and str(cause) not in text:
-        text += f" ({cause})"
+    for _ in range(5):  # the first cause with a message (httpx → httpcore → anyio → OSError)
+        if cause is None:
+            break
+        if str(cause):
+            if str(cause) not in text:
+                text += f" ({cause})"
+            break
+        cause = cause.__cause__ or cause.__context__
     return text
 
 

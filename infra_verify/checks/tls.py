@@ -249,7 +249,10 @@ async def _connect(
             hint="is this port speaking TLS?",
         ) from exc
     except OSError as exc:
-        raise ProbeError(f"could not connect to {address}:{port}: {exc.strerror or exc}") from exc
+        why = (
+            exc.strerror or str(exc) or "the server closed the connection during the TLS handshake"
+        )
+        raise ProbeError(f"could not connect to {address}:{port}: {why}") from exc
     try:
         sslobj = writer.get_extra_info("ssl_object")
         der = sslobj.getpeercert(binary_form=True) if sslobj else None

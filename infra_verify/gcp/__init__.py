@@ -1,0 +1,1 @@
+"""GCP client construction, error mapping and typed reads (google.* is imported lazily)."""

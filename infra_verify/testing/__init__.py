@@ -1,0 +1,1 @@
+"""Helpers for tests: real local servers (DNS, PostgreSQL) and a certificate factory."""

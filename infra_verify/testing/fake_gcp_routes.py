@@ -1,0 +1,148 @@
+"""The REST collections the fake GCP server knows: list envelopes, paging and discovery schemas.
+
+Each Google API is served under its own path prefix, and several share ``v1/``, so a
+collection is recognised by its full path (checked against the discovery documents shipped in
+google-api-python-client):
+
+==================  ==================================================================  ===========
+API                 collection path (a resource is ``<collection>/<name>``)              list key
+==================  ==================================================================  ===========
+compute v1          ``compute/v1/projects/{p}/global/{sslCertificates|addresses|...}``  ``items``
+compute v1          ``compute/v1/projects/{p}/regions/{r}/{sslCertificates|...}``       ``items``
+Cloud Run v2        ``v2/projects/{p}/locations/{l}/services``                          ``services``
+VPC Access v1       ``v1/projects/{p}/locations/{l}/connectors``                        ``connectors``
+Certificate Mgr v1  ``v1/projects/{p}/locations/{l}/certificates``                      ``certificates``
+Cloud SQL Admin v1  ``v1/projects/{p}/instances`` (``sql/v1beta4/...`` is an alias)      ``items``
+Cloud DNS v1        ``dns/v1/projects/{p}/managedZones``                                ``managedZones``
+Cloud DNS v1        ``dns/v1/projects/{p}/managedZones/{z}/rrsets`` (``.../{name}/{type}``) ``rrsets``
+==================  ==================================================================  ===========
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+__all__ = [
+    "COLLECTIONS",
+    "Collection",
+    "canonical_path",
+    "collection_for_list",
+    "collection_for_resource",
+]
+
+
+@dataclass(frozen=True)
+class Collection:
+    """One REST collection: where it lives, how its list is wrapped and its discovery schema."""
+
+    pattern: re.Pattern[str]
+    items_key: str
+    list_kind: str | None
+    page_size_param: str
+    api: str
+    schema: str
+    depth: int = 1
+    parent_must_exist: bool = False
+
+
+def _compute(scope: str, collection: str, schema: str, kind: str) -> Collection:
+    prefix = r"compute/v1/projects/[^/]+/" + ("global" if scope == "global" else r"regions/[^/]+")
+    return Collection(
+        re.compile(f"{prefix}/{collection}"),
+        "items",
+        f"compute#{kind}List",
+        "maxResults",
+        "compute.v1",
+        schema,
+    )
+
+
+COLLECTIONS: tuple[Collection, ...] = (
+    _compute("global", "sslCertificates", "SslCertificate", "sslCertificate"),
+    _compute("region", "sslCertificates", "SslCertificate", "sslCertificate"),
+    _compute("global", "addresses", "Address", "address"),
+    _compute("region", "addresses", "Address", "address"),
+    _compute("global", "forwardingRules", "ForwardingRule", "forwardingRule"),
+    _compute("global", "targetHttpsProxies", "TargetHttpsProxy", "targetHttpsProxy"),
+    _compute("global", "targetHttpProxies", "TargetHttpProxy", "targetHttpProxy"),
+    _compute("global", "urlMaps", "UrlMap", "urlMap"),
+    _compute("global", "backendServices", "BackendService", "backendService"),
+    _compute("region", "networkEndpointGroups", "NetworkEndpointGroup", "networkEndpointGroup"),
+    _compute("global", "networks", "Network", "network"),
+    Collection(
+        re.compile(r"v2/projects/[^/]+/locations/[^/]+/services"),
+        "services",
+        None,
+        "pageSize",
+        "run.v2",
+        "GoogleCloudRunV2Service",
+    ),
+    Collection(
+        re.compile(r"v1/projects/[^/]+/locations/[^/]+/connectors"),
+        "connectors",
+        None,
+        "pageSize",
+        "vpcaccess.v1",
+        "Connector",
+    ),
+    Collection(
+        re.compile(r"v1/projects/[^/]+/locations/[^/]+/certificates"),
+        "certificates",
+        None,
+        "pageSize",
+        "certificatemanager.v1",
+        "Certificate",
+    ),
+    Collection(
+        re.compile(r"v1/projects/[^/]+/instances"),
+        "items",
+        "sql#instancesList",
+        "maxResults",
+        "sqladmin.v1",
+        "DatabaseInstance",
+    ),
+    Collection(
+        re.compile(r"dns/v1/projects/[^/]+/managedZones"),
+        "managedZones",
+        "dns#managedZonesListResponse",
+        "maxResults",
+        "dns.v1",
+        "ManagedZone",
+    ),
+    Collection(
+        re.compile(r"dns/v1/projects/[^/]+/managedZones/[^/]+/rrsets"),
+        "rrsets",
+        "dns#resourceRecordSetsListResponse",
+        "maxResults",
+        "dns.v1",
+        "ResourceRecordSet",
+        depth=2,
+        parent_must_exist=True,
+    ),
+)
+
+_SQL_BETA = "sql/v1beta4/"
+
+
+def canonical_path(path: str) -> str:
+    """Strip slashes and map the Cloud SQL ``sql/v1beta4/`` prefix onto ``v1/``."""
+    path = path.strip("/")
+    if path.startswith(_SQL_BETA):
+        path = "v1/" + path[len(_SQL_BETA) :]
+    return path
+
+
+def collection_for_list(path: str) -> Collection | None:
+    """The collection whose list path is exactly ``path``, if any."""
+    return next((c for c in COLLECTIONS if c.pattern.fullmatch(path)), None)
+
+
+def collection_for_resource(path: str) -> Collection | None:
+    """The collection that holds the resource at ``path``, if any."""
+    for collection in COLLECTIONS:
+        parts = path.split("/")
+        parent = "/".join(parts[: -collection.depth])
+        if len(parts) > collection.depth and collection.pattern.fullmatch(parent):
+            return collection
+    return None

@@ -1,0 +1,49 @@
+"""Check kinds for gate tests: they return a scripted outcome after a delay (no network)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable, Sequence
+
+from pydantic import Field
+
+from infra_verify.model import Check, CheckContext, Outcome, Status
+
+
+class Scripted(Check):
+    """Returns the scripted statuses in order (the last one repeats), after ``delay`` seconds."""
+
+    kind = "scripted"
+
+    statuses: tuple[Status, ...] = (Status.PASS,)
+    delay: float = 0.0
+    terminal_on_fail: bool = False
+    soft_after: tuple[str, ...] = ()
+    calls: list[float] = Field(default_factory=list)  # mutable on purpose: records attempt times
+
+    def subject(self) -> str:
+        """The scripted statuses."""
+        return ",".join(s.value for s in self.statuses)
+
+    def infer_edges(self, others: Sequence[Check]) -> Iterable[tuple[str, str]]:
+        """Soft edges as scripted."""
+        return [(s, "soft") for s in self.soft_after]
+
+    async def run(self, ctx: CheckContext) -> Outcome:
+        """Sleep, then return the next scripted status."""
+        loop = asyncio.get_running_loop()
+        self.calls.append(loop.time())
+        await asyncio.sleep(self.delay)
+        status = self.statuses[min(len(self.calls) - 1, len(self.statuses) - 1)]
+        terminal = self.terminal_on_fail and status is Status.FAIL
+        return Outcome(status, f"scripted {status.value}", hint="scripted hint", terminal=terminal)
+
+
+class Crashing(Check):
+    """Raises an unexpected exception: the gate must report ERROR, not crash."""
+
+    kind = "crashing"
+
+    async def run(self, ctx: CheckContext) -> Outcome:
+        """Crash."""
+        raise RuntimeError("boom")

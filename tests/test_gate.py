@@ -1,0 +1,190 @@
+"""The gate: concurrency, dependency order, BLOCKED, deadlines, waiting and root causes."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from infra_verify.errors import DeploymentIncomplete, UsageError
+from infra_verify.gate import Gate
+from infra_verify.model import CheckContext, Status
+from tests.fakes import Crashing, Scripted
+
+CTX = CheckContext(environment="test", timeout=5)
+P, F, E = Status.PASS, Status.FAIL, Status.ERROR
+
+
+def run(checks: list, **kw: object):  # type: ignore[no-untyped-def]
+    """Run a gate over ``checks`` with the test context."""
+    return Gate(checks, context=CheckContext(environment="test", timeout=kw.pop("timeout", 5)), **kw).run()  # type: ignore[arg-type]
+
+
+def test_all_pass_is_ok_and_exit_zero() -> None:
+    """A gate whose checks all pass is ok and exits 0."""
+    r = run([Scripted(id="a"), Scripted(id="b")])
+    assert r.ok and r.exit_code == 0 and r.root_causes == []
+
+
+def test_one_failure_fails_the_gate() -> None:
+    """A single FAIL makes the gate not ok, exit code 1."""
+    r = run([Scripted(id="a"), Scripted(id="b", statuses=(F,))])
+    assert not r.ok and r.exit_code == 1
+    assert [x.id for x in r.root_causes] == ["b"]
+
+
+def test_error_fails_the_gate() -> None:
+    """An ERROR (could not decide) fails the gate too."""
+    r = run([Scripted(id="a", statuses=(E,))])
+    assert not r.ok and r.by_id("a").status is E
+
+
+def test_crash_in_a_check_becomes_error() -> None:
+    """An unexpected exception inside a check is an ERROR result naming it, never a pass."""
+    r = run([Crashing(id="c")])
+    res = r.by_id("c")
+    assert res.status is E and "RuntimeError: boom" in res.summary
+
+
+def test_checks_run_concurrently() -> None:
+    """Twenty checks sleeping 0.3 s each finish in far less than 20 x 0.3 s."""
+    checks = [Scripted(id=f"c{i}", delay=0.3) for i in range(20)]
+    r = run(checks)
+    assert r.ok
+    assert r.duration < 0.3 * 20 / 4
+
+
+def test_concurrency_limit_is_respected() -> None:
+    """With concurrency=1, the same checks take at least the sum of their delays."""
+    checks = [Scripted(id=f"c{i}", delay=0.1) for i in range(5)]
+    r = run(checks, concurrency=1)
+    assert r.duration >= 0.5 * 0.95
+
+
+def test_dependent_runs_after_its_dependency() -> None:
+    """A check with after: starts only when its dependency has finished."""
+    dep = Scripted(id="dep", delay=0.2)
+    child = Scripted(id="child", after=("dep",))
+    run([child, dep])
+    assert child.calls[0] >= dep.calls[0] + 0.2 * 0.9
+
+
+def test_failed_dependency_blocks_and_is_the_root_cause() -> None:
+    """A failing dependency makes its dependents BLOCKED; only it is a root cause."""
+    r = run([Scripted(id="dns", statuses=(F,)), Scripted(id="tls", after=("dns",)), Scripted(id="http", after=("tls",))])
+    assert r.by_id("tls").status is Status.BLOCKED
+    assert r.by_id("http").status is Status.BLOCKED
+    assert r.by_id("http").blocked_by == ("dns",)
+    assert [x.id for x in r.root_causes] == ["dns"]
+
+
+def test_blocked_check_is_never_run() -> None:
+    """A blocked check's probe never runs."""
+    child = Scripted(id="child", after=("dep",))
+    run([Scripted(id="dep", statuses=(F,)), child])
+    assert child.calls == []
+
+
+def test_soft_dependency_explains_instead_of_adding_a_root_cause() -> None:
+    """A failure whose soft dependency failed is 'explained by' it, not another root cause."""
+    r = run([Scripted(id="dns", statuses=(F,)), Scripted(id="cert", statuses=(F,), soft_after=("dns",))])
+    assert r.by_id("cert").explained_by == ("dns",)
+    assert [x.id for x in r.root_causes] == ["dns"]
+
+
+def test_independent_failures_are_separate_root_causes() -> None:
+    """Two unrelated failures are two root causes."""
+    r = run([Scripted(id="dns", statuses=(F,)), Scripted(id="vpc", statuses=(F,))])
+    assert sorted(x.id for x in r.root_causes) == ["dns", "vpc"]
+
+
+def test_probe_timeout_is_error_with_elapsed_time() -> None:
+    """A probe that exceeds its timeout is ERROR naming the timeout, within a small margin."""
+    start = time.monotonic()
+    r = run([Scripted(id="slow", delay=5, timeout=0.2)])
+    res = r.by_id("slow")
+    assert res.status is E and "200ms" in res.summary
+    assert time.monotonic() - start < 2
+
+
+def test_gate_deadline_holds() -> None:
+    """The overall deadline ends the run promptly and unfinished checks become ERROR."""
+    start = time.monotonic()
+    r = run([Scripted(id="slow", delay=10, timeout=30), Scripted(id="fast")], deadline=0.5)
+    took = time.monotonic() - start
+    assert took < 1.5
+    assert r.by_id("slow").status is E and "deadline" in r.by_id("slow").summary
+    assert r.by_id("fast").status is P and r.deadline_reached and not r.ok
+
+
+def test_wait_retries_until_pass() -> None:
+    """With wait=, a check failing twice then passing converges and the gate passes."""
+    c = Scripted(id="cert", statuses=(F, F, P))
+    r = run([c], wait=5, poll=0.05, poll_max=0.1)
+    res = r.by_id("cert")
+    assert r.ok and res.attempts == 3 and res.converged_after is not None
+
+
+def test_wait_stops_early_on_terminal_failure() -> None:
+    """A terminal failure ends waiting at once."""
+    c = Scripted(id="cert", statuses=(F,), terminal_on_fail=True)
+    start = time.monotonic()
+    r = run([c], wait=10, poll=0.05)
+    assert time.monotonic() - start < 2
+    assert r.by_id("cert").attempts == 1 and r.by_id("cert").terminal
+
+
+def test_wait_respects_its_deadline() -> None:
+    """A check that never converges is reported FAIL with its last finding when wait runs out."""
+    start = time.monotonic()
+    r = run([Scripted(id="x", statuses=(F,))], wait=0.6, poll=0.1, poll_max=0.1)
+    took = time.monotonic() - start
+    assert took < 1.6
+    res = r.by_id("x")
+    assert res.status is F and res.attempts >= 3
+
+
+def test_passed_dependency_unblocks_dependent_while_waiting() -> None:
+    """While waiting, a dependent runs once its dependency converges."""
+    r = run([Scripted(id="dns", statuses=(F, P)), Scripted(id="tls", after=("dns",))], wait=5, poll=0.05)
+    assert r.ok and r.by_id("tls").status is P
+
+
+def test_skipped_checks_are_shown_and_not_run() -> None:
+    """Deselected checks are SKIPPED, not run, and do not fail the gate."""
+    s = Scripted(id="s", statuses=(F,))
+    r = Gate([Scripted(id="a"), s], context=CTX, skip={"s"}).run()
+    assert r.by_id("s").status is Status.SKIPPED and s.calls == [] and r.ok
+
+
+def test_raise_for_failure_carries_the_run() -> None:
+    """raise_for_failure raises DeploymentIncomplete with the run and a readable summary."""
+    r = run([Scripted(id="dns", statuses=(F,))])
+    with pytest.raises(DeploymentIncomplete) as info:
+        r.raise_for_failure()
+    assert info.value.run is r and "root cause: dns" in str(info.value)
+
+
+def test_raise_for_failure_returns_run_when_ok() -> None:
+    """raise_for_failure returns the run itself when the gate passed."""
+    r = run([Scripted(id="a")])
+    assert r.raise_for_failure() is r
+
+
+def test_duplicate_ids_are_rejected() -> None:
+    """Two checks with one id are a usage error."""
+    with pytest.raises(UsageError, match="share the id"):
+        Gate([Scripted(id="a"), Scripted(id="a")])
+
+
+def test_cycles_are_rejected() -> None:
+    """A dependency cycle built in code is a usage error naming the cycle."""
+    with pytest.raises(UsageError, match="cycle"):
+        Gate([Scripted(id="a", after=("b",)), Scripted(id="b", after=("a",))])
+
+
+def test_on_result_callback_sees_every_result() -> None:
+    """The on_result callback is called once per check."""
+    seen: list[str] = []
+    Gate([Scripted(id="a"), Scripted(id="b")], context=CTX, on_result=lambda r: seen.append(r.id)).run()
+    assert sorted(seen) == ["a", "b"]
