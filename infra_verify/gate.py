@@ -170,7 +170,15 @@ class _Run:
         self.sem = asyncio.Semaphore(gate.concurrency)
 
     async def execute(self) -> GateRun:
+        try:
+            return await self._execute()
+        finally:
+            self.ctx.close()
+
+    async def _execute(self) -> GateRun:
         order = self.graph.order()
+        if any(c.family == "gcp" for c in self.graph.checks.values()):
+            await self._preload_gcp()
         tasks = [asyncio.create_task(self._drive(cid), name=cid) for cid in order]
         interrupted = False
         try:
@@ -193,6 +201,15 @@ class _Run:
             deadline_reached=deadline_reached,
             interrupted=interrupted,
         )
+
+    async def _preload_gcp(self) -> None:
+        """Import the google libraries (seconds) before any check's timer starts."""
+        from infra_verify.gcp.clients import GcpClients
+
+        try:
+            await self.ctx.run_blocking(GcpClients.preload)
+        except ImportError:  # reported by the checks themselves
+            pass
 
     async def _drive(self, cid: str) -> None:
         check = self.graph.checks[cid]

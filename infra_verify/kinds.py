@@ -18,6 +18,13 @@ BUILTIN_KINDS: dict[str, str] = {
     "tcp": "infra_verify.checks.tcp:Tcp",
     "postgres": "infra_verify.checks.postgres:Postgres",
     "environment": "infra_verify.checks.environment:Environment",
+    "gcp.dns_record": "infra_verify.checks.gcp.dns_record:GcpDnsRecord",
+    "gcp.managed_certificate": "infra_verify.checks.gcp.certificate:GcpManagedCertificate",
+    "gcp.load_balancer": "infra_verify.checks.gcp.load_balancer:GcpLoadBalancer",
+    "gcp.cloud_run_service": "infra_verify.checks.gcp.cloud_run:GcpCloudRunService",
+    "gcp.vpc_connector": "infra_verify.checks.gcp.vpc_connector:GcpVpcConnector",
+    "gcp.cloud_sql_instance": "infra_verify.checks.gcp.cloud_sql:GcpCloudSqlInstance",
+    "gcp.cloud_sql_path": "infra_verify.checks.gcp.sql_path:GcpCloudSqlPath",
 }
 
 _REGISTERED: dict[str, type[Check]] = {}

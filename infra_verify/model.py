@@ -6,12 +6,15 @@ policy expects). Judging works on plain data, so it can be unit-tested without a
 
 from __future__ import annotations
 
+import asyncio
 import ssl
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -20,6 +23,9 @@ from infra_verify.redact import Redactor
 
 if TYPE_CHECKING:
     from infra_verify.gcp.clients import GcpClients, GcpSettings
+
+
+T = TypeVar("T")
 
 
 class Status(StrEnum):
@@ -138,6 +144,25 @@ class CheckContext:
         default_factory=dict, repr=False
     )
     _gcp_clients: GcpClients | None = field(default=None, repr=False)
+    _executor: ThreadPoolExecutor | None = field(default=None, repr=False)
+    blocking_workers: int = 16
+
+    async def run_blocking(self, fn: Callable[[], T]) -> T:
+        """Run a blocking call (the google-cloud clients are synchronous) in a bounded pool."""
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(
+                max_workers=self.blocking_workers, thread_name_prefix="infra-verify-blocking"
+            )
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
+
+    def close(self) -> None:
+        """Release threads and HTTP sessions; the context can be used again afterwards."""
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+        clients, self._gcp_clients = self._gcp_clients, None
+        if clients is not None:
+            clients.close()
 
     def ssl_context(
         self, ca_bundle: str | None = None, *, verify: bool = True, check_hostname: bool = True

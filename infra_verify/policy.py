@@ -339,7 +339,12 @@ def _from_validation(
             key=key,
             hint=_describe_field(_model_at(model, loc[:-1]), str(loc[-1])),
         )
-    msg = err["msg"].removeprefix("Value error, ").replace("a valid tuple", "a list").replace("a valid dictionary", "a mapping")
+    msg = (
+        err["msg"]
+        .removeprefix("Value error, ")
+        .replace("a valid tuple", "a list")
+        .replace("a valid dictionary", "a mapping")
+    )
     given = err.get("input")
     if (
         isinstance(given, str | int | float)

@@ -56,7 +56,10 @@ def test_malformed_policy_is_one_line_exit_two(tmp_path: Path) -> None:
     """A malformed policy prints exactly one line on stderr, no traceback, exit 2."""
     path = write(tmp_path, ENV_ONLY.replace("require", "requir"))
     proc = subprocess.run(
-        [sys.executable, "-m", "infra_verify", "--policy", str(path)], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "infra_verify", "--policy", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
@@ -99,7 +102,11 @@ def test_staging_list_works_offline() -> None:
     """`staging --list` lists the staging checks with inferred edges, running nothing."""
     code, out = cli("staging", "--list", "--policies-dir", str(ROOT / "policies"))
     assert code == 0
-    assert "dns-api" in out and "health" in out and "after: dns-api (inferred), tls-api (inferred)" in out
+    assert (
+        "dns-api" in out
+        and "health" in out
+        and "after: dns-api (inferred), tls-api (inferred)" in out
+    )
 
 
 def test_json_format_is_the_serialized_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -113,7 +120,14 @@ def test_json_format_is_the_serialized_run(tmp_path: Path, monkeypatch: pytest.M
 def test_output_and_json_files_are_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """--output and --json write reports to files."""
     monkeypatch.setenv("IV_TEST_PRESENT", "yes")
-    cli("--policy", str(write(tmp_path, ENV_ONLY)), "--output", str(tmp_path / "r.txt"), "--json", str(tmp_path / "r.json"))
+    cli(
+        "--policy",
+        str(write(tmp_path, ENV_ONLY)),
+        "--output",
+        str(tmp_path / "r.txt"),
+        "--json",
+        str(tmp_path / "r.json"),
+    )
     assert "settings" in (tmp_path / "r.txt").read_text()
     assert json.loads((tmp_path / "r.json").read_text())["ok"] is True
 
@@ -147,7 +161,9 @@ def test_demo_names_the_dns_root_cause() -> None:
     """The offline demo exits 1, names dns-auth as the root cause and blocks tls/http/ws for auth."""
     proc = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "demo.py"), "--color", "never"],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     out = proc.stdout
@@ -159,7 +175,10 @@ def test_demo_names_the_dns_root_cause() -> None:
 def test_fixed_demo_passes() -> None:
     """The demo world with the record fixed passes with exit 0."""
     proc = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "demo.py"), "--fixed"], capture_output=True, text=True, timeout=120
+        [sys.executable, str(ROOT / "scripts" / "demo.py"), "--fixed"],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "PASSED: deployment complete" in proc.stdout

@@ -17,7 +17,9 @@ P, F, E = Status.PASS, Status.FAIL, Status.ERROR
 
 def run(checks: list, **kw: object):  # type: ignore[no-untyped-def]
     """Run a gate over ``checks`` with the test context."""
-    return Gate(checks, context=CheckContext(environment="test", timeout=kw.pop("timeout", 5)), **kw).run()  # type: ignore[arg-type]
+    return Gate(
+        checks, context=CheckContext(environment="test", timeout=kw.pop("timeout", 5)), **kw
+    ).run()  # type: ignore[arg-type]
 
 
 def test_all_pass_is_ok_and_exit_zero() -> None:
@@ -71,7 +73,13 @@ def test_dependent_runs_after_its_dependency() -> None:
 
 def test_failed_dependency_blocks_and_is_the_root_cause() -> None:
     """A failing dependency makes its dependents BLOCKED; only it is a root cause."""
-    r = run([Scripted(id="dns", statuses=(F,)), Scripted(id="tls", after=("dns",)), Scripted(id="http", after=("tls",))])
+    r = run(
+        [
+            Scripted(id="dns", statuses=(F,)),
+            Scripted(id="tls", after=("dns",)),
+            Scripted(id="http", after=("tls",)),
+        ]
+    )
     assert r.by_id("tls").status is Status.BLOCKED
     assert r.by_id("http").status is Status.BLOCKED
     assert r.by_id("http").blocked_by == ("dns",)
@@ -87,7 +95,9 @@ def test_blocked_check_is_never_run() -> None:
 
 def test_soft_dependency_explains_instead_of_adding_a_root_cause() -> None:
     """A failure whose soft dependency failed is 'explained by' it, not another root cause."""
-    r = run([Scripted(id="dns", statuses=(F,)), Scripted(id="cert", statuses=(F,), soft_after=("dns",))])
+    r = run(
+        [Scripted(id="dns", statuses=(F,)), Scripted(id="cert", statuses=(F,), soft_after=("dns",))]
+    )
     assert r.by_id("cert").explained_by == ("dns",)
     assert [x.id for x in r.root_causes] == ["dns"]
 
@@ -146,7 +156,9 @@ def test_wait_respects_its_deadline() -> None:
 
 def test_passed_dependency_unblocks_dependent_while_waiting() -> None:
     """While waiting, a dependent runs once its dependency converges."""
-    r = run([Scripted(id="dns", statuses=(F, P)), Scripted(id="tls", after=("dns",))], wait=5, poll=0.05)
+    r = run(
+        [Scripted(id="dns", statuses=(F, P)), Scripted(id="tls", after=("dns",))], wait=5, poll=0.05
+    )
     assert r.ok and r.by_id("tls").status is P
 
 
@@ -186,5 +198,7 @@ def test_cycles_are_rejected() -> None:
 def test_on_result_callback_sees_every_result() -> None:
     """The on_result callback is called once per check."""
     seen: list[str] = []
-    Gate([Scripted(id="a"), Scripted(id="b")], context=CTX, on_result=lambda r: seen.append(r.id)).run()
+    Gate(
+        [Scripted(id="a"), Scripted(id="b")], context=CTX, on_result=lambda r: seen.append(r.id)
+    ).run()
     assert sorted(seen) == ["a", "b"]

@@ -105,13 +105,19 @@ def test_bad_duration_is_reported(tmp_path: Path) -> None:
 def test_unknown_kind_suggests_closest(tmp_path: Path) -> None:
     """An unknown kind names the line of the kind key and suggests a known kind."""
     err = error_for(tmp_path, GOOD.replace("kind: http", "kind: htp"))
-    assert err.line == 12 and "unknown kind 'htp'" in str(err) and "did you mean 'http'?" in str(err)
+    assert (
+        err.line == 12 and "unknown kind 'htp'" in str(err) and "did you mean 'http'?" in str(err)
+    )
 
 
 def test_unknown_after_id(tmp_path: Path) -> None:
     """after: naming a missing check is one error with the closest id."""
     err = error_for(tmp_path, GOOD.replace("after: [dns-api]", "after: [dns-apx]"))
-    assert "unknown check id 'dns-apx'" in str(err) and "did you mean 'dns-api'?" in str(err) and err.line == 15
+    assert (
+        "unknown check id 'dns-apx'" in str(err)
+        and "did you mean 'dns-api'?" in str(err)
+        and err.line == 15
+    )
 
 
 def test_dependency_cycle(tmp_path: Path) -> None:
@@ -168,7 +174,9 @@ def test_alias_bomb_is_refused(tmp_path: Path) -> None:
     lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     for i in range(1, 10):
         prev, cur = chr(ord("a") + i - 1), chr(ord("a") + i)
-        lines.append(f"{cur}: &{cur} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]")
+        lines.append(
+            f"{cur}: &{cur} [*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev},*{prev}]"
+        )
     err = error_for(tmp_path, "\n".join(lines) + "\n")
     assert "alias bomb" in str(err)
 
@@ -202,7 +210,12 @@ def test_find_policy_suggests_close_environment(tmp_path: Path) -> None:
 def test_shipped_policies_load() -> None:
     """Every policy in policies/ loads with its defaults (interpolation defaults suffice)."""
     root = Path(__file__).resolve().parent.parent / "policies"
-    env = {"DEMO_RESOLVER": "127.0.0.1:53", "DEMO_HTTPS_PORT": "443", "DEMO_CA_BUNDLE": "/dev/null", "DEMO_IP": "127.0.0.1"}
+    env = {
+        "DEMO_RESOLVER": "127.0.0.1:53",
+        "DEMO_HTTPS_PORT": "443",
+        "DEMO_CA_BUNDLE": "/dev/null",
+        "DEMO_IP": "127.0.0.1",
+    }
     for path in sorted(root.glob("*.yaml")):
         policy = load_policy(path, env=env)
         assert policy.checks, path

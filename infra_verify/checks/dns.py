@@ -105,7 +105,9 @@ class Dns(Check):
         default=(),
         description="authoritative servers to ask (ip or ip:port), instead of NS discovery",
     )
-    nameserver_port: int = Field(default=53, description="port of NS-discovered authoritative servers")
+    nameserver_port: int = Field(
+        default=53, description="port of NS-discovered authoritative servers"
+    )
     zone: str | None = Field(
         default=None, description="Cloud DNS zone name, used in the remediation command"
     )
@@ -135,9 +137,10 @@ class Dns(Check):
     def infer_edges(self, others: Sequence[Check]) -> Iterable[tuple[str, str]]:
         """A live answer is explained by the Cloud DNS record for the same name."""
         for other in others:
-            same_host = norm_host(other.host()) == self.host()
-            if other.kind == "gcp.dns_record" and same_host and str(getattr(other, "type", "A")) == self.type:
-                yield other.id, "soft"
+            covers = getattr(other, "covers_host", None)
+            if other.kind == "gcp.dns_record" and covers is not None and covers(self.host()):
+                if str(getattr(other, "type", "A")) == self.type:
+                    yield other.id, "soft"
 
     async def run(self, ctx: CheckContext) -> Outcome:
         """Query every server concurrently, then judge the answers."""
@@ -150,12 +153,19 @@ class Dns(Check):
         resolvers = list(self.resolvers if self.resolvers is not None else ctx.resolvers)
         if not resolvers:
             resolvers = _system_resolvers()
-        jobs = [query(s, self.name, self.type, "resolver", timeout) for s in resolvers]
         auth = list(self.nameservers)
-        if self.authoritative and not auth:
+        if self.authoritative and not auth:  # before creating any query coroutine (may raise)
             found = await discover_authoritative(self.name, resolvers[0], timeout)
-            auth = [f"[{ip}]:{self.nameserver_port}" if ":" in ip else f"{ip}:{self.nameserver_port}" for ip in found]
-        jobs += [query(s, self.name, self.type, "authoritative", timeout) for s in auth]
+            auth = [
+                f"[{ip}]:{self.nameserver_port}" if ":" in ip else f"{ip}:{self.nameserver_port}"
+                for ip in found
+            ]
+        jobs = [
+            query(s, self.name, self.type, "resolver", timeout) for s in dict.fromkeys(resolvers)
+        ]
+        jobs += [
+            query(s, self.name, self.type, "authoritative", timeout) for s in dict.fromkeys(auth)
+        ]
         return list(await asyncio.gather(*jobs))
 
     def judge(self, answers: Sequence[ServerAnswer]) -> Outcome:

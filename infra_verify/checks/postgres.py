@@ -64,7 +64,8 @@ class Postgres(Check):
 
     async def run(self, ctx: CheckContext) -> Outcome:
         """Handshake, or authenticate and SELECT 1."""
-        timeout = self.effective_timeout(ctx)
+        # leave the gate's own timeout a margin, so the probe's specific message wins the race
+        timeout = self.effective_timeout(ctx) * 0.8
         if self.dsn_env:
             return await self._select_one(ctx, timeout)
         host, port = self.host_ or "", self.port or 5432
@@ -155,8 +156,9 @@ class Postgres(Check):
 
 async def ssl_request(host: str, port: int, timeout: float) -> bytes:
     """Send PostgreSQL's SSLRequest and return the first byte(s) of the answer."""
+    deadline = asyncio.get_running_loop().time() + timeout  # one budget for connect and read
     try:
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout_at(deadline):
             reader, writer = await asyncio.open_connection(host, port)
     except TimeoutError as exc:
         raise ProbeError(f"{host}:{port}: no TCP connection within {timeout:.1f}s") from exc
@@ -168,8 +170,8 @@ async def ssl_request(host: str, port: int, timeout: float) -> bytes:
         raise ProbeError(f"{host}:{port}: could not connect: {exc.strerror or exc}") from exc
     try:
         writer.write(SSL_REQUEST)
-        await writer.drain()
-        async with asyncio.timeout(timeout):
+        async with asyncio.timeout_at(deadline):
+            await writer.drain()
             data = await reader.read(16)
     except TimeoutError as exc:
         raise ProbeError(

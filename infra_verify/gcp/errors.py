@@ -1,6 +1,7 @@
 """GCP errors, mapped at the boundary from google-api-core, google-auth and requests.
 
-    GcpError
+    ProbeError (infra_verify.errors)
+     └── GcpError
     ├── GcpNotFound            HTTP 404: the resource does not exist
     ├── GcpPermissionDenied    HTTP 403: the caller lacks a read-only role (named in the message)
     ├── GcpUnauthenticated     HTTP 401, or no Application Default Credentials
@@ -14,6 +15,8 @@ module, so importing this module stays cheap.
 from __future__ import annotations
 
 import json
+
+from infra_verify.errors import ProbeError
 
 __all__ = [
     "GcpBadResponse",
@@ -33,11 +36,18 @@ ADC_HINT = (
 )
 
 
-class GcpError(Exception):
+class GcpError(ProbeError):
     """A GCP API read failed; ``what`` names the resource, ``status_code`` the HTTP status."""
 
-    def __init__(self, message: str, *, what: str = "", status_code: int | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        *,
+        what: str = "",
+        status_code: int | None = None,
+        hint: str | None = None,
+    ) -> None:
+        super().__init__(message, hint=hint)
         self.what = what
         self.status_code = status_code
 

@@ -28,6 +28,10 @@ Renderer = Callable[[GateRun, ReportOptions], str]
 REPORTERS: dict[str, str] = {
     "text": "infra_verify.reporters.console:render",
     "json": "infra_verify.reporters.json_report:render",
+    "junit": "infra_verify.reporters.junit:render",
+    "sarif": "infra_verify.reporters.sarif:render",
+    "markdown": "infra_verify.reporters.markdown:render",
+    "github": "infra_verify.reporters.github:render",
 }
 
 

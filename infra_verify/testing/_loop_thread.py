@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from types import TracebackType
 from typing import Any, Self, TypeVar, cast
 
-__all__ = ["BackgroundServer", "ConnectionTracker", "LoopThread", "settle"]
+__all__ = ["BackgroundServer", "ConnectionTracker", "LoopThread", "stop_accepting"]
 
 T = TypeVar("T")
 StreamHandler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -225,21 +225,35 @@ class ConnectionTracker:
 
         return await loop.create_server(factory, host, port, **kw)
 
-    async def abort_all(self) -> None:
-        """Abort every tracked transport, including accepts still in flight."""
-        await settle()
+    async def close(self, server: asyncio.Server) -> None:
+        """Stop accepting, close the listening sockets and abort every connection."""
+        await stop_accepting(server)
+        server.close()
         for transport in list(self.transports):
             transport.abort()
         self.transports.clear()
-        await asyncio.sleep(0)  # let connection_lost callbacks run
+        await asyncio.sleep(0)  # let the connection_lost callbacks close the sockets
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(5.0):
+                await server.wait_closed()
 
 
-#: Loop iterations from accept() to a transport with its protocol attached (asyncio internals).
+#: Loop iterations from accept() to a transport attached to its server (asyncio internals).
 _SETTLE_ITERATIONS = 5
 
 
-async def settle() -> None:
-    """Give in-flight accepts a few loop iterations to become transports (so they can be closed)."""
+async def stop_accepting(server: asyncio.Server | Any) -> None:
+    """Stop accepting on ``server``'s sockets, then let accepts in flight become transports.
+
+    Call it before ``server.close()``. On CPython 3.11 a connection accepted just before
+    ``Server.close()`` fails ``Server._attach()``'s assertion once the server is closed; the
+    error is swallowed and the socket leaks until garbage collection. Removing the accept
+    reader first (a public loop API) and letting the loop run a few iterations avoids that.
+    """
+    loop = asyncio.get_running_loop()
+    for sock in server.sockets or ():
+        with contextlib.suppress(Exception):  # loops without remove_reader: nothing to do
+            loop.remove_reader(sock.fileno())
     for _ in range(_SETTLE_ITERATIONS):
         await asyncio.sleep(0)
 

@@ -314,23 +314,19 @@ class DnsServer(BackgroundServer):
 
     async def _shutdown(self) -> None:
         """Close both listeners, every TCP connection and every pending delayed answer."""
-        if self._tcp is not None:
-            self._tcp.close()
-        if self._udp is not None:
-            self._udp.close()
-        await self._tracker.abort_all()
-        for task in list(self._tasks):
+        tcp, udp, self._tcp, self._udp = self._tcp, self._udp, None, None
+        if udp is not None:
+            udp.close()
+        if tcp is not None:
+            await self._tracker.close(tcp)
+        tasks = list(self._tasks)
+        for task in tasks:
             task.cancel()
-        waits: list[asyncio.Future[Any]] = []
-        if self._udp_closed is not None and self._udp is not None:
-            waits.append(asyncio.ensure_future(self._udp_closed))
-        if self._tcp is not None:
-            waits.append(asyncio.ensure_future(self._tcp.wait_closed()))
-        waits.extend(self._tasks)
+        waits: list[asyncio.Future[Any]] = [*tasks]
+        if udp is not None and self._udp_closed is not None:
+            waits.append(self._udp_closed)
         if waits:
             await asyncio.wait(waits, timeout=5.0)
-        self._tcp = None
-        self._udp = None
         self._tasks.clear()
 
     def _udp_received(self, data: bytes, addr: tuple[str, int]) -> None:
@@ -366,6 +362,8 @@ class DnsServer(BackgroundServer):
                     await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError, TimeoutError):
             pass
+        except asyncio.CancelledError:
+            pass  # stopping: end quietly (asyncio 3.11 logs a cancelled stream handler as an error)
         finally:
             writer.close()
 

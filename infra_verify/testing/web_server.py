@@ -32,7 +32,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.protocol import State
 
-from infra_verify.testing._loop_thread import BackgroundServer, settle
+from infra_verify.testing._loop_thread import BackgroundServer, stop_accepting
 
 __all__ = ["SERVER_HEADER", "SeenRequest", "WebServer", "sni_context"]
 
@@ -146,8 +146,8 @@ class WebServer(BackgroundServer):
         server, self._server = self._server, None
         if server is None:
             return
+        await stop_accepting(server)
         server.close()
-        await settle()
         for connection in list(self._live):
             if connection.protocol.state is State.CONNECTING:
                 connection.transport.abort()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gc
 import time
+import warnings
 
 import pytest
 
-from infra_verify.checks.dns import Dns, ServerAnswer
+from infra_verify.checks.dns import Dns, RecordType, ServerAnswer
 from infra_verify.gate import Gate
 from infra_verify.model import CheckContext, Result, Status
 from infra_verify.testing.dns_server import DnsServer
@@ -22,9 +24,13 @@ RECORDS = [
 ]
 
 
-def run_one(check: Dns, *resolvers: str, environment: str = "test", **ctx: object) -> Result:
+def run_one(
+    check: Dns, *resolvers: str, environment: str = "test", allow_loopback: bool = False
+) -> Result:
     """Run one check through a Gate (real error mapping) and return its result."""
-    context = CheckContext(environment=environment, timeout=1.0, resolvers=resolvers, **ctx)  # type: ignore[arg-type]
+    context = CheckContext(
+        environment=environment, timeout=1.0, resolvers=resolvers, allow_loopback=allow_loopback
+    )
     return Gate([check], context=context).run().results[0]
 
 
@@ -41,20 +47,20 @@ def served(knot: KnotServer) -> KnotServer:
 @pytest.mark.parametrize(
     ("name", "rdtype", "expect", "shown"),
     [
-        ("www.example.test", "A", ["127.0.0.1"], "127.0.0.1 (ttl 60)"),
-        ("www.example.test", "AAAA", ["0:0::1"], "::1 (ttl 60)"),
-        ("api.example.test", "CNAME", ["WWW.example.test"], "www.example.test. (ttl 60)"),
-        ("api.example.test", "A", ["127.0.0.1"], "127.0.0.1 (ttl 60)"),
-        ("example.test", "TXT", ["v=spf1 -all"], '"v=spf1 -all" (ttl 60)'),
-        ("example.test", "CAA", ['0 issue "pki.goog"'], '0 issue "pki.goog" (ttl 60)'),
-        ("example.test", "CAA", ["0 issue pki.goog"], '0 issue "pki.goog" (ttl 60)'),
+        ("www.example.test", "A", ("127.0.0.1",), "127.0.0.1 (ttl 60)"),
+        ("www.example.test", "AAAA", ("0:0::1",), "::1 (ttl 60)"),
+        ("api.example.test", "CNAME", ("WWW.example.test",), "www.example.test. (ttl 60)"),
+        ("api.example.test", "A", ("127.0.0.1",), "127.0.0.1 (ttl 60)"),
+        ("example.test", "TXT", ("v=spf1 -all",), '"v=spf1 -all" (ttl 60)'),
+        ("example.test", "CAA", ('0 issue "pki.goog"',), '0 issue "pki.goog" (ttl 60)'),
+        ("example.test", "CAA", ("0 issue pki.goog",), '0 issue "pki.goog" (ttl 60)'),
     ],
 )
 def test_expected_records_pass_and_show_ttl(
-    served: KnotServer, name: str, rdtype: str, expect: list[str], shown: str
+    served: KnotServer, name: str, rdtype: RecordType, expect: tuple[str, ...], shown: str
 ) -> None:
     """A, AAAA, CNAME (and A through a CNAME), TXT and CAA pass; the observation shows the TTL."""
-    result = run_one(Dns(name=name, type=rdtype, expect=expect), served.resolver)  # type: ignore[arg-type]
+    result = run_one(Dns(name=name, type=rdtype, expect=expect), served.resolver)
     assert result.status is Status.PASS, result.summary
     (obs,) = result.observations
     assert obs.ok
@@ -72,7 +78,7 @@ def test_empty_expect_accepts_any_answer(served: KnotServer) -> None:
 
 def test_check_resolvers_override_context_resolvers(served: KnotServer, silent_udp: str) -> None:
     """The check's own resolvers win over the context's (which here would time out)."""
-    check = Dns(name="www.example.test", expect=["127.0.0.1"], resolvers=(served.resolver,))
+    check = Dns(name="www.example.test", expect=("127.0.0.1",), resolvers=(served.resolver,))
     result = run_one(check, silent_udp)
     assert result.status is Status.PASS
     assert [o.where for o in result.observations] == [served.resolver]
@@ -83,7 +89,7 @@ def test_check_resolvers_override_context_resolvers(served: KnotServer, silent_u
 
 def test_wrong_answer_names_got_and_expected(served: KnotServer) -> None:
     """A wrong A record FAILs and the summary names both the answer and the expectation."""
-    result = run_one(Dns(name="www.example.test", expect=["127.0.0.2"]), served.resolver)
+    result = run_one(Dns(name="www.example.test", expect=("127.0.0.2",)), served.resolver)
     assert result.status is Status.FAIL
     assert "127.0.0.1 (ttl 60)" in result.summary
     assert "expected 127.0.0.2" in result.summary
@@ -94,7 +100,7 @@ def test_wrong_answer_names_got_and_expected(served: KnotServer) -> None:
 def test_partial_answer_set_is_a_wrong_answer(served: KnotServer) -> None:
     """The expected values are compared as a set: a missing extra value FAILs."""
     result = run_one(
-        Dns(name="www.example.test", expect=["127.0.0.1", "127.0.0.3"]), served.resolver
+        Dns(name="www.example.test", expect=("127.0.0.1", "127.0.0.3")), served.resolver
     )
     assert result.status is Status.FAIL
     assert "expected 127.0.0.1, 127.0.0.3" in result.summary
@@ -102,7 +108,7 @@ def test_partial_answer_set_is_a_wrong_answer(served: KnotServer) -> None:
 
 def test_nxdomain_is_named_in_the_summary(served: KnotServer) -> None:
     """A name that does not exist FAILs as NXDOMAIN, not as NODATA."""
-    result = run_one(Dns(name="nope.example.test", expect=["127.0.0.1"]), served.resolver)
+    result = run_one(Dns(name="nope.example.test", expect=("127.0.0.1",)), served.resolver)
     assert result.status is Status.FAIL
     assert "NXDOMAIN" in result.summary
     assert "NODATA" not in result.summary
@@ -120,7 +126,7 @@ def test_nodata_is_distinguished_from_nxdomain(served: KnotServer) -> None:
 
 def test_nxdomain_hint_creates_the_record(served: KnotServer) -> None:
     """For a missing record the hint is a runnable ``gcloud dns record-sets create``."""
-    check = Dns(name="nope.example.test", expect=["34.54.41.44"], zone="staging-zone", ttl=120)
+    check = Dns(name="nope.example.test", expect=("34.54.41.44",), zone="staging-zone", ttl=120)
     result = run_one(check, served.resolver)
     assert result.status is Status.FAIL
     assert result.hint == (
@@ -131,7 +137,7 @@ def test_nxdomain_hint_creates_the_record(served: KnotServer) -> None:
 
 def test_wrong_value_hint_updates_the_record(served: KnotServer) -> None:
     """For a wrong value the hint is ``gcloud dns record-sets update``, not create."""
-    result = run_one(Dns(name="www.example.test", expect=["34.54.41.44"]), served.resolver)
+    result = run_one(Dns(name="www.example.test", expect=("34.54.41.44",)), served.resolver)
     assert result.status is Status.FAIL
     assert result.hint is not None
     assert result.hint.startswith("gcloud dns record-sets update www.example.test. ")
@@ -142,7 +148,7 @@ def test_authoritative_nameserver_pass(served: KnotServer) -> None:
     """authoritative=True with nameservers=[knot] asks knot without RD and passes."""
     check = Dns(
         name="www.example.test",
-        expect=["127.0.0.1"],
+        expect=("127.0.0.1",),
         authoritative=True,
         nameservers=(served.resolver,),
     )
@@ -152,12 +158,41 @@ def test_authoritative_nameserver_pass(served: KnotServer) -> None:
     assert "at 2 server(s)" in result.summary
 
 
+def test_authoritative_servers_discovered_through_ns(served: KnotServer) -> None:
+    """authoritative=True without nameservers follows the zone's NS + glue back to knot."""
+    check = Dns(
+        name="www.example.test",
+        expect=("127.0.0.1",),
+        authoritative=True,
+        nameserver_port=served.port,
+    )
+    result = run_one(check, served.resolver)
+    assert result.status is Status.PASS, result.summary
+    assert [(o.property, o.where) for o in result.observations] == [
+        ("resolver answer", served.resolver),
+        ("authoritative answer", served.resolver),
+    ]
+
+
+def test_authoritative_discovery_without_ns_is_an_error(served: KnotServer) -> None:
+    """When no NS records can be found above the name: ERROR, and no coroutine left unawaited."""
+    check = Dns(name="www.elsewhere.test", authoritative=True, nameserver_port=served.port)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = run_one(check, served.resolver)
+        gc.collect()
+    assert result.status is Status.ERROR
+    assert result.summary == "no NS records found above www.elsewhere.test"
+    assert result.hint is not None and "nameservers:" in result.hint
+    assert not [w for w in caught if "never awaited" in str(w.message)]
+
+
 def test_two_authoritative_servers_disagree(served: KnotServer, second_knot: KnotServer) -> None:
     """Two servers with different answers FAIL with 'disagree', naming both views."""
     second_knot.set_zone(ORIGIN, zone(ORIGIN, ["www A 127.0.0.9"]))
     check = Dns(
         name="www.example.test",
-        expect=["127.0.0.1"],
+        expect=("127.0.0.1",),
         nameservers=(served.resolver, second_knot.resolver),
     )
     result = run_one(check, served.resolver)
@@ -170,7 +205,7 @@ def test_two_authoritative_servers_disagree(served: KnotServer, second_knot: Kno
 def test_nxdomain_at_one_server_is_disagreement(served: KnotServer, fake_dns: DnsServer) -> None:
     """One server answering and another saying NXDOMAIN is a disagreement too."""
     fake_dns.add_zone(ORIGIN)
-    check = Dns(name="www.example.test", expect=["127.0.0.1"], nameservers=(fake_dns.resolver,))
+    check = Dns(name="www.example.test", expect=("127.0.0.1",), nameservers=(fake_dns.resolver,))
     result = run_one(check, served.resolver)
     assert result.status is Status.FAIL
     assert "disagree" in result.summary
@@ -179,12 +214,12 @@ def test_nxdomain_at_one_server_is_disagreement(served: KnotServer, fake_dns: Dn
 
 def test_wrong_name_answer_is_not_accepted(fake_dns: DnsServer) -> None:
     """An answer owned by another name than the one asked is not taken as the answer."""
-    fake_dns.set("www.example.test", "A", ["127.0.0.1"])
+    fake_dns.set("www.example.test", "A", ("127.0.0.1",))
     fake_dns.mode("www.example.test", "wrong_name")
-    result = run_one(Dns(name="www.example.test", expect=["127.0.0.1"]), fake_dns.resolver)
+    result = run_one(Dns(name="www.example.test", expect=("127.0.0.1",)), fake_dns.resolver)
     assert result.status is Status.FAIL
     assert "WRONG_NAME" in result.summary
-    assert "wrong-name.www.example.test" in result.observations[0].actual  # type: ignore[operator]
+    assert "wrong-name.www.example.test" in str(result.observations[0].actual)
 
 
 def test_servfail_is_a_fail(fake_dns: DnsServer) -> None:
@@ -194,9 +229,9 @@ def test_servfail_is_a_fail(fake_dns: DnsServer) -> None:
     delegation, broken DNSSEC, unreachable authoritative servers): the deployment is wrong,
     so the check decided; it is not an ERROR of the check itself.
     """
-    fake_dns.set("www.example.test", "A", ["127.0.0.1"])
+    fake_dns.set("www.example.test", "A", ("127.0.0.1",))
     fake_dns.mode("www.example.test", "servfail")
-    result = run_one(Dns(name="www.example.test", expect=["127.0.0.1"]), fake_dns.resolver)
+    result = run_one(Dns(name="www.example.test", expect=("127.0.0.1",)), fake_dns.resolver)
     assert result.status is Status.FAIL
     assert "SERVFAIL" in result.summary
     assert result.observations[0].actual == "SERVFAIL"
@@ -209,9 +244,9 @@ def test_refused_is_an_error(fake_dns: DnsServer) -> None:
     that is not authoritative and does not recurse), not about the record, so the check
     could not decide and reports that the resolver must be fixed.
     """
-    fake_dns.set("www.example.test", "A", ["127.0.0.1"])
+    fake_dns.set("www.example.test", "A", ("127.0.0.1",))
     fake_dns.mode("www.example.test", "refused")
-    result = run_one(Dns(name="www.example.test", expect=["127.0.0.1"]), fake_dns.resolver)
+    result = run_one(Dns(name="www.example.test", expect=("127.0.0.1",)), fake_dns.resolver)
     assert result.status is Status.ERROR
     assert "no DNS server answered" in result.summary
     assert "REFUSED" in result.summary
@@ -220,9 +255,16 @@ def test_refused_is_an_error(fake_dns: DnsServer) -> None:
 
 def test_truncated_udp_answer_falls_back_to_tcp(fake_dns: DnsServer) -> None:
     """A UDP answer with TC set is retried over TCP and the full answer passes."""
-    fake_dns.set("big.example.test", "A", ["127.0.0.1", "127.0.0.2"])
+    fake_dns.set(
+        "big.example.test",
+        "A",
+        (
+            "127.0.0.1",
+            "127.0.0.2",
+        ),
+    )
     fake_dns.mode("big.example.test", "truncate")
-    check = Dns(name="big.example.test", expect=["127.0.0.2", "127.0.0.1"])
+    check = Dns(name="big.example.test", expect=("127.0.0.2", "127.0.0.1"))
     result = run_one(check, fake_dns.resolver)
     assert result.status is Status.PASS, result.summary
     assert result.observations[0].actual == "127.0.0.1, 127.0.0.2 (ttl 300)"
@@ -230,7 +272,7 @@ def test_truncated_udp_answer_falls_back_to_tcp(fake_dns: DnsServer) -> None:
 
 def test_zone_change_is_seen_by_the_next_run(served: KnotServer) -> None:
     """No cache: after the zone changes, the second gate run sees the new record."""
-    check = Dns(name="new.example.test", expect=["127.0.0.5"])
+    check = Dns(name="new.example.test", expect=("127.0.0.5",))
     first = run_one(check, served.resolver)
     assert first.status is Status.FAIL
     assert "NXDOMAIN" in first.summary
@@ -245,7 +287,7 @@ def test_zone_change_is_seen_by_the_next_run(served: KnotServer) -> None:
 def test_silent_resolver_is_an_error_within_the_timeout(silent_udp: str) -> None:
     """A resolver that never answers gives ERROR (TIMEOUT) well within the 1 s timeout."""
     start = time.monotonic()
-    result = run_one(Dns(name="www.example.test", expect=["127.0.0.1"]), silent_udp)
+    result = run_one(Dns(name="www.example.test", expect=("127.0.0.1",)), silent_udp)
     took = time.monotonic() - start
     assert result.status is Status.ERROR
     assert "TIMEOUT" in result.summary
@@ -256,9 +298,9 @@ def test_silent_resolver_is_an_error_within_the_timeout(silent_udp: str) -> None
 
 def test_dropping_server_is_an_error(fake_dns: DnsServer) -> None:
     """DnsServer in 'drop' mode (no reply at all) gives ERROR, not FAIL."""
-    fake_dns.set("www.example.test", "A", ["127.0.0.1"])
+    fake_dns.set("www.example.test", "A", ("127.0.0.1",))
     fake_dns.mode("www.example.test", "drop")
-    result = run_one(Dns(name="www.example.test", expect=["127.0.0.1"]), fake_dns.resolver)
+    result = run_one(Dns(name="www.example.test", expect=("127.0.0.1",)), fake_dns.resolver)
     assert result.status is Status.ERROR
     assert "TIMEOUT" in result.summary
 
@@ -267,7 +309,7 @@ def test_one_silent_server_with_a_right_answer_is_an_error(
     served: KnotServer, silent_udp: str
 ) -> None:
     """One right answer plus one silent server: ERROR (undecided), not a bogus wrong answer."""
-    check = Dns(name="www.example.test", expect=["127.0.0.1"], nameservers=(silent_udp,))
+    check = Dns(name="www.example.test", expect=("127.0.0.1",), nameservers=(silent_udp,))
     result = run_one(check, served.resolver)
     assert result.status is Status.ERROR
     assert silent_udp in result.summary
@@ -280,7 +322,7 @@ def test_one_silent_server_with_a_wrong_answer_is_a_fail(
     served: KnotServer, silent_udp: str
 ) -> None:
     """One wrong answer plus one silent server: the wrong answer decides (FAIL)."""
-    check = Dns(name="www.example.test", expect=["127.0.0.2"], nameservers=(silent_udp,))
+    check = Dns(name="www.example.test", expect=("127.0.0.2",), nameservers=(silent_udp,))
     result = run_one(check, served.resolver)
     assert result.status is Status.FAIL
     assert "expected 127.0.0.2" in result.summary
@@ -293,7 +335,7 @@ def test_one_silent_server_with_a_wrong_answer_is_a_fail(
 def test_loopback_expectation_fails_in_staging(served: KnotServer) -> None:
     """In a real environment, expecting 127.0.0.1 FAILs on the loopback guard."""
     result = run_one(
-        Dns(name="www.example.test", expect=["127.0.0.1"]), served.resolver, environment="staging"
+        Dns(name="www.example.test", expect=("127.0.0.1",)), served.resolver, environment="staging"
     )
     assert result.status is Status.FAIL
     assert "loopback" in result.summary
@@ -303,7 +345,7 @@ def test_loopback_expectation_fails_in_staging(served: KnotServer) -> None:
 def test_loopback_allowed_in_staging_with_allow_loopback(served: KnotServer) -> None:
     """allow_loopback=True lifts the guard and the real answer passes."""
     result = run_one(
-        Dns(name="www.example.test", expect=["127.0.0.1"]),
+        Dns(name="www.example.test", expect=("127.0.0.1",)),
         served.resolver,
         environment="staging",
         allow_loopback=True,
@@ -316,7 +358,7 @@ def test_loopback_allowed_in_staging_with_allow_loopback(served: KnotServer) -> 
 
 def test_judge_all_agree_passes() -> None:
     """Two servers with the expected set PASS and the summary shows the first answer."""
-    check = Dns(name="api.example.com", expect=["34.54.41.44"])
+    check = Dns(name="api.example.com", expect=("34.54.41.44",))
     answers = [
         ServerAnswer("8.8.8.8", "resolver", "NOERROR", frozenset({"34.54.41.44"}), 300),
         ServerAnswer("ns1", "authoritative", "NOERROR", frozenset({"34.54.41.44"}), 300),
@@ -328,7 +370,7 @@ def test_judge_all_agree_passes() -> None:
 
 def test_judge_disagreement() -> None:
     """Different answers from two servers FAIL as a disagreement with a propagation hint."""
-    check = Dns(name="api.example.com", expect=["34.54.41.44"])
+    check = Dns(name="api.example.com", expect=("34.54.41.44",))
     answers = [
         ServerAnswer("8.8.8.8", "resolver", "NOERROR", frozenset({"10.0.0.1"}), 300),
         ServerAnswer("ns1", "authoritative", "NOERROR", frozenset({"34.54.41.44"}), 300),
@@ -341,7 +383,7 @@ def test_judge_disagreement() -> None:
 
 def test_judge_same_wrong_answer_everywhere_is_not_disagreement() -> None:
     """The same wrong answer at every server is a wrong answer, not a disagreement."""
-    check = Dns(name="api.example.com", expect=["34.54.41.44"], zone="z")
+    check = Dns(name="api.example.com", expect=("34.54.41.44",), zone="z")
     answers = [
         ServerAnswer("a", "resolver", "NOERROR", frozenset({"10.0.0.1"}), 60),
         ServerAnswer("b", "resolver", "NOERROR", frozenset({"10.0.0.1"}), 60),
@@ -355,7 +397,7 @@ def test_judge_same_wrong_answer_everywhere_is_not_disagreement() -> None:
 
 def test_judge_nxdomain_and_nodata_summaries() -> None:
     """NXDOMAIN and NODATA (NOERROR without values) give distinct summaries."""
-    check = Dns(name="api.example.com", expect=["34.54.41.44"])
+    check = Dns(name="api.example.com", expect=("34.54.41.44",))
     nx = check.judge([ServerAnswer("a", "resolver", "NXDOMAIN")])
     nodata = check.judge([ServerAnswer("a", "resolver", "NOERROR")])
     assert nx.status is nodata.status is Status.FAIL
@@ -394,9 +436,9 @@ def test_judge_servfail_decides() -> None:
 
 def test_judge_normalizes_expected_values() -> None:
     """Expected CNAME/TXT/AAAA values are normalized before the set comparison."""
-    cname = Dns(name="www.example.com", type="CNAME", expect=["LB.Example.com"])
-    txt = Dns(name="example.com", type="TXT", expect=["v=spf1 -all"])
-    aaaa = Dns(name="example.com", type="AAAA", expect=["2001:DB8:0::1"])
+    cname = Dns(name="www.example.com", type="CNAME", expect=("LB.Example.com",))
+    txt = Dns(name="example.com", type="TXT", expect=("v=spf1 -all",))
+    aaaa = Dns(name="example.com", type="AAAA", expect=("2001:DB8:0::1",))
     for check, value in (
         (cname, "lb.example.com."),
         (txt, '"v=spf1 -all"'),

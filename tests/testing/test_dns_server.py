@@ -19,9 +19,9 @@ import dns.rdatatype
 import dns.resolver
 import pytest
 
-from infra_verify.testing.dns_server import DnsServer
+from infra_verify.testing.dns_server import DnsServer, RecordSpec
 
-ZONE_RECORDS = {
+ZONE_RECORDS: dict[str, RecordSpec] = {
     "api.demo.test": "127.0.0.1",
     "www.demo.test": {"CNAME": "api.demo.test"},
     "dual.demo.test": ["127.0.0.2", "::1"],

@@ -1,0 +1,285 @@
+"""``gcp.managed_certificate``: a Google-managed certificate (compute sslCertificates, global or
+regional, or Certificate Manager) is ACTIVE for every expected domain, with days to spare.
+
+Every domain status has its own message and hint. PROVISIONING is "not yet" (worth waiting
+for); PROVISIONING_FAILED_PERMANENTLY is terminal. FAILED_NOT_VISIBLE means DNS for the domain
+does not reach the load balancer, so the dns checks of those domains explain it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from pydantic import Field
+
+from infra_verify.checks._edges import address_records_on_host, norm_host
+from infra_verify.checks.gcp._base import GcpCheck, Reader
+from infra_verify.gcp import reads
+from infra_verify.model import Check, CheckContext, Observation, Outcome
+
+DOMAIN_STATUS: dict[str, tuple[str, str]] = {
+    "ACTIVE": ("active", ""),
+    "PROVISIONING": (
+        "still provisioning (not yet)",
+        "wait: Google validates each domain once its DNS points at the load balancer (usually 15-60 minutes)",
+    ),
+    "FAILED_NOT_VISIBLE": (
+        "not visible: DNS for this domain does not reach the load balancer",
+        "point the domain's A/AAAA record at the load balancer's IP (see the dns checks); provisioning then resumes by itself",
+    ),
+    "FAILED_CAA_CHECKING": (
+        "CAA lookup failed (the domain's DNS did not answer the CAA query)",
+        "make the domain's authoritative DNS answer CAA queries (NOERROR, even if empty)",
+    ),
+    "FAILED_CAA_FORBIDDEN": (
+        "a CAA record forbids Google's certificate authorities",
+        'add CAA records allowing Google: 0 issue "pki.goog" and 0 issue "letsencrypt.org"',
+    ),
+    "FAILED_RATE_LIMITED": (
+        "the certificate authority rate-limited issuance",
+        "wait a few hours and avoid re-creating the certificate; Google retries by itself",
+    ),
+    "DOMAIN_STATUS_UNSPECIFIED": (
+        "status unspecified",
+        "describe the certificate with gcloud and contact support if it persists",
+    ),
+}
+
+
+class GcpManagedCertificate(GcpCheck):
+    """A Google-managed certificate is ACTIVE for every expected domain, with days to spare."""
+
+    kind = "gcp.managed_certificate"
+
+    name: str = Field(description="certificate name")
+    domains: tuple[str, ...] = Field(
+        default=(), description="domains that must be on the certificate and ACTIVE"
+    )
+    min_days_valid: int = Field(
+        default=14, description="fail when fewer days are left before expiry"
+    )
+    certificate_manager: bool = Field(
+        default=False,
+        description="read a Certificate Manager certificate instead of a compute SSL certificate",
+    )
+    location: str = Field(default="global", description="Certificate Manager location")
+    regional: bool = Field(
+        default=False, description="a regional compute SSL certificate (in 'region')"
+    )
+
+    def subject(self) -> str:
+        """The certificate's name."""
+        return self.name
+
+    def host(self) -> str | None:
+        """The first domain."""
+        return norm_host(self.domains[0]) if self.domains else None
+
+    def infer_edges(self, others: Sequence[Check]) -> Iterable[tuple[str, str]]:
+        """Explained by the DNS checks of its domains (live and Cloud DNS)."""
+        for domain in self.domains:
+            for cid in address_records_on_host(others, domain):
+                yield cid, "soft"
+            for other in others:
+                covers = getattr(other, "covers_host", None)
+                if other.kind == "gcp.dns_record" and covers is not None and covers(domain):
+                    yield other.id, "soft"
+
+    async def run(self, ctx: CheckContext) -> Outcome:
+        """Read the certificate, then judge its status per domain."""
+        reader = Reader(self, ctx)
+        now = dt.datetime.now(dt.UTC)
+        if self.certificate_manager:
+            cert = await reader.get_or_fail(
+                reads.get_certificate_manager_certificate,
+                self.location,
+                self.name,
+                missing=f"Certificate Manager certificate {self.name} ({self.location})",
+                hint=f"gcloud certificate-manager certificates create {self.name} --domains={','.join(self.domains)}",
+            )
+            return self.judge_certificate_manager(cert, now)
+        cert = await reader.get_or_fail(
+            reads.get_ssl_certificate,
+            self.name,
+            self.region_for(ctx) if self.regional else None,
+            missing=f"SSL certificate {self.name}",
+            hint=f"gcloud compute ssl-certificates create {self.name} --domains={','.join(self.domains)} --global",
+        )
+        return self.judge(cert, now)
+
+    def judge(self, cert: dict[str, Any], now: dt.datetime) -> Outcome:
+        """type MANAGED, status ACTIVE, every domain ACTIVE, enough days left."""
+        managed = cert.get("managed") or {}
+        status = managed.get("status", "MANAGED_CERTIFICATE_STATUS_UNSPECIFIED")
+        domain_status: dict[str, str] = managed.get("domainStatus") or {}
+        on_cert = {norm_host(d) for d in managed.get("domains", [])}
+        obs = [
+            Observation(
+                "type",
+                "MANAGED",
+                cert.get("type", "(unset)"),
+                cert.get("type") == "MANAGED",
+                self.name,
+            ),
+            Observation("managed.status", "ACTIVE", status, status == "ACTIVE", self.name),
+        ]
+        problems: list[tuple[str, str, str]] = []  # (domain, message, hint)
+        for domain in self.domains:
+            if norm_host(domain) not in on_cert:
+                obs.append(
+                    Observation(
+                        f"domain {domain}", "on the certificate", "absent", False, self.name
+                    )
+                )
+                problems.append(
+                    (
+                        domain,
+                        "is not on the certificate",
+                        f"managed certificates cannot change domains: create a new one with --domains={','.join(self.domains)} and attach it to the HTTPS proxy",
+                    )
+                )
+                continue
+            ds = (
+                domain_status.get(domain)
+                or domain_status.get(norm_host(domain) or "")
+                or "DOMAIN_STATUS_UNSPECIFIED"
+            )
+            message, hint = DOMAIN_STATUS.get(ds, (ds, "describe the certificate with gcloud"))
+            obs.append(Observation(f"domain {domain}", "ACTIVE", ds, ds == "ACTIVE", self.name))
+            if ds != "ACTIVE":
+                problems.append((domain, message, hint))
+        days = self._days_left(cert, now)
+        if status == "ACTIVE" and days is not None:
+            obs.append(
+                Observation(
+                    "days left",
+                    f">= {self.min_days_valid}",
+                    f"{days:.0f}",
+                    days >= self.min_days_valid,
+                    self.name,
+                )
+            )
+        if cert.get("type") not in (None, "MANAGED"):
+            return Outcome.failed(
+                f"certificate {self.name} is {cert.get('type')}, not Google-managed",
+                tuple(obs),
+                hint="use a Google-managed certificate, or check it with a tls check instead",
+            )
+        if status == "PROVISIONING_FAILED_PERMANENTLY":
+            return Outcome.failed(
+                f"certificate {self.name} failed to provision permanently",
+                tuple(obs),
+                terminal=True,
+                hint=(
+                    f"fix DNS first, then re-create it: gcloud compute ssl-certificates delete {self.name} --global && "
+                    f"gcloud compute ssl-certificates create {self.name} --domains={','.join(self.domains)} --global"
+                ),
+            )
+        if problems:
+            domain, message, hint = problems[0]
+            more = f" (+{len(problems) - 1} more domain(s))" if len(problems) > 1 else ""
+            return Outcome.failed(
+                f"certificate {self.name} is {status}: {domain} {message}{more}",
+                tuple(obs),
+                hint=hint,
+            )
+        if status != "ACTIVE":
+            hint = (
+                DOMAIN_STATUS["PROVISIONING"][1]
+                if status == "PROVISIONING"
+                else "describe the certificate: gcloud compute ssl-certificates describe "
+                + self.name
+            )
+            return Outcome.failed(f"certificate {self.name} is {status}", tuple(obs), hint=hint)
+        return Outcome.judge(
+            obs,
+            ok=f"certificate {self.name} ACTIVE for {len(self.domains)} domain(s), {days:.0f} days left"
+            if days is not None
+            else f"certificate {self.name} ACTIVE",
+            hint="Google renews managed certificates by itself while DNS points at the load balancer; check that it still does",
+        )
+
+    def judge_certificate_manager(self, cert: dict[str, Any], now: dt.datetime) -> Outcome:
+        """Certificate Manager: managed.state ACTIVE and every domain AUTHORIZED."""
+        managed = cert.get("managed") or {}
+        state = managed.get("state", "STATE_UNSPECIFIED")
+        obs = [Observation("managed.state", "ACTIVE", state, state == "ACTIVE", self.name)]
+        attempts = {
+            norm_host(a.get("domain")): a for a in managed.get("authorizationAttemptInfo", [])
+        }
+        on_cert = {norm_host(d) for d in managed.get("domains", [])}
+        first_problem: str | None = None
+        hint: str | None = None
+        for domain in self.domains:
+            if norm_host(domain) not in on_cert:
+                obs.append(
+                    Observation(
+                        f"domain {domain}", "on the certificate", "absent", False, self.name
+                    )
+                )
+                first_problem = first_problem or f"{domain} is not on the certificate"
+                continue
+            attempt = attempts.get(norm_host(domain)) or {}
+            a_state = attempt.get(
+                "state", "AUTHORIZING" if state == "PROVISIONING" else "AUTHORIZED"
+            )
+            obs.append(
+                Observation(
+                    f"domain {domain}",
+                    "AUTHORIZED",
+                    f"{a_state} {attempt.get('failureReason', '')}".strip(),
+                    a_state == "AUTHORIZED",
+                    self.name,
+                )
+            )
+            if a_state != "AUTHORIZED" and first_problem is None:
+                reason = attempt.get("failureReason", "")
+                first_problem = f"{domain} is {a_state}" + (
+                    f" ({reason}: {attempt.get('details', '')})" if reason else ""
+                )
+                hint = {
+                    "CONFIG": "point the domain's DNS at the load balancer, or add the DNS authorization's CNAME record",
+                    "CAA": 'add CAA records allowing Google: 0 issue "pki.goog"',
+                    "RATE_LIMITED": "wait and avoid re-creating the certificate",
+                }.get(reason, "wait while the domain is authorized")
+        days = self._days_left(cert, now)
+        if state == "ACTIVE" and days is not None:
+            obs.append(
+                Observation(
+                    "days left",
+                    f">= {self.min_days_valid}",
+                    f"{days:.0f}",
+                    days >= self.min_days_valid,
+                    self.name,
+                )
+            )
+        if first_problem or state != "ACTIVE":
+            issue = managed.get("provisioningIssue") or {}
+            summary = f"Certificate Manager certificate {self.name} is {state}" + (
+                f": {first_problem}" if first_problem else ""
+            )
+            if issue.get("reason"):
+                summary += f" (provisioning issue {issue['reason']})"
+            return Outcome.failed(
+                summary, tuple(obs), hint=hint or "wait while the certificate provisions"
+            )
+        return Outcome.judge(
+            obs,
+            ok=f"Certificate Manager certificate {self.name} ACTIVE",
+            hint="renewal is at risk: check DNS authorization",
+        )
+
+    @staticmethod
+    def _days_left(cert: dict[str, Any], now: dt.datetime) -> float | None:
+        raw = cert.get("expireTime")
+        if not raw:
+            return None
+        try:
+            expires = dt.datetime.fromisoformat(str(raw).replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        if expires.tzinfo is None:
+            expires = expires.replace(tzinfo=dt.UTC)
+        return (expires - now).total_seconds() / 86400

@@ -1,0 +1,37 @@
+"""Run policies/staging.yaml against the story's staging stack, offline (fake GCP API + loopback).
+
+python scripts/story.py broken     # the story: exits 1, root causes = DNS records + VPC connector
+python scripts/story.py healthy    # the fixed stack: exits 0
+python scripts/story.py broken --format json   (any other CLI flags pass through)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def main(argv: list[str]) -> int:
+    """Start the story world, run the staging policy against it, return the CLI's exit code."""
+    from infra_verify.cli import main as cli_main
+    from infra_verify.testing.story_world import StoryWorld
+
+    if not argv or argv[0] not in ("broken", "healthy"):
+        print("usage: python scripts/story.py broken|healthy [infra_verify flags]", file=sys.stderr)
+        return 2
+    with StoryWorld(broken=argv[0] == "broken") as world:
+        os.environ.update(world.env)
+        print(
+            f"story world ({argv[0]}): fake GCP API at {world.gcp.url}, DNS at {world.dns.resolver}, HTTPS on 127.0.0.1:{world.web.port}"
+        )
+        print(f"$ python -m infra_verify staging --allow-loopback {' '.join(argv[1:])}".rstrip())
+        return cli_main(
+            ["staging", "--policies-dir", str(ROOT / "policies"), "--allow-loopback", *argv[1:]]
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
