@@ -291,7 +291,9 @@ class _Run:
         timeout = check.effective_timeout(self.ctx)
         async with self.sem:
             try:
-                async with asyncio.timeout(timeout):
+                # A little grace over the probe's own timeout, so that the probe's specific
+                # message ("TLS handshake got no answer within 5s") wins over the generic one.
+                async with asyncio.timeout(timeout + min(1.0, 0.1 * timeout + 0.2)):
                     outcome = await check.run(self.ctx)
             except TimeoutError:
                 outcome = Outcome.error(

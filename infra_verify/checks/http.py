@@ -156,6 +156,11 @@ class Http(Check):
                 f"{self.method} {self.url}: redirect loop (more than 5 redirects)"
             ) from exc
         except httpx.ConnectError as exc:
+            if _cert_failure(exc):
+                raise ProbeFailed(
+                    f"{self.method} {self.url}: the server's certificate does not verify: {_why(exc)}",
+                    hint="see the tls check for this host; for a private CA set 'ca_bundle:'",
+                ) from exc
             raise ProbeError(
                 f"{self.method} {self.url}: could not connect: {_why(exc)}",
                 hint="is the service listening, and does DNS point at it?",
@@ -270,6 +275,20 @@ def _why(exc: BaseException) -> str:
             break
         cause = cause.__cause__ or cause.__context__
     return text
+
+
+def _cert_failure(exc: BaseException) -> bool:
+    """True when a certificate verification error is somewhere in the cause chain."""
+    import ssl
+
+    seen = 0
+    current: BaseException | None = exc
+    while current is not None and seen < 6:
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return True
+        current = current.__cause__ or current.__context__
+        seen += 1
+    return False
 
 
 def _snippet(body: str, limit: int = 200) -> str:

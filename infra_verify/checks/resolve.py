@@ -31,6 +31,7 @@ async def resolve_address(host: str, ctx: CheckContext, timeout: float) -> str |
     from infra_verify.checks.dns import query
 
     answers = []
+    timeout = timeout * 0.8 / (2 * len(ctx.resolvers))
     for server in ctx.resolvers:
         for rdtype in ("A", "AAAA"):
             ans = await query(server, host, rdtype, "resolver", timeout)

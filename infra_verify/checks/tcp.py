@@ -11,7 +11,7 @@ from pydantic import Field
 
 from infra_verify.checks._edges import address_records_on_host, norm_host
 from infra_verify.checks.resolve import resolve_address
-from infra_verify.errors import ProbeFailed
+from infra_verify.errors import ProbeError, ProbeFailed
 from infra_verify.model import Check, CheckContext, Observation, Outcome
 
 
@@ -45,7 +45,13 @@ class Tcp(Check):
         address = await resolve_address(self.host_, ctx, self.effective_timeout(ctx)) or self.host_
         start = time.monotonic()
         try:
-            _, writer = await asyncio.open_connection(address, self.port)
+            async with asyncio.timeout(self.effective_timeout(ctx) * 0.9):
+                _, writer = await asyncio.open_connection(address, self.port)
+        except TimeoutError as exc:
+            raise ProbeError(
+                f"{self.subject()}: no TCP connection within {self.effective_timeout(ctx) * 0.9:.1f}s",
+                hint="a firewall may drop the packets, or the host is down",
+            ) from exc
         except ConnectionRefusedError as exc:
             raise ProbeFailed(
                 f"{self.subject()}: connection refused",

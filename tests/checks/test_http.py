@@ -326,15 +326,15 @@ def test_resolve_pin_sends_the_hosts_sni_and_host_header(
     assert last_request(site, path)["host"] == f"{host}:{site.port}"
 
 
-def test_resolve_pin_for_a_name_without_certificate_is_an_error(
+def test_resolve_pin_for_a_name_without_certificate_is_a_failure(
     site: WebServer, ca_path: Path
 ) -> None:
-    """SNI for a name the server has no certificate for gets the default one: hostname mismatch."""
+    """SNI for a name the server has no certificate for gets the default one: a FAIL (hostname mismatch)."""
     result = run_one(
         Http(url=https(site, "/health", UNKNOWN), resolve="127.0.0.1"), context(ca_bundle=ca_path)
     )
-    assert result.status is Status.ERROR
-    assert "could not connect" in result.summary
+    assert result.status is Status.FAIL
+    assert "certificate does not verify" in result.summary and result.hint and "tls check" in result.hint
     assert "Hostname mismatch" in result.summary
 
 
@@ -350,10 +350,10 @@ def test_check_level_ca_bundle_trusts_a_private_ca(
     assert result.warnings == ()
 
 
-def test_unknown_ca_is_an_error_naming_verification(site: WebServer, web_dns: DnsServer) -> None:
-    """Without the private CA the request cannot be made: ERROR saying verification failed."""
+def test_unknown_ca_is_a_failure_naming_verification(site: WebServer, web_dns: DnsServer) -> None:
+    """A certificate that does not verify is a FAIL saying verification failed, pointing at ca_bundle."""
     result = run_one(Http(url=https(site, "/health")), context(resolvers=(web_dns.resolver,)))
-    assert result.status is Status.ERROR
+    assert result.status is Status.FAIL and result.hint and "ca_bundle" in result.hint
     assert "CERTIFICATE_VERIFY_FAILED" in result.summary
 
 

@@ -121,7 +121,7 @@ def test_connect_timeout_is_an_error(full_backlog: int) -> None:
     result = run_one(Tcp(host="127.0.0.1", port=full_backlog))
     took = time.monotonic() - start
     assert result.status is Status.ERROR
-    assert "timeout" in result.summary
+    assert "within" in result.summary
     assert 0.9 < took < 2.0
 
 
@@ -130,7 +130,7 @@ def test_silent_resolver_is_an_error(silent_udp: str, listener: socket.socket) -
     port = listener.getsockname()[1]
     result = run_one(Tcp(host="db.test.example", port=port), resolvers=(silent_udp,))
     assert result.status is Status.ERROR
-    assert "timeout" in result.summary
+    assert "within" in result.summary
 
 
 def test_loopback_target_fails_in_staging(listener: socket.socket) -> None:
