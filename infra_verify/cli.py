@@ -1,7 +1,8 @@
 """The command line: argument parsing and exit codes only.
 
-    python -m infra_verify staging            run policies/staging.yaml
-    python -m infra_verify staging --list     show the checks and their dependencies
+    python -m infra_verify staging                 run policies/staging.yaml
+    python -m infra_verify staging --list          show the checks and their dependencies
+    python -m infra_verify plan staging --plan F   check a Terraform plan against the policy
 
 Exit codes: 0 the deployment is complete, 1 it is not, 2 bad input or usage.
 """
@@ -80,6 +81,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--json", metavar="FILE", dest="json_file", help="also write the JSON report to FILE"
     )
+    p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report to FILE")
+    p.add_argument("--sarif", metavar="FILE", help="also write a SARIF 2.1.0 report to FILE")
+    p.add_argument("--markdown", metavar="FILE", help="also write a Markdown summary to FILE")
+    p.add_argument(
+        "--github",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="print GitHub Actions annotations (default: on when GITHUB_ACTIONS=true)",
+    )
+    p.add_argument("--graph", action="store_true", help="show the dependency tree; run nothing")
+    p.add_argument(
+        "--tf-outputs",
+        metavar="FILE",
+        help="terraform output -json file for ${tf.output.NAME} values",
+    )
     p.add_argument(
         "--timeout",
         metavar="DURATION",
@@ -138,6 +154,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> int:
     """Run the CLI; returns the exit code."""
     out = stdout or sys.stdout
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in SUBCOMMANDS:
+        return _subcommand(argv[0], argv[1:], out)
     args = build_parser().parse_args(argv)
     try:
         return _main(args, out)
@@ -147,6 +166,17 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
     except KeyboardInterrupt:
         sys.stderr.write("infra_verify: interrupted\n")
         return EXIT_INCOMPLETE
+
+
+SUBCOMMANDS = ("plan",)
+
+
+def _subcommand(name: str, argv: list[str], out: TextIO) -> int:
+    if name == "plan":
+        from infra_verify.iac.cli import plan_main
+
+        return plan_main(argv, stdout=out)
+    raise AssertionError(name)
 
 
 def _main(args: argparse.Namespace, out: TextIO) -> int:
@@ -161,7 +191,12 @@ def _main(args: argparse.Namespace, out: TextIO) -> int:
     if not args.environment and not args.policy:
         raise UsageError("name an environment (e.g. 'staging') or pass --policy FILE")
     path = Path(args.policy) if args.policy else find_policy(args.environment, args.policies_dir)
-    policy = load_policy(path)
+    extra: dict[str, str] = {}
+    if args.tf_outputs:
+        from infra_verify.iac.outputs import read_outputs
+
+        extra = read_outputs(args.tf_outputs)
+    policy = load_policy(path, extra=extra)
     if args.environment and args.policy and args.environment != policy.environment:
         raise UsageError(
             f"--policy {path} is for environment '{policy.environment}', not '{args.environment}'"
@@ -198,12 +233,22 @@ def _main(args: argparse.Namespace, out: TextIO) -> int:
     if args.list:
         out.write(list_checks(policy, gate))
         return EXIT_OK
+    if args.graph:
+        out.write(graph_tree(gate))
+        return EXIT_OK
     color = args.color == "always" or (
         args.color == "auto" and out.isatty() and not os.environ.get("NO_COLOR")
     )
     if wait:
-        gate.on_attempt = _progress_printer(sys.stderr)
-    run = _run(gate)
+        from infra_verify.progress import progress_for
+
+        live = sys.stderr.isatty() and args.color != "never"
+        progress = progress_for(sys.stderr, wait, live=live)
+        progress.attach(gate)
+        with progress:
+            run = _run(gate)
+    else:
+        run = _run(gate)
     _report(run, gate, args, out, color, path)
     return run.exit_code
 
@@ -234,8 +279,18 @@ def _report(
         redactor=gate.context.redactor,
         title=f"{run.environment} · {path}",
     )
-    if args.json_file:
-        _write(args.json_file, render("json", run, opts))
+    plain = ReportOptions(verbose=args.verbose, redactor=gate.context.redactor, title=opts.title)
+    for fmt, file in (
+        ("json", args.json_file),
+        ("junit", args.junit),
+        ("sarif", args.sarif),
+        ("markdown", args.markdown),
+    ):
+        if file:
+            _write(file, render(fmt, run, plain))
+    github = args.github if args.github is not None else os.environ.get("GITHUB_ACTIONS") == "true"
+    if github:
+        sys.stderr.write(render("github", run, plain))
     text = render(args.format, run, opts)
     if args.output:
         _write(
@@ -299,19 +354,24 @@ def list_checks(policy: Policy, gate: Gate) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _progress_printer(stream: TextIO):  # type: ignore[no-untyped-def]
-    last: dict[str, tuple[str, str]] = {}
+def graph_tree(gate: Gate) -> str:
+    """The dependency tree: each root check with what depends on it, indented."""
+    graph = gate.graph
+    children: dict[str, list[str]] = {cid: [] for cid in graph.checks}
+    for cid in graph.checks:
+        for dep in graph.hard[cid]:
+            children[dep].append(cid)
+    lines: list[str] = []
 
-    def on_attempt(cid: str, outcome: object, attempts: int) -> None:
-        from infra_verify.model import Outcome
+    def walk(cid: str, prefix: str, last: bool, seen: frozenset[str]) -> None:
+        soft = graph.soft[cid]
+        note = f"  (explained by a failure of {', '.join(soft)})" if soft else ""
+        lines.append(f"{prefix}{'└── ' if last else '├── '}{cid} [{graph.checks[cid].kind}]{note}")
+        kids = [k for k in children[cid] if k not in seen]
+        for i, kid in enumerate(kids):
+            walk(kid, prefix + ("    " if last else "│   "), i == len(kids) - 1, seen | {cid})
 
-        assert isinstance(outcome, Outcome)
-        state = (outcome.status.value, outcome.summary)
-        if last.get(cid) != state:
-            last[cid] = state
-            stream.write(
-                f"[attempt {attempts}] {outcome.status.value.upper():<7} {cid}: {outcome.summary}\n"
-            )
-            stream.flush()
-
-    return on_attempt
+    roots = [cid for cid in graph.order() if not graph.hard[cid]]
+    for i, root in enumerate(roots):
+        walk(root, "", i == len(roots) - 1, frozenset())
+    return "\n".join(lines) + "\n"

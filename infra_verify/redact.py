@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Iterable
+from typing import Any
 
 MASK = "***"
 
@@ -15,7 +16,12 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         r"\g<pre>***\g<post>",
     ),
     # Authorization: Bearer xxx / Basic xxx
-    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{4,}"), r"\1 ***"),
+    (
+        re.compile(
+            r"(?i)\b(bearer|basic)\s+(?=[A-Za-z0-9._~+/=-]*[0-9._=+/-])[A-Za-z0-9._~+/=-]{8,}"
+        ),
+        r"\1 ***",
+    ),
     # password=xxx / pwd: xxx / token=xxx / secret=xxx in DSNs, query strings and headers
     (
         re.compile(
@@ -60,6 +66,17 @@ class Redactor:
     def optional(self, text: str | None) -> str | None:
         """Redact ``text`` unless it is None."""
         return None if text is None else self(text)
+
+
+def redact_data(value: Any, redactor: Redactor) -> Any:
+    """Redact every string (keys included) in nested JSON-ready data, before any encoding."""
+    if isinstance(value, str):
+        return redactor(value)
+    if isinstance(value, dict):
+        return {redactor(k): redact_data(v, redactor) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_data(v, redactor) for v in value]
+    return value
 
 
 def redact(text: str) -> str:

@@ -90,6 +90,9 @@ def make_result(
     hint: str | None = None,
 ) -> Result:
     """PASS with ``ok`` when every observation holds, else FAIL (summary ``fail`` or the first miss)."""
+    bad = [o for o in observations if not o.ok]
+    if bad and all(o.property == "lifecycle" for o in bad):
+        fail, hint = None, LIFECYCLE_HINT
     outcome = Outcome.judge(observations, ok=ok, hint=hint)
     summary = outcome.summary
     if outcome.status is Status.FAIL:
@@ -105,14 +108,21 @@ def make_result(
     )
 
 
+LIFECYCLE_HINT = (
+    "the plan destroys or replaces a resource the policy depends on: if that is intended, "
+    "update the policy; if not, find the argument marked 'forces replacement' in terraform plan, "
+    "or protect the resource (lifecycle { create_before_destroy = true } / prevent_destroy)"
+)
+
+
 def _failure_summary(observations: list[Observation], fail: str | None) -> str:
     bad = [o for o in observations if not o.ok]
     destroyed = [o for o in bad if o.property == "lifecycle"]
     if destroyed and not fail:
         o = destroyed[0]
-        fail = f"{o.where} {o.actual}"
+        return f"{o.where} {o.actual}" + (f" (+{len(bad) - 1} more)" if len(bad) > 1 else "")
     if fail:
-        return fail + (f" (+{len(bad) - 1} more)" if len(bad) > 1 else "")
+        return fail
     first = bad[0]
     text = f"{first.property}: expected {first.expected}, got {first.actual}"
     if first.where:
@@ -171,9 +181,7 @@ class RunService:
         out = []
         for v in values:
             src = self.plan.resources.get(v.source or "")
-            if src is None and v.via is None:
-                out.append(v)
-            elif src is not None and src.type == rtype:
+            if (src is None and v.via is None) or (src is not None and src.type == rtype):
                 out.append(v)
         return out
 

@@ -66,13 +66,13 @@ class Value:
     source: str | None = None
 
     def describe(self) -> str:
-        """Readable form: ``34.54.41.44``, ``34.54.41.44 (by reference to X)`` or ``(known after apply, by reference to X)``."""
+        """Readable: ``1.2.3.4``, ``1.2.3.4 (declared by reference to X)``, or unknown by reference."""
         if self.known and self.via:
-            return f"{_text(self.value)} (by reference to {self.via})"
+            return f"{_text(self.value)} (declared by reference to {self.via})"
         if self.known:
             return _text(self.value)
         if self.via:
-            return f"(known after apply, by reference to {self.via})"
+            return f"declared by reference to {self.via} (known after apply)"
         return "(known after apply)"
 
 
@@ -399,7 +399,7 @@ def parse_plan(data: Any, *, file: str = "<plan>") -> Plan:
     for rc in _list(data.get("resource_changes")):
         if not isinstance(rc, dict) or not isinstance(rc.get("address"), str):
             continue
-        change = rc.get("change") if isinstance(rc.get("change"), dict) else {}
+        change = _dict(rc.get("change"))
         module = _config_module(rc.get("module_address"))
         res = PlanResource(
             address=rc["address"],

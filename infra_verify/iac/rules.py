@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from infra_verify.errors import PolicyError
 from infra_verify.iac.common import (
     DNS_RECORD,
     LoadBalancer,
@@ -202,7 +203,14 @@ def _path_observation(
         return Observation(
             prop, expected, f"Direct VPC egress on {', '.join(sorted(direct))}", True, where
         )
-    connectors = svc.connectors()
+    all_connectors = svc.connectors()
+    connectors = [c for c in all_connectors if c.exists_after]
+    gone = [c for c in all_connectors if not c.exists_after]
+    if gone and not connectors and not direct:
+        conn = gone[0]
+        return Observation(
+            prop, expected, f"connector {conn.address} {conn.lifecycle}", False, where
+        )
     for conn in connectors:
         keys = connector_network_keys(plan, conn)
         if not sql_net or not keys or keys & sql_net:
@@ -311,13 +319,19 @@ def run_rules(ctx: PlanContext, disabled: Mapping[str, str] | None = None) -> li
     reasons = dict(disabled or {})
     unknown = sorted(set(reasons) - set(RULES))
     if unknown:
-        raise ValueError(f"unknown rule id(s): {', '.join(unknown)}; rules: {', '.join(RULES)}")
+        raise PolicyError(
+            f"unknown rule '{unknown[0]}'", key="plan.disable", hint=f"rules: {', '.join(RULES)}"
+        )
     out: list[Result] = []
     for rule in RULES.values():
         reason = reasons.get(rule.id)
         if reason is not None:
             if not reason.strip():
-                raise ValueError(f"a reason is required to disable {rule.id}")
+                raise PolicyError(
+                    "a reason is required to disable a rule",
+                    key=f"plan.disable.{rule.id}",
+                    hint=f'{rule.id}: "why this rule does not apply here"',
+                )
             out.append(
                 Result(
                     _rid(rule.id),

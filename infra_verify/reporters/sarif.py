@@ -30,7 +30,7 @@ from infra_verify import __version__
 from infra_verify.gate import GateRun
 from infra_verify.kinds import get_kind
 from infra_verify.model import Result, Status
-from infra_verify.redact import Redactor
+from infra_verify.redact import Redactor, redact_data
 from infra_verify.reporters import ReportOptions
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -193,10 +193,4 @@ def _result(r: Result, index: int, run: GateRun) -> dict[str, Any]:
 
 def _redacted(value: Any, red: Redactor) -> Any:
     """Redact every string (keys included) in nested JSON-ready data."""
-    if isinstance(value, str):
-        return red(value)
-    if isinstance(value, dict):
-        return {red(k): _redacted(v, red) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_redacted(v, red) for v in value]
-    return value
+    return redact_data(value, red)

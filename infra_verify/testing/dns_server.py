@@ -7,6 +7,11 @@ one explicitly, and ``set()`` on a name outside every zone adds one at the name'
 name without records is NXDOMAIN, an existing name asked for another type is NODATA (NOERROR,
 empty answer, the zone's SOA in the authority section), and CNAME chains are followed within the
 server's zones. Names outside every zone are REFUSED, as a real authoritative server does.
+Call ``add_zone()`` before ``set()`` when the zone apex matters (an implicit zone is cut at the
+parent of the first name set under it).
+
+Records are kept in dicts keyed by lower-case names; ``set()``, ``remove()`` and ``mode()`` may
+be called from any thread while the server runs and apply to the very next query.
 
 Example::
 

@@ -334,7 +334,11 @@ def test_resolve_pin_for_a_name_without_certificate_is_a_failure(
         Http(url=https(site, "/health", UNKNOWN), resolve="127.0.0.1"), context(ca_bundle=ca_path)
     )
     assert result.status is Status.FAIL
-    assert "certificate does not verify" in result.summary and result.hint and "tls check" in result.hint
+    assert (
+        "certificate does not verify" in result.summary
+        and result.hint
+        and "tls check" in result.hint
+    )
     assert "Hostname mismatch" in result.summary
 
 

@@ -107,6 +107,21 @@ def test_reset_sends_rst(faulty: FaultyServer) -> None:
             sock.recv(1024)
 
 
+def test_reset_inside_tls(server_ctx: ssl.SSLContext, client_ctx: ssl.SSLContext) -> None:
+    """With TLS, reset comes after the handshake: an asyncio TLS client sees a reset."""
+
+    async def attempt() -> bytes:
+        reader, writer = await asyncio.open_connection(srv.host, srv.port, ssl=client_ctx)
+        try:
+            writer.write(HTTP_GET)
+            return await reader.read(1024)
+        finally:
+            writer.close()
+
+    with FaultyServer("reset", ssl_context=server_ctx) as srv, pytest.raises(ConnectionResetError):
+        asyncio.run(attempt())
+
+
 @pytest.mark.parametrize("faulty", ["close"], indirect=True)
 def test_close_gives_eof(faulty: FaultyServer) -> None:
     """close ends the connection cleanly: a raw read gets EOF, httpx sees a disconnect."""

@@ -12,7 +12,6 @@ from infra_verify.errors import ProbeError, ProbeFailed
 from infra_verify.gcp.errors import GcpNotFound
 from infra_verify.model import Check, CheckContext
 
-
 R = TypeVar("R")
 
 
