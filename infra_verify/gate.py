@@ -14,6 +14,7 @@ The whole run in one screen::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -206,10 +207,8 @@ class _Run:
         """Import the google libraries (seconds) before any check's timer starts."""
         from infra_verify.gcp.clients import GcpClients
 
-        try:
+        with contextlib.suppress(ImportError):  # reported by the checks themselves
             await self.ctx.run_blocking(GcpClients.preload)
-        except ImportError:  # reported by the checks themselves
-            pass
 
     async def _drive(self, cid: str) -> None:
         check = self.graph.checks[cid]

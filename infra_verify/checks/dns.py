@@ -138,9 +138,9 @@ class Dns(Check):
         """A live answer is explained by the Cloud DNS record for the same name."""
         for other in others:
             covers = getattr(other, "covers_host", None)
-            if other.kind == "gcp.dns_record" and covers is not None and covers(self.host()):
-                if str(getattr(other, "type", "A")) == self.type:
-                    yield other.id, "soft"
+            same_type = str(getattr(other, "type", "A")) == self.type
+            if other.kind == "gcp.dns_record" and covers is not None and covers(self.host()) and same_type:
+                yield other.id, "soft"
 
     async def run(self, ctx: CheckContext) -> Outcome:
         """Query every server concurrently, then judge the answers."""
