@@ -168,15 +168,23 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
         return EXIT_INCOMPLETE
 
 
-SUBCOMMANDS = ("plan",)
+SUBCOMMANDS: dict[str, str] = {
+    # name -> "module:function(argv, *, stdout) -> exit code"; imported only when used
+    "plan": "infra_verify.iac.cli:plan_main",
+}
 
 
 def _subcommand(name: str, argv: list[str], out: TextIO) -> int:
-    if name == "plan":
-        from infra_verify.iac.cli import plan_main
+    import importlib
 
-        return plan_main(argv, stdout=out)
-    raise AssertionError(name)
+    module, _, attr = SUBCOMMANDS[name].partition(":")
+    fn = getattr(importlib.import_module(module), attr)
+    try:
+        code: int = fn(argv, stdout=out)
+    except UsageError as exc:
+        sys.stderr.write(f"infra_verify: error: {exc}\n")
+        return EXIT_USAGE
+    return code
 
 
 def _main(args: argparse.Namespace, out: TextIO) -> int:

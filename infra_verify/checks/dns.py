@@ -139,7 +139,12 @@ class Dns(Check):
         for other in others:
             covers = getattr(other, "covers_host", None)
             same_type = str(getattr(other, "type", "A")) == self.type
-            if other.kind == "gcp.dns_record" and covers is not None and covers(self.host()) and same_type:
+            if (
+                other.kind == "gcp.dns_record"
+                and covers is not None
+                and covers(self.host())
+                and same_type
+            ):
                 yield other.id, "soft"
 
     async def run(self, ctx: CheckContext) -> Outcome:

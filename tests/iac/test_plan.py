@@ -113,7 +113,7 @@ def test_binary_plan_file_is_rejected_with_the_conversion_command(tmp_path: Path
     """A binary plan (not UTF-8) says how to convert it."""
     path = tmp_path / "plan.bin"
     path.write_bytes(b"PK\x03\x04\xff\xfe\x00binary")
-    with pytest.raises(PlanFileError, match="terraform show -json plan.bin"):
+    with pytest.raises(PlanFileError, match=r"terraform show -json plan\.bin"):
         load_plan(path)
 
 
