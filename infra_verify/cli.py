@@ -23,6 +23,7 @@ from infra_verify.errors import UsageError
 if TYPE_CHECKING:
     from infra_verify.gate import Gate, GateRun
     from infra_verify.policy import Policy
+    from infra_verify.shard import Shard
 
 EXIT_OK, EXIT_INCOMPLETE, EXIT_USAGE = 0, 1, 2
 
@@ -124,6 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="allow loopback/localhost targets in a real environment (tests and local fakes only)",
     )
     p.add_argument(
+        "--shard",
+        metavar="i/n|auto",
+        help="run only shard i of n (a deterministic subset; 'auto': Cloud Run Jobs' task index)",
+    )
+    p.add_argument(
         "--allow-metadata",
         action="store_true",
         help="allow checks to contact the cloud metadata server",
@@ -171,6 +177,8 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
 SUBCOMMANDS: dict[str, str] = {
     # name -> "module:function(argv, *, stdout) -> exit code"; imported only when used
     "plan": "infra_verify.iac.cli:plan_main",
+    "init": "infra_verify.scaffold:init_main",
+    "merge": "infra_verify.merge:merge_main",
 }
 
 
@@ -238,6 +246,14 @@ def _main(args: argparse.Namespace, out: TextIO) -> int:
         options["concurrency"] = args.concurrency
     options["skip"] = _deselected(policy, args.only, args.skip)
     gate = policy.gate(**options)
+    shard: Shard | None = None
+    not_in_shard: set[str] = set()
+    if args.shard:
+        from infra_verify.shard import outside, parse_shard
+
+        shard = parse_shard(args.shard, os.environ)
+        not_in_shard = outside(gate.graph, shard) - gate.skip
+        gate.skip = gate.skip | not_in_shard
     if args.list:
         out.write(list_checks(policy, gate))
         return EXIT_OK
@@ -257,6 +273,10 @@ def _main(args: argparse.Namespace, out: TextIO) -> int:
             run = _run(gate)
     else:
         run = _run(gate)
+    if shard is not None:
+        from infra_verify.shard import mark_not_in_shard
+
+        run = mark_not_in_shard(run, not_in_shard, shard)
     _report(run, gate, args, out, color, path)
     return run.exit_code
 

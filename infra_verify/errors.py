@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from infra_verify.gate import GateRun
 
 
+_ONE_LINE = {ord(c): repr(c)[1:-1] for c in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
+
+
 class InfraVerifyError(Exception):
     """Base class of every error infra_verify raises on purpose."""
 
@@ -58,7 +61,7 @@ class PolicyError(UsageError):
         text += self.message
         if self.hint:
             text += f" ({self.hint})"
-        return text
+        return text.translate(_ONE_LINE)  # keys and values from the file may hold line breaks
 
 
 class ProbeError(InfraVerifyError):

@@ -53,6 +53,7 @@ class GateRun:
     interrupted: bool = False
     started_at: float = field(default_factory=time.time)
     warnings: tuple[str, ...] = ()
+    mode: str = "live"  # "plan" for IaC plan checks
 
     @property
     def ok(self) -> bool:
@@ -163,6 +164,7 @@ class _Run:
         self.graph = gate.graph
         self.ctx = gate.context
         self.start = time.monotonic()
+        self.started_wall = time.time()
         budget = gate.wait if gate.wait > 0 else gate.deadline
         self.budget = budget
         self.final: dict[str, Result] = {}
@@ -201,6 +203,7 @@ class _Run:
             duration=time.monotonic() - self.start,
             deadline_reached=deadline_reached,
             interrupted=interrupted,
+            started_at=self.started_wall,
         )
 
     async def _preload_gcp(self) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from infra_verify.durations import Duration
 from infra_verify.redact import Redactor
@@ -214,6 +214,44 @@ class Check(BaseModel):
         default=None, description="longest poll interval in --wait mode"
     )
     description: str | None = Field(default=None, description="free text shown in reports")
+
+    positional: ClassVar[str | None] = None
+    """The field a positional argument fills (``Dns("api.example.com")``); None: the kind's first own field."""
+
+    def __init__(self, /, *args: Any, **data: Any) -> None:
+        """Build a check from keyword arguments, plus at most one positional (its subject)."""
+        if args:
+            if len(args) > 1:
+                raise TypeError(f"{type(self).__name__}() takes at most 1 positional argument")
+            name = type(self).positional_field()
+            if name is None:
+                raise TypeError(f"{type(self).__name__}() takes keyword arguments only")
+            info = type(self).model_fields[name]
+            if name in data or (info.alias and info.alias in data):
+                raise TypeError(f"{type(self).__name__}() got two values for '{info.alias or name}'")
+            data[info.alias or name] = args[0]
+        super().__init__(**data)
+
+    @classmethod
+    def positional_field(cls) -> str | None:
+        """The field name a positional argument fills: ``positional``, else the first own field."""
+        if cls.positional is not None:
+            return cls.positional
+        inherited: set[str] = set()
+        for base in cls.__mro__[1:]:
+            if isinstance(base, type) and issubclass(base, Check) and not base.kind:
+                inherited.update(base.model_fields)
+        return next((n for n in cls.model_fields if n not in inherited), None)
+
+    @field_validator("after", mode="before")
+    @classmethod
+    def _after_ids(cls, value: Any) -> Any:
+        """Accept check objects as well as ids (and one alone), keeping only ids."""
+        if isinstance(value, str | Check):
+            value = (value,)
+        if isinstance(value, list | tuple):
+            return tuple(v.id if isinstance(v, Check) else v for v in value)
+        return value
 
     def model_post_init(self, context: Any, /) -> None:
         """Give checks built in code a readable default id."""

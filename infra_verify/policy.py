@@ -79,7 +79,9 @@ class GcpSection(BaseModel):
     credentials: Literal["adc", "anonymous"] = Field(
         default="adc", description="adc, or anonymous for local fakes"
     )
-    endpoints: Endpoints = Field(default_factory=Endpoints)
+    endpoints: Endpoints = Field(
+        default_factory=Endpoints, description="per-API endpoint overrides (below)"
+    )
 
 
 class PolicyDocument(BaseModel):
@@ -88,9 +90,15 @@ class PolicyDocument(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     environment: str = Field(description="the environment's name, e.g. staging")
-    description: str | None = None
-    defaults: Defaults = Field(default_factory=Defaults)
-    gcp: GcpSection | None = None
+    description: str | None = Field(default=None, description="free text shown in reports")
+    defaults: Defaults = Field(default_factory=Defaults, description="policy-wide defaults (below)")
+    gcp: GcpSection | None = Field(
+        default=None, description="the Google Cloud project the gcp.* checks read (below)"
+    )
+    plan: dict[str, Any] | None = Field(
+        default=None,
+        description="plan-check settings: {disable: {RULE_ID: reason}} (see the IaC section)",
+    )
     checks: dict[str, dict[str, Any]] = Field(
         description="check id -> {kind: ..., keys of that kind}"
     )
@@ -243,7 +251,11 @@ def parse_policy(
 
 def _read(path: Path) -> str:
     file = str(path)
-    if path.is_dir():
+    try:
+        is_dir = path.is_dir()
+    except OSError:  # e.g. a directory this user cannot enter: read_bytes() below says why
+        is_dir = False
+    if is_dir:
         raise PolicyError(
             "is a directory, not a policy file", file=file, hint="pass the path of a .yaml file"
         )

@@ -10,6 +10,7 @@ from infra_verify.errors import PolicyError
 
 MAX_NODES = 50_000
 MAX_BYTES = 2 * 1024 * 1024
+MAX_DEPTH = 64
 
 Path_ = tuple[str | int, ...]
 
@@ -24,18 +25,8 @@ def load_yaml(text: str, file: str) -> tuple[Any, dict[Path_, int]]:
         )
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else None
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise PolicyError(
-            f"invalid YAML: {problem}",
-            file=file,
-            line=line,
-            hint="fix the YAML syntax (indentation, quotes, colons)",
-        ) from exc
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"invalid YAML: {exc}", file=file) from exc
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:
+        raise _yaml_error(exc, file) from exc
     if node is None:
         return None, {}
     lines: dict[Path_, int] = {(): node.start_mark.line + 1}
@@ -43,15 +34,40 @@ def load_yaml(text: str, file: str) -> tuple[Any, dict[Path_, int]]:
     _walk(node, (), lines, count, file)
     try:
         data = yaml.load(text, Loader=yaml.SafeLoader)  # SafeLoader: no object construction
-    except yaml.YAMLError as exc:
-        raise PolicyError(f"invalid YAML: {exc}", file=file) from exc
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:
+        raise _yaml_error(exc, file) from exc
     return data, lines
+
+
+def _yaml_error(exc: Exception, file: str) -> PolicyError:
+    """One PolicyError line for a YAML failure (syntax, unknown tag, huge int, deep nesting)."""
+    if isinstance(exc, RecursionError):
+        return PolicyError(
+            "invalid YAML: nested too deeply", file=file, hint="a policy is a few levels deep"
+        )
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        return PolicyError(
+            f"invalid YAML: {problem}",
+            file=file,
+            line=mark.line + 1 if mark else None,
+            hint="fix the YAML syntax (indentation, quotes, colons)",
+        )
+    return PolicyError(f"invalid YAML: {' '.join(str(exc).split())}", file=file)
 
 
 def _walk(
     node: yaml.Node, path: Path_, lines: dict[Path_, int], count: list[int], file: str
 ) -> None:
     count[0] += 1
+    if len(path) > MAX_DEPTH:
+        raise PolicyError(
+            f"the document is nested more than {MAX_DEPTH} levels deep",
+            file=file,
+            line=node.start_mark.line + 1,
+            hint="a policy is a few levels deep",
+        )
     if count[0] > MAX_NODES:
         raise PolicyError(
             f"the document expands to more than {MAX_NODES} nodes (a YAML alias bomb?)",

@@ -469,6 +469,7 @@ def _config_expressions(config: Any) -> dict[tuple[str, str], dict[str, Any]]:
     out: dict[tuple[str, str], dict[str, Any]] = {}
 
     def visit(module: Any, prefix: str) -> None:
+        """Record one module's resource expressions, then its module calls'."""
         if not isinstance(module, dict):
             return
         for r in _list(module.get("resources")):

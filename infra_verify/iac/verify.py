@@ -6,13 +6,15 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from infra_verify.gate import GateRun
+from infra_verify.checks._edges import norm_host
+from infra_verify.gate import GateRun, _explain
+from infra_verify.graph import build_graph
 from infra_verify.iac.common import PlanContext
 from infra_verify.iac.expect import counterpart
 from infra_verify.iac.locate import Locator
 from infra_verify.iac.plan import Plan
 from infra_verify.iac.rules import run_rules
-from infra_verify.model import Result
+from infra_verify.model import Result, Status
 from infra_verify.policy import Policy
 
 
@@ -39,7 +41,9 @@ def verify_plan(
             live_only.append(check.id)
         else:
             results.append(result)
-    results += run_rules(ctx, disabled)
+    if policy is not None:
+        results = explain_policy_results(policy, results)
+    results += explain_rules(policy, results, run_rules(ctx, disabled))
     warnings: tuple[str, ...] = ()
     if live_only:
         warnings = (f"checked only after apply (no plan counterpart): {', '.join(live_only)}",)
@@ -48,4 +52,52 @@ def verify_plan(
         environment=environment or (policy.environment if policy is not None else "plan"),
         duration=time.monotonic() - start,
         warnings=warnings,
+        mode="plan",
     )
+
+
+def explain_policy_results(policy: Policy, results: list[Result]) -> list[Result]:
+    """Apply the live gate's explanation edges to plan results (e.g. dns-api explained by dns-records)."""
+    have = {r.id for r in results}
+    checks = [
+        c.model_copy(update={"after": tuple(a for a in c.after if a in have)})
+        for c in policy.checks
+        if c.id in have
+    ]
+    graph = build_graph(checks)
+    final = {r.id: r for r in results}
+    return _explain(graph, final, [r.id for r in results])
+
+
+def explain_rules(
+    policy: Policy | None, results: list[Result], rules: list[Result]
+) -> list[Result]:
+    """A failing built-in rule about domains whose policy DNS checks already failed is explained by them."""
+    if policy is None:
+        return rules
+    failing = {
+        r.id for r in results if r.status in (Status.FAIL, Status.ERROR) and not r.explained_by
+    }
+    by_id = {c.id: c for c in policy.checks}
+    out = []
+    for rule in rules:
+        if rule.status is Status.FAIL:
+            domains = {norm_host(o.property.split()[0]) for o in rule.observations if not o.ok}
+            explained = tuple(
+                cid
+                for cid in failing
+                if by_id[cid].kind in ("gcp.dns_record", "dns")
+                and any(_covers(by_id[cid], d) for d in domains)
+            )
+            if explained:
+                rule = rule.evolve(explained_by=tuple(sorted(explained)))
+        out.append(rule)
+    return out
+
+
+def _covers(check: object, domain: str | None) -> bool:
+    covers = getattr(check, "covers_host", None)
+    if covers is not None and covers(domain):
+        return True
+    host = getattr(check, "host", None)
+    return callable(host) and norm_host(host()) == domain

@@ -81,6 +81,14 @@ def _timing(r: Result) -> str:
 def _verdict(run: GateRun, color: bool) -> str:
     counts = ", ".join(f"{n} {s}" for s, n in run.counts().items() if n)
     took = format_duration(run.duration)
+    if run.mode == "plan":
+        if run.ok:
+            return _paint(
+                f"PASSED: the plan declares what the policy expects ({counts})", "1;32", color
+            )
+        return _paint(
+            f"FAILED: the plan does NOT declare what the policy expects ({counts})", "1;31", color
+        )
     if run.ok:
         return _paint(f"PASSED: deployment complete ({counts}) in {took}", "1;32", color)
     why = ""

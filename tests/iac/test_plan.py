@@ -140,6 +140,7 @@ def test_real_terraform_plan_is_read_and_references_resolve(tmp_path: Path) -> N
     }
 
     def tf(*args: str) -> str:
+        """Run terraform in the temp dir; fail the test on a non-zero exit."""
         done = subprocess.run(
             ["terraform", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60
         )
