@@ -22,7 +22,16 @@ def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("broken", "healthy"):
         print("usage: python scripts/story.py broken|healthy [infra_verify flags]", file=sys.stderr)
         return 2
+    heal_after = None
+    if "--heal-after" in argv:
+        i = argv.index("--heal-after")
+        heal_after = float(argv[i + 1])
+        argv = argv[:i] + argv[i + 2 :]
     with StoryWorld(broken=argv[0] == "broken") as world:
+        if heal_after is not None:
+            import threading
+
+            threading.Timer(heal_after, world.heal).start()
         os.environ.update(world.env)
         print(
             f"story world ({argv[0]}): fake GCP API at {world.gcp.url}, DNS at {world.dns.resolver}, HTTPS on 127.0.0.1:{world.web.port}"

@@ -103,6 +103,30 @@ class StoryWorld:
             )
             self.dns.set(host, "A", [LOCAL_IP], ttl=300)
 
+    def heal(self) -> None:
+        """Fix everything the broken story lacks: A records, then the certificate and the connector."""
+        self.fix_dns()
+        cert = f"compute/v1/projects/{PROJECT}/global/sslCertificates/netra-staging-cert"
+        self.gcp.patch(
+            cert,
+            {
+                "expireTime": "2027-02-15T00:00:00.000-08:00",
+                "managed": {"status": "ACTIVE", "domainStatus": dict.fromkeys(HOSTS, "ACTIVE")},
+            },
+        )
+        service = f"v2/projects/{PROJECT}/locations/us-central1/services/netra-backend-staging"
+        self.gcp.patch(
+            service,
+            {
+                "template": {
+                    "vpcAccess": {
+                        "connector": f"projects/{PROJECT}/locations/us-central1/connectors/netra-staging-connector",
+                        "egress": "PRIVATE_RANGES_ONLY",
+                    }
+                }
+            },
+        )
+
     def stop(self) -> None:
         """Stop everything."""
         self.web.stop()
