@@ -182,3 +182,29 @@ def test_fixed_demo_passes() -> None:
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "PASSED: deployment complete" in proc.stdout
+
+
+def test_policy_without_gcp_checks_imports_no_google_library(tmp_path: Path) -> None:
+    """Loading and running a policy without GCP checks never imports google.* (cold start stays fast)."""
+    policy = write(tmp_path, ENV_ONLY)
+    code = (
+        "import sys, io\n"
+        "from infra_verify.cli import main\n"
+        f"main(['--policy', {str(policy)!r}, '--list'], stdout=io.StringIO())\n"
+        f"main(['--policy', {str(policy)!r}], stdout=io.StringIO())\n"
+        "print(sorted(m for m in sys.modules if m == 'google' or m.startswith('google.')))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.stdout.strip().splitlines()[-1] == "[]", proc.stdout + proc.stderr
+
+
+def test_staging_list_imports_no_google_library() -> None:
+    """--list of the staging policy (GCP kinds included) does not import google.* either."""
+    code = (
+        "import sys, io\n"
+        "from infra_verify.cli import main\n"
+        f"main(['staging', '--list', '--policies-dir', {str(ROOT / 'policies')!r}], stdout=io.StringIO())\n"
+        "print(sorted(m for m in sys.modules if m == 'google' or m.startswith('google.')))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.stdout.strip().splitlines()[-1] == "[]", proc.stdout + proc.stderr
