@@ -121,6 +121,7 @@ class GcpClients:
         self._lock = threading.RLock()
         self._cache: dict[str, Any] = {}
         self._adc: Any = None
+        self._adc_project: str | None = None
 
     @property
     def project(self) -> str:
@@ -137,8 +138,20 @@ class GcpClients:
             if self._adc is None:
                 import google.auth
 
-                self._adc, _ = google.auth.default(scopes=[READ_ONLY_SCOPE])
+                self._adc, self._adc_project = google.auth.default(scopes=[READ_ONLY_SCOPE])
             return self._adc
+
+    def adc_project(self) -> str:
+        """The project Application Default Credentials name (blocking; '' when none)."""
+        if self.settings.credentials != "adc":
+            return ""
+        try:
+            self.credentials("compute")
+        except Exception as exc:
+            from infra_verify.gcp.errors import map_error
+
+            raise map_error(exc, role="", what="Application Default Credentials") from exc
+        return str(getattr(self, "_adc_project", "") or "")
 
     def _cached(self, key: str, build: Any) -> Any:
         with self._lock:

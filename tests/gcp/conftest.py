@@ -41,7 +41,8 @@ def settings_for() -> Callable[..., GcpSettings]:
 
 @pytest.fixture
 def clients(fake: FakeGcp) -> Iterator[GcpClients]:
-    """Real google-cloud clients reading from the fake."""
+    """Real google-cloud clients reading from the fake (libraries imported before any budget starts)."""
+    GcpClients.preload()
     built = GcpClients(_settings_for(fake.url))
     yield built
     built.close()

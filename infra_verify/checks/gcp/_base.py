@@ -43,20 +43,31 @@ class Reader:
     def __init__(self, check: GcpCheck, ctx: CheckContext) -> None:
         self.ctx = ctx
         self.clients = ctx.gcp_clients()
-        if not self.clients.project:
-            raise ProbeError(
-                "no GCP project is configured",
-                hint="set gcp.project in the policy, pass --project, or export GOOGLE_CLOUD_PROJECT",
-            )
         self.deadline = time.monotonic() + check.effective_timeout(ctx) * 0.9
+        self._project = self.clients.project
 
     @property
     def project(self) -> str:
         """The project the reads target."""
-        return self.clients.project
+        return self._project
+
+    async def _ensure_project(self) -> None:
+        """Policy, else --project, else the environment, else ADC's own project."""
+        if self._project:
+            return
+        self._project = await self.ctx.run_blocking(self.clients.adc_project)
+        if not self._project:
+            raise ProbeError(
+                "no GCP project is configured",
+                hint="set gcp.project in the policy, pass --project, or export GOOGLE_CLOUD_PROJECT",
+            )
+        import dataclasses
+
+        self.clients.settings = dataclasses.replace(self.clients.settings, project=self._project)
 
     async def get(self, fn: Callable[..., R], *args: Any) -> R:
         """Call a read function from infra_verify.gcp.reads with the time left."""
+        await self._ensure_project()
         remaining = max(0.05, self.deadline - time.monotonic())
         clients = self.clients
         return await self.ctx.run_blocking(lambda: fn(clients, *args, timeout=remaining))
