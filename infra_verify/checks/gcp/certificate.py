@@ -105,7 +105,8 @@ class GcpManagedCertificate(GcpCheck):
             self.name,
             self.region_for(ctx) if self.regional else None,
             missing=f"SSL certificate {self.name}",
-            hint=f"gcloud compute ssl-certificates create {self.name} --domains={','.join(self.domains)} --global",
+            hint=f"gcloud compute ssl-certificates create {self.name} --domains={','.join(self.domains)} "
+            + (f"--region={self.region_for(ctx)}" if self.regional else "--global"),
         )
         return self.judge(cert, now)
 

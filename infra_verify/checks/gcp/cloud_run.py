@@ -26,6 +26,12 @@ EGRESS = {
 }
 
 
+def gcloud_value(value: str, aliases: dict[str, str]) -> str:
+    """The gcloud flag value for a policy value given as a gcloud word or a REST enum name."""
+    enum = normalize_enum(value, aliases)
+    return next((k for k, v in aliases.items() if v == enum), value.lower())
+
+
 def service_connector(svc: dict[str, Any]) -> str | None:
     """The service template's VPC connector (full name), if any."""
     return ((svc.get("template") or {}).get("vpcAccess") or {}).get("connector")
@@ -150,7 +156,7 @@ class GcpCloudRunService(GcpCheck):
             checks.append(
                 (
                     Observation("ingress", want, got, got == want, where),
-                    f"{base} --ingress={self.ingress.lower()}",
+                    f"{base} --ingress={gcloud_value(self.ingress, INGRESS)}",
                 )
             )
         connector = service_connector(svc)
@@ -164,7 +170,7 @@ class GcpCloudRunService(GcpCheck):
                         same_resource(self.connector, connector),
                         where,
                     ),
-                    f"{base} --vpc-connector={short(self.connector)} --vpc-egress={(self.egress or 'private-ranges-only').lower()}",
+                    f"{base} --vpc-connector={short(self.connector)} --vpc-egress={gcloud_value(self.egress or 'private-ranges-only', EGRESS)}",
                 )
             )
         if self.network:
@@ -178,7 +184,7 @@ class GcpCloudRunService(GcpCheck):
                         any(same_resource(self.network, n) for n in nets),
                         where,
                     ),
-                    f"{base} --network={short(self.network)} --subnet=SUBNET --vpc-egress={(self.egress or 'private-ranges-only').lower()}",
+                    f"{base} --network={short(self.network)} --subnet=SUBNET --vpc-egress={gcloud_value(self.egress or 'private-ranges-only', EGRESS)}",
                 )
             )
         if self.egress:
@@ -187,7 +193,7 @@ class GcpCloudRunService(GcpCheck):
             checks.append(
                 (
                     Observation("VPC egress", want, got, got == want, where),
-                    f"{base} --vpc-egress={self.egress.lower()}",
+                    f"{base} --vpc-egress={gcloud_value(self.egress, EGRESS)}",
                 )
             )
         attached = service_sql_instances(svc)

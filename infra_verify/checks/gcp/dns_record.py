@@ -13,7 +13,7 @@ from pydantic import Field, model_validator
 from infra_verify.checks._edges import norm_host
 from infra_verify.checks.dns import query
 from infra_verify.checks.gcp._base import GcpCheck, Reader
-from infra_verify.errors import ProbeFailed
+from infra_verify.errors import ProbeError, ProbeFailed
 from infra_verify.gcp import reads
 from infra_verify.model import CheckContext, Observation, Outcome
 
@@ -121,6 +121,11 @@ class GcpDnsRecord(GcpCheck):
         for a in answers:
             if a.rcode == "NOERROR" and a.values:
                 return a.server, a.values
+        if all(a.rcode in {"TIMEOUT", "UNREACHABLE"} for a in answers):
+            raise ProbeError(
+                f"could not check the delegation of {zone.get('dnsName')}: no resolver answered ({answers[0].describe()})",
+                hint="check that the resolvers are reachable, or set check_delegation: false",
+            )
         a = answers[0]
         return a.server, frozenset({f"({a.describe()})"})
 

@@ -226,7 +226,7 @@ class GcpLoadBalancer(GcpCheck):
                 (
                     r
                     for r in url_map.get("hostRules", [])
-                    if host in r.get("hosts", []) or "*" in r.get("hosts", [])
+                    if any(_host_matches(pattern, host) for pattern in r.get("hosts", []))
                 ),
                 None,
             )
@@ -341,6 +341,12 @@ class GcpLoadBalancer(GcpCheck):
             f"urlMaps/{map_name}",
             f"gcloud compute url-maps import {map_name} with defaultUrlRedirect.httpsRedirect: true",
         )
+
+
+def _host_matches(pattern: str, host: str) -> bool:
+    """URL map host matching: exact, or a leading ``*`` matching any prefix (``*.example.com``)."""
+    pattern, host = pattern.lower(), host.lower().rstrip(".")
+    return pattern == host or (pattern.startswith("*") and host.endswith(pattern[1:]))
 
 
 def _has_port(port_range: str, port: int) -> bool:

@@ -18,6 +18,7 @@ from infra_verify.checks.gcp.cloud_run import service_connector, service_network
 from infra_verify.checks.gcp.cloud_sql import private_ip, private_network
 from infra_verify.errors import ProbeError, ProbeFailed
 from infra_verify.gcp import reads
+from infra_verify.gcp.errors import GcpNotFound
 from infra_verify.model import Check, CheckContext, Observation, Outcome
 
 
@@ -81,13 +82,7 @@ class GcpCloudSqlPath(GcpCheck):
             )
             try:
                 conn = await reader.get(reads.get_connector, conn_region, short(connector_name))
-            except ProbeError as exc:
-                if (
-                    "404" not in str(exc)
-                    and "not found" not in str(exc).lower()
-                    and "does not exist" not in str(exc)
-                ):
-                    raise
+            except GcpNotFound:
                 conn = {"name": connector_name, "state": "MISSING"}
         outcome = self.judge(svc, conn, inst, region)
         if outcome.status.value == "pass" and self.probe:

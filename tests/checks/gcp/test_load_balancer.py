@@ -141,7 +141,7 @@ def test_url_map_without_one_host_fails_at_that_host(gcp: GcpWorld) -> None:
     broken_at(result, f"URL map routes {APP}")
     assert result.observations[-1].actual == "no host rule"
     assert result.hint is not None
-    assert f"url-maps add-path-matcher netra-staging-url-map" in result.hint
+    assert "url-maps add-path-matcher netra-staging-url-map" in result.hint
     assert f"--new-hosts={APP}" in result.hint
 
 
@@ -231,3 +231,18 @@ def test_loopback_ip_fails_in_a_real_environment(gcp: GcpWorld) -> None:
     assert gcp.requests_to(COMPUTE) == 0
     allowed = gcp.run(check, environment="staging", allow_loopback=True)
     assert allowed.status is Status.PASS, allowed.summary
+
+
+def test_wildcard_host_rule_routes_subdomains(gcp: GcpWorld) -> None:
+    """A host rule for ``*.staging.netrasystems.ai`` routes api/auth/app, but not another domain."""
+    url_map = gcp.fake.get(URL_MAP)
+    url_map["hostRules"][0]["hosts"] = ["*.staging.netrasystems.ai"]
+    gcp.put(URL_MAP, url_map)
+    assert gcp.run(lb()).status is Status.PASS
+    other = gcp.run(lb(hosts=["api.netrasystems.ai"]))
+    broken_at_host = other.observations[-1]
+    assert other.status is Status.FAIL
+    assert (broken_at_host.property, broken_at_host.actual) == (
+        "URL map routes api.netrasystems.ai",
+        "no host rule",
+    )

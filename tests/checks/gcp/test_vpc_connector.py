@@ -1,0 +1,94 @@
+"""gcp.vpc_connector: a Serverless VPC Access connector, read through google-cloud-vpc-access."""
+
+from __future__ import annotations
+
+from infra_verify.checks.gcp.vpc_connector import GcpVpcConnector
+from infra_verify.model import Status
+from tests.checks.gcp import CONNECTOR, PROJECT, GcpWorld
+
+
+def connector(**changes: object) -> GcpVpcConnector:
+    """The story's connector check, with changes."""
+    fields: dict[str, object] = {
+        "connector": "netra-staging-connector",
+        "network": "netra-staging-vpc",
+    }
+    fields.update(changes)
+    return GcpVpcConnector.model_validate(fields)
+
+
+def test_ready_connector_passes_reporting_range_and_instances(gcp: GcpWorld) -> None:
+    """A READY connector on the expected network passes, reporting its range and instance bounds."""
+    result = gcp.run(connector())
+    assert result.status is Status.PASS, result.summary
+    assert result.summary == (
+        "VPC connector netra-staging-connector READY on netra-staging-vpc (10.8.0.0/28)"
+    )
+    assert [(o.property, o.actual, o.ok) for o in result.observations] == [
+        ("state", "READY", True),
+        ("network", "netra-staging-vpc", True),
+        ("IP range", "10.8.0.0/28", True),
+        ("instances", "2..3", True),
+    ]
+
+
+def test_creating_connector_is_a_retryable_fail(gcp: GcpWorld) -> None:
+    """A connector still CREATING FAILs as "not yet" (not terminal) with a hint to wait."""
+    gcp.patch(CONNECTOR, {"state": "CREATING"})
+    result = gcp.run(connector())
+    assert result.status is Status.FAIL
+    assert not result.terminal
+    assert result.summary.startswith("state: expected READY, got CREATING")
+    assert result.hint is not None and result.hint.startswith("wait")
+
+
+def test_connector_in_error_fails_with_recreate_hint(gcp: GcpWorld) -> None:
+    """A connector in ERROR FAILs with a delete-and-re-create command."""
+    gcp.patch(CONNECTOR, {"state": "ERROR"})
+    result = gcp.run(connector())
+    assert result.status is Status.FAIL
+    assert "got ERROR" in result.summary
+    assert result.hint is not None
+    assert (
+        "vpc-access connectors delete netra-staging-connector --region=us-central1" in result.hint
+    )
+
+
+def test_connector_on_the_wrong_network_fails(gcp: GcpWorld) -> None:
+    """A connector on another VPC network than expected FAILs at the network property."""
+    gcp.patch(CONNECTOR, {"network": "default"})
+    result = gcp.run(connector())
+    assert result.status is Status.FAIL
+    assert result.summary.startswith("network: expected netra-staging-vpc, got default")
+    assert [o.property for o in result.observations if not o.ok] == ["network"]
+
+
+def test_network_given_as_a_full_path_passes(gcp: GcpWorld) -> None:
+    """An expected network given as projects/…/global/networks/NAME matches the short name."""
+    path = f"projects/{PROJECT}/global/networks/netra-staging-vpc"
+    assert gcp.run(connector(network=path)).status is Status.PASS
+
+
+def test_ip_range_mismatch_fails(gcp: GcpWorld) -> None:
+    """An expected /28 range other than the connector's FAILs at the IP range property."""
+    result = gcp.run(connector(ip_cidr_range="10.9.0.0/28"))
+    assert result.status is Status.FAIL
+    assert result.summary.startswith("IP range: expected 10.9.0.0/28, got 10.8.0.0/28")
+
+
+def test_missing_connector_is_a_fail(gcp: GcpWorld) -> None:
+    """A connector the API answers 404 for FAILs with a create command on the expected network."""
+    gcp.fake.delete(CONNECTOR)
+    result = gcp.run(connector())
+    assert result.status is Status.FAIL
+    assert "VPC connector netra-staging-connector (us-central1) does not exist" in result.summary
+    assert result.hint is not None
+    assert "connectors create netra-staging-connector --region=us-central1" in result.hint
+    assert "--network=netra-staging-vpc" in result.hint
+
+
+def test_connector_is_read_in_the_check_region(gcp: GcpWorld) -> None:
+    """A connector looked up in another region than where it lives does not exist there."""
+    result = gcp.run(connector(region="europe-west1"))
+    assert result.status is Status.FAIL
+    assert "(europe-west1) does not exist" in result.summary
