@@ -137,14 +137,11 @@ class Dns(Check):
     def infer_edges(self, others: Sequence[Check]) -> Iterable[tuple[str, str]]:
         """A live answer is explained by the Cloud DNS record for the same name."""
         for other in others:
+            if other.kind != "gcp.dns_record":  # cheap test first: getattr on pydantic is slow
+                continue
             covers = getattr(other, "covers_host", None)
             same_type = str(getattr(other, "type", "A")) == self.type
-            if (
-                other.kind == "gcp.dns_record"
-                and covers is not None
-                and covers(self.host())
-                and same_type
-            ):
+            if covers is not None and covers(self.host()) and same_type:
                 yield other.id, "soft"
 
     async def run(self, ctx: CheckContext) -> Outcome:
@@ -226,6 +223,9 @@ class Dns(Check):
                 summary = (
                     f"{label} → {a.describe()} at {a.server}, expected {', '.join(sorted(want))}"
                 )
+            elif a.rcode == "CNAME_LOOP":
+                summary = f"{label}: CNAME loop at {a.server} ({a.detail})"
+                hint = "point one CNAME of the chain at a name that has records"
             else:
                 summary = f"{label}: {a.rcode} at {a.server}"
             if undecided:
@@ -267,6 +267,9 @@ async def query(server: str, name: str, rdtype: str, role: str, timeout: float) 
     if rcode != "NOERROR":
         return ServerAnswer(server, role, rcode)
     qname = dns.name.from_text(name)
+    loop = _cname_loop(resp, qname)
+    if loop:
+        return ServerAnswer(server, role, "CNAME_LOOP", detail=" → ".join(loop))
     want = dns.rdatatype.from_text(rdtype)
     values: set[str] = set()
     ttl: int | None = None
@@ -285,6 +288,17 @@ async def query(server: str, name: str, rdtype: str, role: str, timeout: float) 
         names = ", ".join(sorted({r.name.to_text() for r in resp.answer}))
         return ServerAnswer(server, role, "WRONG_NAME", detail=f"answered for {names}")
     return ServerAnswer(server, role, "NOERROR", frozenset(values), ttl)
+
+
+def _cname_loop(resp: dns.message.Message, qname: dns.name.Name) -> list[str]:
+    """The CNAME chain from ``qname`` when it comes back to a name already seen, else []."""
+    cnames = {r.name: r[0].target for r in resp.answer if r.rdtype == dns.rdatatype.CNAME}
+    chain = [qname]
+    while chain[-1] in cnames:
+        chain.append(cnames[chain[-1]])
+        if chain[-1] in chain[:-1]:
+            return [n.to_text() for n in chain]
+    return []
 
 
 def _in_chain(resp: dns.message.Message, qname: dns.name.Name, target: dns.name.Name) -> bool:
@@ -314,7 +328,8 @@ async def discover_authoritative(name: str, resolver: str, timeout: float) -> li
             resp, _ = await dns.asyncquery.udp_with_fallback(msg, host, timeout=timeout, port=port)
         except dns.exception.DNSException as exc:
             raise ProbeError(
-                f"could not discover the authoritative servers of {name}: {exc}"
+                f"could not discover the authoritative servers of {name}: {exc}",
+                hint="list the servers in 'nameservers:'",
             ) from exc
         ns_names = [
             r.target for rrset in resp.answer if rrset.rdtype == dns.rdatatype.NS for r in rrset

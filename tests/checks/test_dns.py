@@ -182,7 +182,13 @@ def test_authoritative_discovery_without_ns_is_an_error(served: KnotServer) -> N
         result = run_one(check, served.resolver)
         gc.collect()
     assert result.status is Status.ERROR
-    assert result.summary == "no NS records found above www.elsewhere.test"
+    # Walking up to the root takes several queries; on a loaded machine one may time out first.
+    assert (
+        result.summary == "no NS records found above www.elsewhere.test"
+        or result.summary.startswith(
+            "could not discover the authoritative servers of www.elsewhere.test"
+        )
+    )
     assert result.hint is not None and "nameservers:" in result.hint
     assert not [w for w in caught if "never awaited" in str(w.message)]
 
