@@ -93,6 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--graph", action="store_true", help="show the dependency tree; run nothing")
     p.add_argument(
+        "--show-policy",
+        action="store_true",
+        help="print the merged (extends:) and interpolated policy, secrets redacted; run nothing",
+    )
+    p.add_argument(
         "--tf-outputs",
         metavar="FILE",
         help="terraform output -json file for ${tf.output.NAME} values",
@@ -179,6 +184,7 @@ SUBCOMMANDS: dict[str, str] = {
     "plan": "infra_verify.iac.cli:plan_main",
     "init": "infra_verify.scaffold:init_main",
     "merge": "infra_verify.merge:merge_main",
+    "kinds": "infra_verify.kinds_cli:kinds_main",
 }
 
 
@@ -213,6 +219,11 @@ def _main(args: argparse.Namespace, out: TextIO) -> int:
 
         extra = read_outputs(args.tf_outputs)
     policy = load_policy(path, extra=extra)
+    if args.show_policy:
+        from infra_verify.extends import show_policy
+
+        out.write(show_policy(path, extra=extra))
+        return EXIT_OK
     if args.environment and args.policy and args.environment != policy.environment:
         raise UsageError(
             f"--policy {path} is for environment '{policy.environment}', not '{args.environment}'"
