@@ -29,6 +29,9 @@ __all__ = [
     "Status",
     "UsageError",
     "__version__",
+    "all_of",
+    "any_of",
+    "bundles",
     "load_policy",
     "register_kind",
 ]
@@ -50,9 +53,14 @@ _LAZY = {
     "PolicyError": "infra_verify.errors",
     "ProbeError": "infra_verify.errors",
     "UsageError": "infra_verify.errors",
+    "all_of": "infra_verify.combinators",
+    "any_of": "infra_verify.combinators",
+    "bundles": "infra_verify.bundles",  # the module itself
 }
 
 if TYPE_CHECKING:
+    from infra_verify import bundles
+    from infra_verify.combinators import all_of, any_of
     from infra_verify.errors import (
         DeploymentIncomplete,
         InfraVerifyError,
@@ -73,6 +81,7 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'infra_verify' has no attribute {name!r}")
     import importlib
 
-    value = getattr(importlib.import_module(module), name)
+    imported = importlib.import_module(module)
+    value = imported if module == f"{__name__}.{name}" else getattr(imported, name)
     globals()[name] = value
     return value

@@ -1,14 +1,21 @@
 """The registry of check kinds: an explicit dict, built on first use, plus ``register_kind``.
 
 Built-in kinds are listed here by import path so that ``--help`` and policies without GCP
-checks never import the google libraries. Plugins add kinds with ``register_kind()``.
+checks never import the google libraries. Plugins add kinds with ``register_kind()`` or
+through the ``infra_verify.kinds`` entry point group (discovered on first use, plugins.py).
+``bundle.*`` kinds are not checks: a policy entry of such a kind expands into several checks.
 """
 
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
 from infra_verify.model import Check
+
+if TYPE_CHECKING:
+    from infra_verify.bundles import Bundle
+    from infra_verify.plugins import Discovered
 
 BUILTIN_KINDS: dict[str, str] = {
     "dns": "infra_verify.checks.dns:Dns",
@@ -27,7 +34,42 @@ BUILTIN_KINDS: dict[str, str] = {
     "gcp.cloud_sql_path": "infra_verify.checks.gcp.sql_path:GcpCloudSqlPath",
 }
 
+# Bundles expand into several checks at load time (infra_verify.bundles); not Check classes.
+BUNDLE_KINDS: dict[str, str] = {
+    "bundle.cloud_run_https": "infra_verify.bundles:CloudRunHttps",
+}
+
 _REGISTERED: dict[str, type[Check]] = {}
+_PLUGINS: Discovered | None = None
+
+
+def plugins() -> Discovered:
+    """Kinds from the ``infra_verify.kinds`` entry points, discovered once (see plugins.py)."""
+    global _PLUGINS
+    if _PLUGINS is None:
+        from infra_verify.plugins import discover
+
+        _PLUGINS = discover(reserved=set(BUILTIN_KINDS) | set(BUNDLE_KINDS))
+    return _PLUGINS
+
+
+def reload_plugins() -> Discovered:
+    """Forget discovered plugins and discover again (after installing one at run time)."""
+    global _PLUGINS
+    for name in _PLUGINS.kinds if _PLUGINS else ():
+        _REGISTERED.pop(name, None)
+    _PLUGINS = None
+    return plugins()
+
+
+def get_bundle(name: str) -> type[Bundle] | None:
+    """The bundle model for a ``bundle.*`` kind name; None when unknown."""
+    target = BUNDLE_KINDS.get(name)
+    if target is None:
+        return None
+    module, _, attr = target.partition(":")
+    cls: type[Bundle] = getattr(importlib.import_module(module), attr)
+    return cls
 
 
 def register_kind(cls: type[Check], *, name: str | None = None) -> type[Check]:
@@ -41,7 +83,7 @@ def register_kind(cls: type[Check], *, name: str | None = None) -> type[Check]:
 
 def kind_names() -> list[str]:
     """Every known kind name, sorted."""
-    return sorted(set(BUILTIN_KINDS) | set(_REGISTERED))
+    return sorted(set(BUILTIN_KINDS) | set(_REGISTERED) | set(BUNDLE_KINDS) | set(plugins().kinds))
 
 
 def get_kind(name: str) -> type[Check] | None:
@@ -50,7 +92,7 @@ def get_kind(name: str) -> type[Check] | None:
         return _REGISTERED[name]
     target = BUILTIN_KINDS.get(name)
     if target is None:
-        return None
+        return plugins().kinds.get(name)
     module, _, attr = target.partition(":")
     cls: type[Check] = getattr(importlib.import_module(module), attr)
     _REGISTERED[name] = cls

@@ -228,7 +228,9 @@ class Check(BaseModel):
                 raise TypeError(f"{type(self).__name__}() takes keyword arguments only")
             info = type(self).model_fields[name]
             if name in data or (info.alias and info.alias in data):
-                raise TypeError(f"{type(self).__name__}() got two values for '{info.alias or name}'")
+                raise TypeError(
+                    f"{type(self).__name__}() got two values for '{info.alias or name}'"
+                )
             data[info.alias or name] = args[0]
         super().__init__(**data)
 

@@ -31,9 +31,9 @@ from infra_verify.durations import Duration
 from infra_verify.errors import PolicyError
 from infra_verify.graph import find_cycle
 from infra_verify.interpolate import interpolate_tree
-from infra_verify.kinds import get_kind, kind_names
+from infra_verify.kinds import get_bundle, get_kind, kind_names, plugins
 from infra_verify.model import Check, CheckContext
-from infra_verify.yaml_lines import Path_, line_of, load_yaml
+from infra_verify.yaml_lines import Path_, line_of
 
 
 class Defaults(BaseModel):
@@ -202,11 +202,12 @@ def load_policy(
     extra: Mapping[str, str] | None = None,
 ) -> Policy:
     """Read, interpolate and validate a policy file."""
+    from infra_verify.extends import attributed, load_merged
+
     path = Path(source)
-    file = str(path)
-    text = _read(path)
-    data, lines = load_yaml(text, file)
-    return parse_policy(data, lines, file=file, env=env, extra=extra)
+    merged = load_merged(path)  # follows extends: and merges (see extends.py)
+    with attributed(merged):
+        return parse_policy(merged.data, merged.lines, file=str(path), env=env, extra=extra)
 
 
 def parse_policy(
@@ -244,7 +245,7 @@ def parse_policy(
         doc = PolicyDocument.model_validate(data)
     except ValidationError as exc:
         raise _from_validation(exc, PolicyDocument, (), lines, file) from None
-    checks = [_build_check(cid, spec, lines, file) for cid, spec in doc.checks.items()]
+    checks = [c for cid, spec in doc.checks.items() for c in _build_entry(cid, spec, lines, file)]
     _check_edges(checks, lines, file)
     return Policy(file, doc.environment, doc.defaults, doc.gcp, checks, doc.description, lines)
 
@@ -283,6 +284,19 @@ def _read(path: Path) -> str:
         ) from None
 
 
+def _build_entry(cid: str, spec: Any, lines: dict[Path_, int], file: str) -> list[Check]:
+    """One ``checks:`` entry: a check, or the checks a ``bundle.*`` entry expands into."""
+    kind = spec.get("kind") if isinstance(spec, dict) else None
+    bundle = get_bundle(kind) if isinstance(kind, str) else None
+    if bundle is None or not isinstance(spec, dict):
+        return [_build_check(cid, spec, lines, file)]
+    try:
+        entry = bundle.model_validate({k: v for k, v in spec.items() if k != "kind"})
+    except ValidationError as exc:
+        raise _from_validation(exc, bundle, ("checks", cid), lines, file) from None
+    return entry.checks(id_prefix=cid)
+
+
 def _build_check(cid: str, spec: Any, lines: dict[Path_, int], file: str) -> Check:
     base: Path_ = ("checks", cid)
     if not isinstance(spec, dict):
@@ -306,6 +320,7 @@ def _build_check(cid: str, spec: Any, lines: dict[Path_, int], file: str) -> Che
     if cls is None:
         close = difflib.get_close_matches(kind, kind_names(), n=1)
         hint = f"did you mean '{close[0]}'?" if close else f"one of: {', '.join(kind_names())}"
+        hint = plugins().errors.get(kind, hint)  # a plugin kind that failed to load says why
         raise PolicyError(
             f"unknown kind '{kind}'",
             file=file,

@@ -19,6 +19,7 @@ from infra_verify.checks._http_common import env_headers, pinned, url_edges, url
 from infra_verify.checks.resolve import resolve_address
 from infra_verify.durations import Duration, format_duration
 from infra_verify.errors import ProbeError, ProbeFailed
+from infra_verify.guard import check_guards_for_host
 from infra_verify.model import Check, CheckContext, Observation, Outcome
 
 MAX_BODY = 64 * 1024
@@ -120,6 +121,13 @@ class Http(Check):
         """DNS for the host, and the tls check for host:port."""
         return url_edges(self, self.url, self.resolve, others)
 
+    @classmethod
+    def warm_up(cls) -> None:
+        """Import what httpx imports on its first request (httpcore, h11, anyio's asyncio
+        backend: ~150 ms), so that the gate pays it once before any check's timer starts."""
+        import anyio._backends._asyncio  # noqa: F401
+        import httpcore  # noqa: F401
+
     async def run(self, ctx: CheckContext) -> Outcome:
         """Send the request, then judge the response."""
         return self.judge(await self.probe(ctx))
@@ -134,6 +142,17 @@ class Http(Check):
             headers.setdefault("Host", host_header)
         extensions = {"sni_hostname": self.host()} if pin and url.startswith("https") else {}
         verify = ctx.ssl_context(self.ca_bundle, verify=self.verify)
+
+        async def guard_hop(request: httpx.Request) -> None:
+            """A redirect may not lead where the policy itself could not (metadata, loopback)."""
+            blocked = check_guards_for_host(request.url.host, ctx)
+            if blocked is not None:
+                raise ProbeFailed(
+                    f"{self.method} {self.url}: redirected to {request.url}: {blocked.summary}",
+                    hint=blocked.hint,
+                    terminal=True,
+                )
+
         start = time.monotonic()
         try:
             async with httpx.AsyncClient(
@@ -142,6 +161,7 @@ class Http(Check):
                 follow_redirects=self.follow_redirects,
                 max_redirects=5,
                 trust_env=False,
+                event_hooks={"request": [guard_hop]},
             ) as client:
                 request = client.build_request(
                     self.method, url, headers=headers, extensions=extensions

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from infra_verify.checks.dns import query  # at import time, not inside the first probe
 from infra_verify.errors import ProbeError, ProbeFailed
 from infra_verify.guard import check_targets
 from infra_verify.model import CheckContext
@@ -28,8 +29,6 @@ async def resolve_address(host: str, ctx: CheckContext, timeout: float) -> str |
     """The IP to dial for ``host`` via the policy's resolvers; None lets the OS resolve."""
     if is_ip(host) or not ctx.resolvers:
         return None
-    from infra_verify.checks.dns import query
-
     answers = []
     timeout = timeout * 0.8 / (2 * len(ctx.resolvers))
     for server in ctx.resolvers:

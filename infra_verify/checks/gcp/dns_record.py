@@ -27,6 +27,7 @@ class GcpDnsRecord(GcpCheck):
     """A Cloud DNS record set holds exactly the expected rrdatas, in a zone that is delegated."""
 
     kind = "gcp.dns_record"
+    positional = "name"
 
     zone: str | None = Field(default=None, description="managed zone name, e.g. staging-zone")
     zone_dns_name: str | None = Field(
