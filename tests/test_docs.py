@@ -29,3 +29,18 @@ def test_ci_runs_the_readme_test_command() -> None:
     ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     assert "bash scripts/test.sh" in readme and "scripts/test.sh" in ci
     assert "bash scripts/demo.sh" in readme
+
+
+def test_readme_python_example_is_the_tested_one() -> None:
+    """The README's deploy-script example is exactly the one tests/pipelines executes."""
+    from tests.pipelines.test_readme_example import README_EXAMPLE
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert README_EXAMPLE.strip() in readme
+
+
+def test_readme_gate_command_matches_cloud_build() -> None:
+    """The gate command the README documents is the one the Cloud Build test checks."""
+    from tests.pipelines.test_cloudbuild import README_GATE_COMMAND
+
+    assert README_GATE_COMMAND in (ROOT / "README.md").read_text(encoding="utf-8")
