@@ -182,6 +182,10 @@ class _Run:
         order = self.graph.order()
         if any(c.family == "gcp" for c in self.graph.checks.values()):
             await self._preload_gcp()
+        for kind in {type(c) for c in self.graph.checks.values()}:
+            warm_up = getattr(kind, "warm_up", None)  # lazy imports, before any timer starts
+            if warm_up is not None:
+                warm_up()
         tasks = [asyncio.create_task(self._drive(cid), name=cid) for cid in order]
         interrupted = False
         try:

@@ -76,7 +76,9 @@ def build_graph(checks: Sequence[Check], *, infer: bool = True) -> Graph:
 
 
 def _infer(graph: Graph) -> None:
-    checks = list(graph.checks.values())
+    from infra_verify.checks._edges import CheckList
+
+    checks = CheckList(graph.checks.values())
     for check in checks:
         for dep, kind in check.infer_edges(checks):
             _add(graph, check.id, dep, kind)

@@ -8,6 +8,7 @@ exactly how a broken deploy once looked green.
 from __future__ import annotations
 
 import ipaddress
+import socket
 from urllib.parse import urlsplit
 
 from infra_verify.model import Check, CheckContext, Observation, Outcome
@@ -35,11 +36,8 @@ def is_loopback(host: str) -> bool:
     host = host_of(host).rstrip(".")
     if host in {"localhost", "ip6-localhost", "ip6-loopback"} or host.endswith(".localhost"):
         return True
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return ip.is_loopback or ip.is_unspecified
+    ip = ip_of(host)
+    return ip is not None and (ip.is_loopback or ip.is_unspecified)
 
 
 def is_metadata(host: str) -> bool:
@@ -47,10 +45,32 @@ def is_metadata(host: str) -> bool:
     host = host_of(host).rstrip(".")
     if host in METADATA_HOSTS:
         return True
+    return ip_of(host) in _METADATA_IPS
+
+
+_METADATA_IPS = frozenset(ipaddress.ip_address(a) for a in ("169.254.169.254", "fd00:ec2::254"))
+
+
+def ip_of(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a host literal dials, in every spelling the OS accepts, else None.
+
+    ``[::ffff:169.254.169.254]``, ``fd00:ec2:0::254``, ``fe80::1%eth0`` and the legacy IPv4
+    forms ``getaddrinfo`` still accepts (``0xa9fea9fe``, ``2852039166``, ``0251.0376.0251.0376``,
+    ``169.254.43518``) all count as the address they reach.
+    """
+    host = host.split("%", 1)[0]
     try:
-        return ipaddress.ip_address(host) in ipaddress.ip_network("169.254.169.254/32")
+        ip: ipaddress.IPv4Address | ipaddress.IPv6Address = ipaddress.ip_address(host)
     except ValueError:
-        return False
+        if not host or not all(c in "0123456789abcdefxABCDEFX." for c in host):
+            return None
+        try:
+            ip = ipaddress.IPv4Address(socket.inet_aton(host))
+        except OSError:
+            return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
 
 
 def is_real_environment(environment: str) -> bool:

@@ -548,7 +548,11 @@ def targets(report: dict[str, Any]) -> list[tuple[str, bool | None, str]]:
     if 100 in rows:
         r = rows[100]
         out.append(
-            ("N=100: >= 20x faster than sequential", r["seq_over_gate"] >= 20, f"{r['seq_over_gate']:.1f}x")
+            (
+                "N=100: >= 20x faster than sequential",
+                r["seq_over_gate"] >= 20,
+                f"{r['seq_over_gate']:.1f}x",
+            )
         )
     if 1000 in rows:
         g = rows[1000]["gate"]
@@ -595,8 +599,10 @@ def targets(report: dict[str, Any]) -> list[tuple[str, bool | None, str]]:
 
 def orchestrate(args: argparse.Namespace) -> int:
     """Run every part of the benchmark, print the table and write the JSON."""
-    sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else list(
-        FULL_SIZES if args.full else QUICK_SIZES
+    sizes = (
+        [int(s) for s in args.sizes.split(",")]
+        if args.sizes
+        else list(FULL_SIZES if args.full else QUICK_SIZES)
     )
     if args.full and args.sequential_max == 100:
         args.sequential_max = 1000
@@ -610,9 +616,13 @@ def orchestrate(args: argparse.Namespace) -> int:
     }
     if blackbox:
         v = subprocess.run([blackbox, "--version"], capture_output=True, text=True, check=False)
-        report["peer_version"] = (v.stdout + v.stderr).splitlines()[0] if v.stdout + v.stderr else ""
+        report["peer_version"] = (
+            (v.stdout + v.stderr).splitlines()[0] if v.stdout + v.stderr else ""
+        )
     elif not args.no_peer:
-        print("blackbox_exporter not found: no peer column (apt-get install prometheus-blackbox-exporter)")
+        print(
+            "blackbox_exporter not found: no peer column (apt-get install prometheus-blackbox-exporter)"
+        )
     with tempfile.TemporaryDirectory(prefix="infra-verify-bench-") as tmp:
         workdir = Path(tmp)
         world_proc = World(max(max(sizes), 200), args.latency, workdir, args.python_dns)
@@ -633,9 +643,7 @@ def orchestrate(args: argparse.Namespace) -> int:
         print("measuring cold start and --wait ...", file=sys.stderr, flush=True)
         report["cold_start"] = cold_start()
         report["wait"] = wait_mode()
-    report["targets"] = [
-        {"target": t, "met": met, "measured": m} for t, met, m in targets(report)
-    ]
+    report["targets"] = [{"target": t, "met": met, "measured": m} for t, met, m in targets(report)]
     m = report["machine"]
     print(
         f"machine: {m['nproc']} CPUs, {m['cpu']}, Python {m['python']}; DNS: {report['dns_server']}; "
@@ -669,7 +677,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description="infra_verify benchmark (see the module docstring)")
     p.add_argument("--full", action="store_true", help="N = 10, 100, 1000, 10000")
     p.add_argument("--sizes", help="comma-separated N values (overrides --full)")
-    p.add_argument("--latency", type=float, default=0.05, help="seconds added per DNS answer and HTTP request")
+    p.add_argument(
+        "--latency", type=float, default=0.05, help="seconds added per DNS answer and HTTP request"
+    )
     p.add_argument("--concurrency", type=int, default=1000, help="gate and peer concurrency")
     p.add_argument(
         "--sequential-max",

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import socket
 import sys
 import threading
 from pathlib import Path
@@ -59,10 +60,15 @@ class LatencyProxy(asyncio.DatagramProtocol):
         self.upstream = upstream
         self.delay = delay
         self.transport: asyncio.DatagramTransport | None = None
+        self.pending: set[asyncio.Task[Any]] = set()
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Keep the listening transport."""
         self.transport = cast(asyncio.DatagramTransport, transport)
+        sock = transport.get_extra_info("socket")
+        if sock is not None:  # a thousand queries at once overflow the default buffer
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4 * 1024 * 1024)
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 4 * 1024 * 1024)
 
     def datagram_received(self, data: bytes, addr: tuple[str | Any, int]) -> None:
         """Forward on a fresh socket (no query-id collisions between clients)."""
@@ -72,11 +78,13 @@ class LatencyProxy(asyncio.DatagramProtocol):
             if self.transport is not None:
                 self.transport.sendto(answer, addr)
 
-        loop.create_task(
+        task = loop.create_task(
             loop.create_datagram_endpoint(
                 lambda: _Upstream(data, reply, self.delay), remote_addr=self.upstream
             )
         )
+        self.pending.add(task)
+        task.add_done_callback(self.pending.discard)
 
 
 def start_dns(n: int, prefer_knot: bool) -> tuple[Any, str, str]:
@@ -101,10 +109,38 @@ def start_dns(n: int, prefer_knot: bool) -> tuple[Any, str, str]:
     return server, server.resolver, "python-dnsserver"
 
 
+def backlogged_web_server(backlog: int) -> type[Any]:
+    """WebServer listening with a deep accept backlog (asyncio's default of 100 drops SYNs
+    when a thousand clients connect at once, and each dropped SYN costs a 1 s retransmit)."""
+    from websockets.asyncio.server import serve as ws_serve
+
+    from infra_verify.testing import web_server
+
+    class BackloggedWebServer(web_server.WebServer):
+        """The tests' WebServer with ``backlog`` passed to ``loop.create_server``."""
+
+        async def _serve(self) -> None:
+            self._server = await ws_serve(
+                self._handle_websocket,
+                self.host,
+                self._port,
+                ssl=self.ssl_context,
+                process_request=self._process_request,
+                process_response=web_server._add_server_header,
+                server_header=None,
+                open_timeout=10,
+                close_timeout=2,
+                create_connection=web_server._tracking_connection(self._live),
+                backlog=backlog,
+            )
+            self._port = self._server.sockets[0].getsockname()[1]
+
+    return BackloggedWebServer
+
+
 async def serve(args: argparse.Namespace) -> None:
     """Start everything, announce it, and serve until stdin closes."""
     from infra_verify.testing.certs import CertFactory
-    from infra_verify.testing.web_server import WebServer
 
     workdir = Path(args.dir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -117,7 +153,7 @@ async def serve(args: argparse.Namespace) -> None:
         lambda: LatencyProxy((up_host, int(up_port)), args.latency), local_addr=("127.0.0.1", 0)
     )
     proxy_port = proxy_transport.get_extra_info("sockname")[1]
-    web = WebServer(
+    web = backlogged_web_server(4096)(
         ssl_context=certs.valid(f"*.{ZONE}", ZONE).server_context(), latency=args.latency
     )
     web.start()

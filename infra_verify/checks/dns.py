@@ -22,7 +22,7 @@ import dns.rcode
 import dns.rdatatype
 from pydantic import Field, field_validator
 
-from infra_verify.checks._edges import norm_host
+from infra_verify.checks._edges import norm_host, of_kind
 from infra_verify.errors import ProbeError
 from infra_verify.model import Check, CheckContext, Observation, Outcome
 
@@ -136,9 +136,7 @@ class Dns(Check):
 
     def infer_edges(self, others: Sequence[Check]) -> Iterable[tuple[str, str]]:
         """A live answer is explained by the Cloud DNS record for the same name."""
-        for other in others:
-            if other.kind != "gcp.dns_record":  # cheap test first: getattr on pydantic is slow
-                continue
+        for other in of_kind(others, "gcp.dns_record"):
             covers = getattr(other, "covers_host", None)
             same_type = str(getattr(other, "type", "A")) == self.type
             if covers is not None and covers(self.host()) and same_type:

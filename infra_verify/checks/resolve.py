@@ -44,10 +44,13 @@ async def resolve_address(host: str, ctx: CheckContext, timeout: float) -> str |
                 return ip
             answers.append(ans)
     decided = [a for a in answers if a.rcode not in {"TIMEOUT", "UNREACHABLE", "REFUSED"}]
-    if decided:
+    if decided and len(decided) == len(answers):  # every question got a real (negative) answer
         a = decided[0]
         raise ProbeFailed(
             f"{host} does not resolve at {a.server}: {a.describe()}",
             hint=f"add a dns check for {host} to see the DNS problem as the root cause",
         )
-    raise ProbeError(f"could not resolve {host}: no resolver answered ({answers[0].describe()})")
+    silent = next(a for a in answers if a not in decided)
+    raise ProbeError(
+        f"could not resolve {host}: {silent.server} did not answer ({silent.describe()})"
+    )

@@ -6,6 +6,7 @@ env vars (e.g. a bearer token) and are redacted everywhere.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -108,6 +109,7 @@ class WebSocket(Check):
                 max_size=MAX_MESSAGE,  # type: ignore[arg-type]
                 proxy=None,
                 user_agent_header="infra_verify",
+                logger=_RedactingLog(ctx),
                 **kwargs,  # type: ignore[arg-type]
             ) as ws:
                 upgraded = time.monotonic() - start
@@ -177,3 +179,17 @@ class WebSocket(Check):
             ok=f"{self.url} upgraded in {format_duration(x.upgraded_after)}",
             hint="the WebSocket endpoint answered, but not as expected",
         )
+
+
+class _RedactingLog(logging.LoggerAdapter):  # type: ignore[type-arg]
+    """websockets' client log with this run's secrets masked (at DEBUG it logs every header)."""
+
+    def __init__(self, ctx: CheckContext) -> None:
+        super().__init__(logging.getLogger("websockets.client"), {})
+        self.redactor = ctx.redactor
+
+    def log(self, level: int, msg: object, *args: object, **kwargs: object) -> None:
+        """Format, redact, then log."""
+        if self.isEnabledFor(level):
+            text = str(msg) % args if args else str(msg)
+            self.logger.log(level, self.redactor(text), **kwargs)

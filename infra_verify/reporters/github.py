@@ -2,7 +2,8 @@
 
 - ``::error title=<id>::<summary> — <hint>`` for each root cause (FAIL/ERROR nothing explains),
   followed by its failing observations on further lines;
-- ``::warning title=<id>::...`` for checks explained by a root cause and for BLOCKED checks;
+- ``::warning title=<id>::...`` for checks explained by a root cause, for BLOCKED checks and
+  for each warning a check carries (e.g. ``verify: false``);
 - ``::notice title=infra_verify <environment>::PASSED|FAILED: ...`` last, always.
 
 Escaping follows GitHub's toolkit (``@actions/core`` ``command.ts``): in the message ``%``,
@@ -51,6 +52,7 @@ def render(run: GateRun, options: ReportOptions) -> str:
             blockers = ", ".join(r.blocked_by) or "a dependency"
             text = f"not run: blocked by {blockers}; fix that first"
             lines.append(command("warning", red(text), title=red(r.id)))
+        lines += [command("warning", red(w), title=red(r.id)) for w in r.warnings]
     title = f"infra_verify {options.title or run.environment}"
     lines.append(command("notice", red(verdict_text(run)), title=red(title)))
     return "\n".join(lines) + "\n"

@@ -135,6 +135,11 @@ def render(run: GateRun, options: ReportOptions) -> str:
             by = ", ".join(code_span(red(x)) for x in r.blocked_by) or "a dependency"
             lines.append(f"- {code_span(red(r.id))}: not run, blocked by {by}")
         lines.append("")
+    warned = [(r, w) for r in run.results for w in r.warnings]
+    if warned:
+        lines += [f"### Warnings ({len(warned)})", ""]
+        lines += [f"- {code_span(red(r.id))}: {escape_text(red(w))}" for r, w in warned]
+        lines.append("")
     skipped = [r for r in run.results if r.status is Status.SKIPPED]
     if skipped:
         lines += [f"### Skipped ({len(skipped)})", ""]

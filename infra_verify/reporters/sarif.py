@@ -57,6 +57,11 @@ def sarif_log(run: GateRun, options: ReportOptions) -> dict[str, Any]:
         for r in run.results
         if r.status in (Status.FAIL, Status.ERROR, Status.BLOCKED)
     ]
+    notes = [  # warnings of every check, passing ones included (e.g. verify: false)
+        {"level": "warning", "message": {"text": f"{r.id}: {w}"}}
+        for r in run.results
+        for w in r.warnings
+    ]
     return {
         "$schema": SARIF_SCHEMA,
         "version": SARIF_VERSION,
@@ -81,6 +86,7 @@ def sarif_log(run: GateRun, options: ReportOptions) -> dict[str, Any]:
                         ),
                         "startTimeUtc": _utc(started),
                         "endTimeUtc": _utc(ended),
+                        **({"toolExecutionNotifications": notes} if notes else {}),
                     }
                 ],
                 "results": results,

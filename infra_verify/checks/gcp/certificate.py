@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import Field
 
-from infra_verify.checks._edges import address_records_on_host, norm_host
+from infra_verify.checks._edges import address_records_on_host, norm_host, of_kind
 from infra_verify.checks.gcp._base import GcpCheck, Reader
 from infra_verify.gcp import reads
 from infra_verify.model import Check, CheckContext, Observation, Outcome
@@ -82,9 +82,9 @@ class GcpManagedCertificate(GcpCheck):
         for domain in self.domains:
             for cid in address_records_on_host(others, domain):
                 yield cid, "soft"
-            for other in others:
+            for other in of_kind(others, "gcp.dns_record"):
                 covers = getattr(other, "covers_host", None)
-                if other.kind == "gcp.dns_record" and covers is not None and covers(domain):
+                if covers is not None and covers(domain):
                     yield other.id, "soft"
 
     async def run(self, ctx: CheckContext) -> Outcome:

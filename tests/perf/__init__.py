@@ -1,0 +1,1 @@
+"""Performance regression guards: ratios only, never absolute times."""
