@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import ClassVar
 from urllib.parse import urlsplit, urlunsplit
+
+from pydantic import Field, field_validator
 
 from infra_verify.checks._edges import address_records_on_host, checks_on_host, norm_host
 from infra_verify.errors import ProbeError
@@ -77,3 +80,51 @@ def url_edges(
 def url_host(url: str) -> str | None:
     """The URL's host, normalized."""
     return norm_host(urlsplit(url).hostname)
+
+
+class UrlCheck(Check):
+    """Base of the checks that request a URL (http, websocket): shared keys, edges and targets."""
+
+    positional: ClassVar[str | None] = "url"
+    schemes: ClassVar[tuple[str, ...]] = ()
+
+    url: str = Field(description="the URL to request")
+    headers: dict[str, str] = Field(default_factory=dict, description="request headers")
+    headers_from_env: dict[str, str] = Field(
+        default_factory=dict, description="header name -> env var holding its value (redacted)"
+    )
+    resolve: str | None = Field(
+        default=None, description="dial this IP instead of resolving the host (like curl --resolve)"
+    )
+    ca_bundle: str | None = Field(
+        default=None,
+        description="PEM CA bundle; default: defaults.ca_bundle, else the system store",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _scheme(cls, v: str) -> str:
+        if cls.schemes and not v.startswith(tuple(f"{s}://" for s in cls.schemes)):
+            raise ValueError("must start with " + " or ".join(f"{s}://" for s in cls.schemes))
+        return v
+
+    def subject(self) -> str:
+        """The URL."""
+        return self.url
+
+    def host(self) -> str | None:
+        """The URL's host."""
+        return url_host(self.url)
+
+    @property
+    def port(self) -> int:
+        """The URL's port."""
+        return url_port(self.url)
+
+    def targets(self) -> tuple[str, ...]:
+        """The URL and the pinned address."""
+        return (self.url,) + ((self.resolve,) if self.resolve else ())
+
+    def infer_edges(self, others: Sequence[Check]) -> Iterable[tuple[str, str]]:
+        """DNS for the host, and the tls check for host:port."""
+        return url_edges(self, self.url, self.resolve, others)

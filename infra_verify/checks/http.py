@@ -7,7 +7,6 @@ Google Frontend) after 120 ms``.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
@@ -15,12 +14,16 @@ from typing import Any
 import httpx
 from pydantic import Field, field_validator
 
-from infra_verify.checks._http_common import env_headers, pinned, url_edges, url_host, url_port
+from infra_verify.checks._http_common import (
+    UrlCheck,
+    env_headers,
+    pinned,
+)
 from infra_verify.checks.resolve import resolve_address
 from infra_verify.durations import Duration, format_duration
 from infra_verify.errors import ProbeError, ProbeFailed
 from infra_verify.guard import check_guards_for_host
-from infra_verify.model import Check, CheckContext, Observation, Outcome
+from infra_verify.model import CheckContext, Observation, Outcome
 
 MAX_BODY = 64 * 1024
 MISSING = object()
@@ -53,12 +56,12 @@ def json_field(doc: Any, path: str) -> Any:
     return cur
 
 
-class Http(Check):
+class Http(UrlCheck):
     """An HTTP(S) request returns the expected status, body and latency."""
 
     kind = "http"
+    schemes = ("http", "https")
 
-    url: str = Field(description="the URL to request")
     method: str = Field(default="GET", description="HTTP method")
     status: tuple[int, ...] = Field(
         default=(200,), description="expected status code or list of codes"
@@ -72,17 +75,6 @@ class Http(Check):
     max_latency: Duration | None = Field(
         default=None, description="slowest acceptable response time"
     )
-    headers: dict[str, str] = Field(default_factory=dict, description="request headers")
-    headers_from_env: dict[str, str] = Field(
-        default_factory=dict, description="header name -> env var holding its value (redacted)"
-    )
-    resolve: str | None = Field(
-        default=None, description="dial this IP instead of resolving the host (like curl --resolve)"
-    )
-    ca_bundle: str | None = Field(
-        default=None,
-        description="PEM CA bundle; default: defaults.ca_bundle, else the system store",
-    )
     follow_redirects: bool = Field(default=False, description="follow up to 5 redirects")
     verify: bool = Field(
         default=True, description="verify TLS; false is shown as a warning in every report"
@@ -92,34 +84,6 @@ class Http(Check):
     @classmethod
     def _status(cls, v: Any) -> Any:
         return (v,) if isinstance(v, int) and not isinstance(v, bool) else v
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, v: str) -> str:
-        if not v.startswith(("http://", "https://")):
-            raise ValueError("must start with http:// or https://")
-        return v
-
-    def subject(self) -> str:
-        """The URL."""
-        return self.url
-
-    def host(self) -> str | None:
-        """The URL's host."""
-        return url_host(self.url)
-
-    @property
-    def port(self) -> int:
-        """The URL's port."""
-        return url_port(self.url)
-
-    def targets(self) -> tuple[str, ...]:
-        """The URL and the pinned address."""
-        return (self.url,) + ((self.resolve,) if self.resolve else ())
-
-    def infer_edges(self, others: Sequence[Check]) -> Iterable[tuple[str, str]]:
-        """DNS for the host, and the tls check for host:port."""
-        return url_edges(self, self.url, self.resolve, others)
 
     @classmethod
     def warm_up(cls) -> None:

@@ -8,19 +8,18 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from pydantic import Field, field_validator
+from pydantic import Field
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.typing import Subprotocol
 
-from infra_verify.checks._http_common import env_headers, url_edges, url_host, url_port
+from infra_verify.checks._http_common import UrlCheck, env_headers
 from infra_verify.checks.resolve import resolve_address
 from infra_verify.durations import format_duration
 from infra_verify.errors import ProbeError, ProbeFailed
-from infra_verify.model import Check, CheckContext, Observation, Outcome
+from infra_verify.model import CheckContext, Observation, Outcome
 
 MAX_MESSAGE = 64 * 1024
 
@@ -34,54 +33,15 @@ class WsExchange:
     reply: str | None
 
 
-class WebSocket(Check):
+class WebSocket(UrlCheck):
     """A WebSocket upgrade succeeds, and optionally a message gets the expected reply."""
 
     kind = "websocket"
+    schemes = ("ws", "wss")
 
-    url: str = Field(description="ws:// or wss:// URL")
-    headers: dict[str, str] = Field(default_factory=dict, description="request headers")
-    headers_from_env: dict[str, str] = Field(
-        default_factory=dict, description="header name -> env var holding its value (redacted)"
-    )
     send: str | None = Field(default=None, description="a text message to send after the upgrade")
     expect_reply: str | None = Field(default=None, description="text the first reply must contain")
     subprotocols: tuple[str, ...] = Field(default=(), description="subprotocols to offer")
-    resolve: str | None = Field(
-        default=None, description="dial this IP instead of resolving the host"
-    )
-    ca_bundle: str | None = Field(
-        default=None,
-        description="PEM CA bundle; default: defaults.ca_bundle, else the system store",
-    )
-
-    @field_validator("url")
-    @classmethod
-    def _url(cls, v: str) -> str:
-        if not v.startswith(("ws://", "wss://")):
-            raise ValueError("must start with ws:// or wss://")
-        return v
-
-    def subject(self) -> str:
-        """The URL."""
-        return self.url
-
-    def host(self) -> str | None:
-        """The URL's host."""
-        return url_host(self.url)
-
-    @property
-    def port(self) -> int:
-        """The URL's port."""
-        return url_port(self.url)
-
-    def targets(self) -> tuple[str, ...]:
-        """The URL and the pinned address."""
-        return (self.url,) + ((self.resolve,) if self.resolve else ())
-
-    def infer_edges(self, others: Sequence[Check]) -> Iterable[tuple[str, str]]:
-        """DNS for the host, and the tls check for host:port."""
-        return url_edges(self, self.url, self.resolve, others)
 
     async def run(self, ctx: CheckContext) -> Outcome:
         """Upgrade, optionally exchange one message, then judge."""
