@@ -25,20 +25,12 @@ if TYPE_CHECKING:
     from infra_verify.policy import Policy
     from infra_verify.shard import Shard
 
-EXIT_OK, EXIT_INCOMPLETE, EXIT_USAGE = 0, 1, 2
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        """Usage errors: one line, exit 2."""
-        self.print_usage(sys.stderr)
-        sys.stderr.write(f"infra_verify: error: {message} (see --help)\n")
-        raise SystemExit(EXIT_USAGE)
+from infra_verify.cli_common import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, OneLineParser
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for the main command."""
-    p = _Parser(
+    p = OneLineParser(
         prog="python -m infra_verify",
         description="Decide whether a deployment is really done: run a policy's checks and name root causes.",
         epilog="exit codes: 0 deployment complete, 1 not complete, 2 bad input or usage",

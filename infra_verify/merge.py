@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from infra_verify.cli_common import OneLineParser, run_command
 from infra_verify.errors import UsageError
 from infra_verify.gate import GateRun
 from infra_verify.model import Result, Status
@@ -29,20 +29,11 @@ from infra_verify.shard import NOT_IN_SHARD
 
 __all__ = ["load_report", "merge_main", "merge_runs"]
 
-EXIT_USAGE = 2
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        """Usage errors: one line, exit 2."""
-        self.print_usage(sys.stderr)
-        sys.stderr.write(f"infra_verify merge: error: {message} (see --help)\n")
-        raise SystemExit(EXIT_USAGE)
-
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``merge`` command."""
-    p = _Parser(
+    p = OneLineParser(
+        label="infra_verify merge",
         prog="python -m infra_verify merge",
         description="Combine the JSON reports of --shard runs into one verdict.",
         epilog="exit codes: 0 every check passed, 1 not, 2 bad input or usage",
@@ -134,18 +125,13 @@ def merge_runs(runs: Sequence[GateRun]) -> GateRun:
 
 def merge_main(argv: Sequence[str], *, stdout: TextIO | None = None) -> int:
     """Run the merge command; returns the exit code."""
-    out = stdout or sys.stdout
-    try:
-        args = build_parser().parse_args(list(argv))
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    try:
+
+    def body(args: argparse.Namespace, out: TextIO) -> int:
         run = merge_runs([load_report(path) for path in args.reports])
         _report(run, args, out)
-    except UsageError as exc:
-        sys.stderr.write(f"infra_verify merge: error: {exc}\n")
-        return EXIT_USAGE
-    return run.exit_code
+        return run.exit_code
+
+    return run_command("infra_verify merge", build_parser(), body, argv, stdout)
 
 
 def _report(run: GateRun, args: argparse.Namespace, out: TextIO) -> None:

@@ -18,7 +18,6 @@ Exit codes: 0 written, 2 the forwarding rule (or the output) is wrong, or the AP
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,24 +25,16 @@ from typing import Any, TextIO
 
 import yaml
 
+from infra_verify.cli_common import EXIT_OK, OneLineParser, run_command
 from infra_verify.errors import UsageError
 
 __all__ = ["Discovery", "discover", "init_main", "render_policy"]
 
-EXIT_OK, EXIT_USAGE = 0, 2
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        """Usage errors: one line, exit 2."""
-        self.print_usage(sys.stderr)
-        sys.stderr.write(f"infra_verify init: error: {message} (see --help)\n")
-        raise SystemExit(EXIT_USAGE)
-
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``init`` command."""
-    p = _Parser(
+    p = OneLineParser(
+        label="infra_verify init",
         prog="python -m infra_verify init",
         description="Write a starter policy by reading a load balancer's chain through the GCP APIs.",
         epilog="exit codes: 0 written, 2 bad input, missing resource or API error",
@@ -370,16 +361,7 @@ def render_policy(found: Discovery, environment: str) -> str:
 
 def init_main(argv: Sequence[str], *, stdout: TextIO | None = None) -> int:
     """Run the init command; returns the exit code."""
-    out = stdout or sys.stdout
-    try:
-        args = build_parser().parse_args(list(argv))
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    try:
-        return _main(args, out)
-    except UsageError as exc:
-        sys.stderr.write(f"infra_verify init: error: {exc}\n")
-        return EXIT_USAGE
+    return run_command("infra_verify init", build_parser(), _main, argv, stdout)
 
 
 def _main(args: argparse.Namespace, out: TextIO) -> int:

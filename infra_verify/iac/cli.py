@@ -14,22 +14,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from infra_verify.cli_common import OneLineParser, run_command
 from infra_verify.errors import UsageError
-
-EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # type: ignore[override]
-        """Usage errors: one line, exit 2."""
-        self.print_usage(sys.stderr)
-        sys.stderr.write(f"infra_verify plan: error: {message} (see --help)\n")
-        raise SystemExit(EXIT_USAGE)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``plan`` command."""
-    p = _Parser(
+    p = OneLineParser(
+        label="infra_verify plan",
         prog="python -m infra_verify plan",
         description="Verify that a Terraform plan declares what the policy expects, "
         "and check the built-in rules (IV001 DNS records for certificate domains, ...).",
@@ -61,16 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def plan_main(argv: Sequence[str], *, stdout: TextIO | None = None) -> int:
     """Run the plan command; returns the exit code."""
-    out = stdout or sys.stdout
-    try:
-        args = build_parser().parse_args(list(argv))
-    except SystemExit as exc:
-        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
-    try:
-        return _main(args, out)
-    except UsageError as exc:
-        sys.stderr.write(f"infra_verify plan: error: {exc}\n")
-        return EXIT_USAGE
+    return run_command("infra_verify plan", build_parser(), _main, argv, stdout)
 
 
 def _main(args: argparse.Namespace, out: TextIO) -> int:
