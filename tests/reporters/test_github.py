@@ -26,6 +26,7 @@ def test_mixed_run_annotations_in_order() -> None:
         "::warning title=health::not run: blocked by cert; fix that first",
         "::warning title=ws::TLS handshake failed: certificate verify failed — explained by cert;"
         " fix that first",
+        "::warning title=ws::server sent no Sec-WebSocket-Protocol",
         "::notice title=infra_verify staging::FAILED: deployment NOT complete (1 pass, 2 fail,"
         " 1 error, 1 blocked, 1 skipped) in 2.5s",
     ]
