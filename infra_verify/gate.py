@@ -169,6 +169,7 @@ class _Run:
         self.budget = budget
         self.final: dict[str, Result] = {}
         self.latest: dict[str, tuple[Outcome, int, float]] = {}
+        self.first_probe: dict[str, float] = {}
         self.done = {cid: asyncio.Event() for cid in self.graph.checks}
         self.sem = asyncio.Semaphore(gate.concurrency)
 
@@ -247,15 +248,14 @@ class _Run:
             self.gate.on_result(result)
 
     async def _converge(self, check: Check) -> Result:
-        first = time.monotonic()
         attempts = 0
-        remaining = self.budget - (first - self.start)
+        remaining = self.budget - (time.monotonic() - self.start)
 
         async def attempt() -> Outcome:
             nonlocal attempts
             attempts += 1
             outcome = await self._attempt(check)
-            self.latest[check.id] = (outcome, attempts, first)
+            self.latest[check.id] = (outcome, attempts, self.first_probe[check.id])
             if self.gate.on_attempt is not None:
                 self.gate.on_attempt(check.id, outcome, attempts)
             return outcome
@@ -270,6 +270,8 @@ class _Run:
         )
         outcome: Outcome = await retrying(attempt)
         now = time.monotonic()
+        # Duration counts from the first probe, not from waiting for a concurrency slot.
+        first = self.first_probe.get(check.id, now)
         return self._result(check, outcome, attempts, now - first, now)
 
     def _result(
@@ -293,9 +295,11 @@ class _Run:
     async def _attempt(self, check: Check) -> Outcome:
         guarded = check_guards(check, self.ctx)
         if guarded is not None:
+            self.first_probe.setdefault(check.id, time.monotonic())
             return guarded
         timeout = check.effective_timeout(self.ctx)
         async with self.sem:
+            self.first_probe.setdefault(check.id, time.monotonic())
             try:
                 # A little grace over the probe's own timeout, so that the probe's specific
                 # message ("TLS handshake got no answer within 5s") wins over the generic one.
