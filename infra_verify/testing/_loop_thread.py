@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Callable, Coroutine
 from types import TracebackType
 from typing import Any, Self, TypeVar, cast
 
+from infra_verify.testing.lifecycle import StartStop
+
 __all__ = ["BackgroundServer", "ConnectionTracker", "LoopThread", "stop_accepting"]
 
 T = TypeVar("T")
@@ -94,7 +96,7 @@ async def _cancel_other_tasks() -> None:
     await loop.shutdown_default_executor()
 
 
-class BackgroundServer(abc.ABC):
+class BackgroundServer(StartStop, abc.ABC):
     """Base of the local servers: sync start/stop on a loop thread, async in the caller's loop."""
 
     #: Upper bound for starting or stopping, in seconds.
@@ -178,19 +180,6 @@ class BackgroundServer(abc.ABC):
                 await self._shutdown()
         finally:
             self._owner_loop = None
-
-    def __enter__(self) -> Self:
-        """Start in a background thread."""
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Stop and release every socket."""
-        self.stop()
 
     async def __aenter__(self) -> Self:
         """Start in the running loop."""

@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from types import TracebackType
 from typing import Self
 
 from infra_verify.testing.certs import CertFactory
 from infra_verify.testing.dns_server import DnsServer
+from infra_verify.testing.lifecycle import StartStop
 from infra_verify.testing.web_server import WebServer
 
 HOSTS = ("api.demo.test", "auth.demo.test", "app.demo.test")
 WRONG_ADDRESS = "127.0.0.2"
 
 
-class DemoWorld:
+class DemoWorld(StartStop):
     """Starts the demo's servers; ``env`` holds the variables policies/demo.yaml reads."""
 
     def __init__(self, *, broken: bool = True) -> None:
@@ -57,14 +57,3 @@ class DemoWorld:
         self.web.stop()
         self.dns.stop()
         self._tmp.cleanup()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -26,7 +26,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -37,6 +36,7 @@ from infra_verify.testing.fake_gcp_routes import (
     canonical_path,
     collection_for_list,
 )
+from infra_verify.testing.lifecycle import StartStop
 
 __all__ = ["FOREVER", "FakeGcp", "RecordedRequest", "load_fixture"]
 
@@ -139,7 +139,7 @@ def _deep_merge(target: dict[str, Any], changes: Mapping[str, Any]) -> None:
             target[key] = copy.deepcopy(value)
 
 
-class FakeGcp:
+class FakeGcp(StartStop):
     """A local fake of the GCP REST APIs."""
 
     def __init__(
@@ -200,17 +200,6 @@ class FakeGcp:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
-
-    def __enter__(self) -> FakeGcp:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def put(self, path: str, resource: Mapping[str, Any]) -> None:
         """Create or replace the resource at a REST path."""

@@ -22,7 +22,6 @@ import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
 
 import dns.exception
 import dns.message
@@ -32,6 +31,7 @@ import dns.rcode
 import dns.rdatatype
 import dns.zone
 
+from infra_verify.testing.lifecycle import StartStop
 from infra_verify.testing.ports import free_port
 
 __all__ = ["KnotServer", "find_knot_binaries", "zone"]
@@ -94,7 +94,7 @@ def _parse_serial(origin: str, zone_text: str) -> int:
     return int(soa.serial)
 
 
-class KnotServer:
+class KnotServer(StartStop):
     """A ``knotd`` serving ``zones`` on 127.0.0.1 (UDP+TCP, one free port) from a temp dir."""
 
     def __init__(
@@ -170,19 +170,6 @@ class KnotServer:
         """Stop knotd and remove the temporary directory (a given ``workdir`` is kept)."""
         self._terminate()
         self._cleanup_dirs()
-
-    def __enter__(self) -> KnotServer:
-        """Start the server."""
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Stop the server."""
-        self.stop()
 
     # -- public accessors ------------------------------------------------------------
 

@@ -18,13 +18,13 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import quote, urlencode
 
 import psycopg
 
 from infra_verify.testing.certs import CertFactory
+from infra_verify.testing.lifecycle import StartStop
 from infra_verify.testing.ports import free_port
 
 __all__ = ["PostgresServer", "find_postgres_bindir"]
@@ -54,7 +54,7 @@ def find_postgres_bindir() -> Path:
     )
 
 
-class PostgresServer:
+class PostgresServer(StartStop):
     """A throwaway PostgreSQL cluster on 127.0.0.1 with password (scram-sha-256) auth."""
 
     def __init__(
@@ -136,19 +136,6 @@ class PostgresServer:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait(timeout=5)
-
-    def __enter__(self) -> PostgresServer:
-        """Start the server."""
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        """Stop the server."""
-        self.stop()
 
     # -- public accessors ------------------------------------------------------------
 

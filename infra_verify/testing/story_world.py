@@ -11,12 +11,12 @@ from __future__ import annotations
 import tempfile
 from importlib import resources
 from pathlib import Path
-from types import TracebackType
 from typing import Self
 
 from infra_verify.testing.certs import CertFactory
 from infra_verify.testing.dns_server import DnsServer
 from infra_verify.testing.fake_gcp import FakeGcp
+from infra_verify.testing.lifecycle import StartStop
 from infra_verify.testing.web_server import WebServer
 
 DOMAIN = "staging.netrasystems.ai"
@@ -33,7 +33,7 @@ def fixture_path(broken: bool) -> Path:
     return Path(str(resources.files("infra_verify.testing") / "fixtures" / name))
 
 
-class StoryWorld:
+class StoryWorld(StartStop):
     """Starts the fake GCP API, a DNS server and an HTTPS+WebSocket server for policies/staging.yaml."""
 
     def __init__(self, *, broken: bool = True) -> None:
@@ -133,14 +133,3 @@ class StoryWorld:
         self.dns.stop()
         self.gcp.stop()
         self._tmp.cleanup()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
