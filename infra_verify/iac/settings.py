@@ -20,8 +20,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from infra_verify.errors import PolicyError
-from infra_verify.policy import Policy, _read, parse_policy
-from infra_verify.yaml_lines import Path_, line_of, load_yaml
+from infra_verify.policy import Policy, parse_policy
+from infra_verify.yaml_lines import Path_, line_of
 
 
 class PlanSettings(BaseModel):
@@ -109,14 +109,18 @@ def load_plan_policy(
     extra: Mapping[str, str] | None = None,
 ) -> tuple[Policy, PlanSettings]:
     """Load a policy plus its ``plan:`` section (taken out before the live-policy validation)."""
+    from infra_verify.extends import attributed, load_merged
+
     path = Path(source)
     file = str(path)
-    data, lines = load_yaml(_read(path), file)
+    merged = load_merged(path)  # follows extends: like the live gate does
+    data, lines = merged.data, merged.lines
     settings = PlanSettings()
     if isinstance(data, dict) and "plan" in data:
         data = dict(data)
         settings = validate_plan_section(data.pop("plan"), file=file, lines=lines)
-    policy = parse_policy(
-        data, lines, file=file, env=os.environ if env is None else env, extra=extra
-    )
+    with attributed(merged):
+        policy = parse_policy(
+            data, lines, file=file, env=os.environ if env is None else env, extra=extra
+        )
     return policy, settings
