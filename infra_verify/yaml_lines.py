@@ -11,8 +11,10 @@ from infra_verify.errors import PolicyError
 # libyaml's safe loader when available (much faster on large policies), else the pure-Python one.
 _LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-MAX_NODES = 50_000
-MAX_BYTES = 2 * 1024 * 1024
+# Large enough for a fleet policy (10,000 hosts x dns + tls + http is ~200k nodes, ~5 MiB),
+# small enough that an alias bomb or a runaway file is refused in about a second.
+MAX_NODES = 1_000_000
+MAX_BYTES = 32 * 1024 * 1024
 MAX_DEPTH = 64
 
 Path_ = tuple[str | int, ...]
