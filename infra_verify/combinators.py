@@ -27,9 +27,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from infra_verify.durations import format_duration
-from infra_verify.errors import ProbeError, ProbeFailed
-from infra_verify.guard import check_guards
+from infra_verify.attempt import attempt
 from infra_verify.model import Check, CheckContext, Observation, Outcome, Status
 
 __all__ = ["AllOf", "AnyOf", "all_of", "any_of"]
@@ -177,25 +175,8 @@ def any_of(
 
 async def run_member(check: Check, ctx: CheckContext) -> Outcome:
     """Run one member the way the gate runs a check: guards, timeout and error mapping."""
-    guarded = check_guards(check, ctx)
-    if guarded is not None:
-        return guarded
-    timeout = check.effective_timeout(ctx)
-    try:
-        # less grace than the gate gives the combinator, so the member's own message wins
-        async with asyncio.timeout(timeout + min(0.5, 0.05 * timeout + 0.1)):
-            return await check.run(ctx)
-    except TimeoutError:
-        return Outcome.error(f"no verdict within the {format_duration(timeout)} timeout")
-    except ProbeFailed as exc:
-        return Outcome.failed(exc.message, hint=exc.hint, terminal=exc.terminal)
-    except ProbeError as exc:
-        return Outcome.error(exc.message, hint=exc.hint)
-    except Exception as exc:  # the gate never lies: an unexpected crash is an ERROR
-        return Outcome.error(
-            f"internal error in the {check.kind} check: {type(exc).__name__}: {exc}",
-            hint="this is a bug in infra_verify; please report it with this message",
-        )
+    # less grace than the gate gives the combinator, so the member's own message wins
+    return await attempt(check, ctx, grace=0.5)
 
 
 def _ids(after: Iterable[str | Check]) -> tuple[str, ...]:

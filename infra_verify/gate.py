@@ -30,10 +30,10 @@ from tenacity import (
     wait_exponential,
 )
 
+from infra_verify.attempt import attempt
 from infra_verify.durations import format_duration
-from infra_verify.errors import DeploymentIncomplete, ProbeError, ProbeFailed
+from infra_verify.errors import DeploymentIncomplete
 from infra_verify.graph import Graph, build_graph
-from infra_verify.guard import check_guards
 from infra_verify.model import Check, CheckContext, Observation, Outcome, Result, Status
 
 ResultCallback = Callable[[Result], None]
@@ -293,32 +293,9 @@ class _Run:
         )
 
     async def _attempt(self, check: Check) -> Outcome:
-        guarded = check_guards(check, self.ctx)
-        if guarded is not None:
-            self.first_probe.setdefault(check.id, time.monotonic())
-            return guarded
-        timeout = check.effective_timeout(self.ctx)
         async with self.sem:
             self.first_probe.setdefault(check.id, time.monotonic())
-            try:
-                # A little grace over the probe's own timeout, so that the probe's specific
-                # message ("TLS handshake got no answer within 5s") wins over the generic one.
-                async with asyncio.timeout(timeout + min(1.0, 0.1 * timeout + 0.2)):
-                    outcome = await check.run(self.ctx)
-            except TimeoutError:
-                outcome = Outcome.error(
-                    f"no verdict within the {format_duration(timeout)} timeout",
-                    hint="the target did not answer in time; raise 'timeout:' only if it is known to be slow",
-                )
-            except ProbeFailed as exc:
-                outcome = Outcome.failed(exc.message, hint=exc.hint, terminal=exc.terminal)
-            except ProbeError as exc:
-                outcome = Outcome.error(exc.message, hint=exc.hint)
-            except Exception as exc:  # the gate never lies: an unexpected crash is an ERROR
-                outcome = Outcome.error(
-                    f"internal error in the {check.kind} check: {type(exc).__name__}: {exc}",
-                    hint="this is a bug in infra_verify; please report it with this message",
-                )
+            outcome = await attempt(check, self.ctx)
         return _redact(outcome, self.ctx)
 
     def _unfinished(self, cid: str, interrupted: bool) -> Result:
