@@ -25,7 +25,13 @@ if TYPE_CHECKING:
     from infra_verify.policy import Policy
     from infra_verify.shard import Shard
 
-from infra_verify.cli_common import EXIT_INCOMPLETE, EXIT_OK, EXIT_USAGE, OneLineParser
+from infra_verify.cli_common import (
+    EXIT_INCOMPLETE,
+    EXIT_OK,
+    EXIT_USAGE,
+    OneLineParser,
+    write_file,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -318,13 +324,13 @@ def _report(
         ("markdown", args.markdown),
     ):
         if file:
-            _write(file, render(fmt, run, plain))
+            write_file(file, render(fmt, run, plain))
     github = args.github if args.github is not None else os.environ.get("GITHUB_ACTIONS") == "true"
     if github:
         sys.stderr.write(render("github", run, plain))
     text = render(args.format, run, opts)
     if args.output:
-        _write(
+        write_file(
             args.output,
             render(
                 args.format,
@@ -337,14 +343,6 @@ def _report(
         text = text.rstrip("\n").rsplit("\n", 1)[-1] + "\n"
     out.write(text)
     out.flush()
-
-
-def _write(file: str, text: str) -> None:
-    try:
-        Path(file).parent.mkdir(parents=True, exist_ok=True)
-        Path(file).write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageError(f"cannot write {file}: {exc.strerror}") from None
 
 
 def _deselected(policy: Policy, only: list[str], skip: list[str]) -> set[str]:

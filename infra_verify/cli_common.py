@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import TextIO
 
 from infra_verify.errors import UsageError
@@ -47,3 +48,12 @@ def run_command(
     except UsageError as exc:
         sys.stderr.write(f"{label}: error: {exc}\n")
         return EXIT_USAGE
+
+
+def write_file(file: str | Path, text: str) -> None:
+    """Write a report or policy file, creating its folder; failure is a UsageError naming it."""
+    try:
+        Path(file).parent.mkdir(parents=True, exist_ok=True)
+        Path(file).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageError(f"cannot write {file}: {exc.strerror}") from None

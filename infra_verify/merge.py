@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from infra_verify.cli_common import OneLineParser, run_command
+from infra_verify.cli_common import OneLineParser, run_command, write_file
 from infra_verify.errors import UsageError
 from infra_verify.gate import GateRun
 from infra_verify.model import Result, Status
@@ -142,10 +142,6 @@ def _report(run: GateRun, args: argparse.Namespace, out: TextIO) -> None:
     )
     for fmt, file in (("junit", args.junit), ("json", args.json_file)):
         if file:
-            try:
-                Path(file).parent.mkdir(parents=True, exist_ok=True)
-                Path(file).write_text(render(fmt, run, opts), encoding="utf-8")
-            except OSError as exc:
-                raise UsageError(f"cannot write {file}: {exc.strerror}") from None
+            write_file(file, render(fmt, run, opts))
     out.write(render(args.format, run, opts))
     out.flush()

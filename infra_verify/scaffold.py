@@ -25,7 +25,7 @@ from typing import Any, TextIO
 
 import yaml
 
-from infra_verify.cli_common import EXIT_OK, OneLineParser, run_command
+from infra_verify.cli_common import EXIT_OK, OneLineParser, run_command, write_file
 from infra_verify.errors import UsageError
 
 __all__ = ["Discovery", "discover", "init_main", "render_policy"]
@@ -390,11 +390,7 @@ def _main(args: argparse.Namespace, out: TextIO) -> int:
     if output == "-":
         out.write(text)
     else:
-        try:
-            Path(output).parent.mkdir(parents=True, exist_ok=True)
-            Path(output).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write {output}: {exc.strerror}") from None
+        write_file(output, text)
         count = text.count("\n    kind: ")
         out.write(
             f"wrote {output}: {count} checks for {', '.join(found.hosts) or 'no hosts'} "

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from infra_verify.cli_common import OneLineParser, run_command
+from infra_verify.cli_common import OneLineParser, run_command, write_file
 from infra_verify.errors import UsageError
 
 
@@ -97,11 +97,7 @@ def _main(args: argparse.Namespace, out: TextIO) -> int:
     )
     text = render(args.format, run, opts)
     if args.output:
-        try:
-            Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-            Path(args.output).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
+        write_file(args.output, text)
         text = render("text", run, opts) if args.format != "text" else text
     out.write(text)
     for warning in run.warnings:
