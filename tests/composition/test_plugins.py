@@ -148,6 +148,18 @@ def test_plugin_kind_in_code_keeps_the_loopback_guard(plugin: None, flags: WebSe
     assert "loopback" in staging.results[0].summary
 
 
+def test_plugin_kind_that_cannot_reach_its_server_is_an_error(plugin: None) -> None:
+    """The plugin check against a closed port is ERROR (could not decide), which fails the gate."""
+    from infra_verify.testing.ports import free_port
+
+    cls = get_kind("feature_flag")
+    assert cls is not None
+    check = cls(f"http://127.0.0.1:{free_port(udp=False)}/flags.json", flag="flags.dark-mode")
+    run = Gate([check], context=CheckContext(environment="test", timeout=1)).run()
+    assert run.results[0].status is Status.ERROR and not run.ok
+    assert "ConnectError" in run.results[0].summary
+
+
 def test_kinds_command_lists_builtin_bundle_and_plugin_kinds(plugin: None) -> None:
     """`kinds` lists every kind with its source, keys, types and defaults from the schema."""
     out = io.StringIO()
