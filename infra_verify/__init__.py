@@ -37,17 +37,17 @@ __all__ = [
 ]
 
 _LAZY = {
-    "Check": "infra_verify.model",
-    "CheckContext": "infra_verify.model",
+    "Check": "infra_verify.check",
+    "CheckContext": "infra_verify.context",
     "Observation": "infra_verify.model",
     "Outcome": "infra_verify.model",
     "Result": "infra_verify.model",
     "Status": "infra_verify.model",
     "Gate": "infra_verify.gate",
     "GateRun": "infra_verify.gate",
-    "Policy": "infra_verify.policy",
-    "load_policy": "infra_verify.policy",
-    "register_kind": "infra_verify.kinds",
+    "Policy": "infra_verify.policy.load",
+    "load_policy": "infra_verify.policy.load",
+    "register_kind": "infra_verify.checks.registry",
     "DeploymentIncomplete": "infra_verify.errors",
     "InfraVerifyError": "infra_verify.errors",
     "PolicyError": "infra_verify.errors",
@@ -55,12 +55,15 @@ _LAZY = {
     "UsageError": "infra_verify.errors",
     "all_of": "infra_verify.combinators",
     "any_of": "infra_verify.combinators",
-    "bundles": "infra_verify.bundles",  # the module itself
+    "bundles": "infra_verify.checks.bundles",  # the module itself
 }
 
 if TYPE_CHECKING:
-    from infra_verify import bundles
+    from infra_verify.check import Check
+    from infra_verify.checks import bundles
+    from infra_verify.checks.registry import register_kind
     from infra_verify.combinators import all_of, any_of
+    from infra_verify.context import CheckContext
     from infra_verify.errors import (
         DeploymentIncomplete,
         InfraVerifyError,
@@ -69,9 +72,8 @@ if TYPE_CHECKING:
         UsageError,
     )
     from infra_verify.gate import Gate, GateRun
-    from infra_verify.kinds import register_kind
-    from infra_verify.model import Check, CheckContext, Observation, Outcome, Result, Status
-    from infra_verify.policy import Policy, load_policy
+    from infra_verify.model import Observation, Outcome, Result, Status
+    from infra_verify.policy.load import Policy, load_policy
 
 
 def __getattr__(name: str) -> Any:
@@ -82,6 +84,6 @@ def __getattr__(name: str) -> Any:
     import importlib
 
     imported = importlib.import_module(module)
-    value = imported if module == f"{__name__}.{name}" else getattr(imported, name)
+    value = imported if module.rsplit(".", 1)[-1] == name else getattr(imported, name)
     globals()[name] = value
     return value

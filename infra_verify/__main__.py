@@ -1,5 +1,5 @@
 """``python -m infra_verify`` → the CLI."""
 
-from infra_verify.cli import main
+from infra_verify.cli.main import main
 
 raise SystemExit(main())

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 
+from infra_verify.check import Check
+from infra_verify.context import CheckContext
 from infra_verify.durations import format_duration
 from infra_verify.errors import ProbeError, ProbeFailed
 from infra_verify.guard import check_guards
-from infra_verify.model import Check, CheckContext, Outcome
+from infra_verify.model import Outcome
 
 
 async def attempt(check: Check, ctx: CheckContext, *, grace: float = 1.0) -> Outcome:

@@ -28,7 +28,9 @@ from typing import Any
 from pydantic import Field, model_validator
 
 from infra_verify.attempt import attempt
-from infra_verify.model import Check, CheckContext, Observation, Outcome, Status
+from infra_verify.check import Check
+from infra_verify.context import CheckContext
+from infra_verify.model import Observation, Outcome, Status
 
 __all__ = ["AllOf", "AnyOf", "all_of", "any_of"]
 

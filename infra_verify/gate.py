@@ -31,10 +31,12 @@ from tenacity import (
 )
 
 from infra_verify.attempt import attempt
+from infra_verify.check import Check
+from infra_verify.context import CheckContext
 from infra_verify.durations import format_duration
 from infra_verify.errors import DeploymentIncomplete
 from infra_verify.graph import Graph, build_graph
-from infra_verify.model import Check, CheckContext, Observation, Outcome, Result, Status
+from infra_verify.model import Observation, Outcome, Result, Status
 
 ResultCallback = Callable[[Result], None]
 AttemptCallback = Callable[[str, Outcome, int], None]
@@ -143,7 +145,7 @@ class Gate:
     @classmethod
     def from_policy(cls, policy: str | Path, **options: Any) -> Gate:
         """Build a gate from a policy file; keyword options override the policy's defaults."""
-        from infra_verify.policy import load_policy
+        from infra_verify.policy.load import load_policy
 
         return load_policy(policy).gate(**options)
 

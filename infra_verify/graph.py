@@ -16,8 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
+from infra_verify.check import Check
 from infra_verify.errors import UsageError
-from infra_verify.model import Check
 
 
 @dataclass
@@ -76,7 +76,7 @@ def build_graph(checks: Sequence[Check], *, infer: bool = True) -> Graph:
 
 
 def _infer(graph: Graph) -> None:
-    from infra_verify.checks._edges import CheckList
+    from infra_verify.edges import CheckList
 
     checks = CheckList(graph.checks.values())
     for check in checks:

@@ -11,7 +11,9 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
-from infra_verify.model import Check, CheckContext, Observation, Outcome
+from infra_verify.check import Check
+from infra_verify.context import CheckContext
+from infra_verify.model import Observation, Outcome
 
 LOCAL_ENVIRONMENTS = frozenset({"demo", "local", "dev", "development", "test", "testing"})
 METADATA_HOSTS = frozenset(

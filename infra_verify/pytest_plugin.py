@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:  # imported lazily: the plugin loads in every pytest session of the venv
+    from infra_verify.check import Check
     from infra_verify.gate import GateRun
-    from infra_verify.model import Check, Result
-    from infra_verify.policy import Policy
+    from infra_verify.model import Result
+    from infra_verify.policy.load import Policy
 
 _POLICY = pytest.StashKey["Policy | None"]()
 _RUN = pytest.StashKey["GateRun"]()
@@ -72,7 +73,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if not env and not file:
         return
     from infra_verify.errors import InfraVerifyError
-    from infra_verify.policy import find_policy, load_policy
+    from infra_verify.policy.load import find_policy, load_policy
 
     try:
         path = (
@@ -128,7 +129,7 @@ class CheckItem(pytest.Item):
 
     def reportinfo(self) -> tuple[Path, int | None, str]:
         """Where the check is written: the policy file and line."""
-        from infra_verify.yaml_lines import line_of
+        from infra_verify.policy.yaml_lines import line_of
 
         policy: Policy = self.parent.policy  # type: ignore[union-attr]
         line = line_of(policy.lines, ("checks", self.check.id))

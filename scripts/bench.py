@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the local servers live in tests/servers, not in the package
 PY = sys.executable
 ZONE = "bench.test"
 QUICK_SIZES = (10, 100, 1000)
@@ -93,7 +94,7 @@ def _host_index(cid: str) -> int:
 
 def worker_gate(policy: str) -> dict[str, Any]:
     """Load the policy and run the gate once; wall time, verdicts, per-check durations, RSS."""
-    from infra_verify.policy import load_policy
+    from infra_verify.policy.load import load_policy
 
     t0 = time.perf_counter()
     gate = load_policy(policy).gate()
@@ -117,7 +118,7 @@ def worker_gate(policy: str) -> dict[str, Any]:
 
 def worker_sequential(policy: str, hosts: int) -> dict[str, Any]:
     """Run the first ``hosts`` hosts' checks one after another, as a naive deploy script would."""
-    from infra_verify.policy import load_policy
+    from infra_verify.policy.load import load_policy
 
     gate = load_policy(policy).gate()
     ctx = gate.context
@@ -278,7 +279,7 @@ def run_peer(
     binary: str, world: dict[str, Any], n: int, concurrency: int, workdir: Path
 ) -> dict[str, Any]:
     """Start blackbox_exporter for ``n`` hosts and fire every probe at ``concurrency``."""
-    from infra_verify.testing.ports import free_port
+    from tests.servers.ports import free_port
 
     config = workdir / f"blackbox-{n}.yml"
     config.write_text(blackbox_config(world, n))
@@ -394,11 +395,11 @@ def cold_start(runs: int = 7) -> dict[str, Any]:
 def wait_mode(poll: float = 0.5, fix_after: float = 1.5) -> dict[str, Any]:
     """A wrong A record fixed mid-run: how long after the fix the gate reports PASS."""
     from infra_verify.checks.dns import Dns
+    from infra_verify.context import CheckContext
     from infra_verify.gate import Gate
-    from infra_verify.model import CheckContext
 
     try:
-        from infra_verify.testing.knot import KnotServer, find_knot_binaries, zone
+        from tests.servers.knot import KnotServer, find_knot_binaries, zone
 
         find_knot_binaries()
     except RuntimeError:

@@ -21,6 +21,8 @@ import threading
 from pathlib import Path
 from typing import Any, cast
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # tests/servers
+
 ZONE = "bench.test"
 
 
@@ -92,14 +94,14 @@ def start_dns(n: int, prefer_knot: bool) -> tuple[Any, str, str]:
     records = [f"h{i} A 127.0.0.1" for i in range(n)]
     if prefer_knot:
         try:
-            from infra_verify.testing.knot import KnotServer, find_knot_binaries, zone
+            from tests.servers.knot import KnotServer, find_knot_binaries, zone
 
             find_knot_binaries()
             knot = KnotServer({ZONE: zone(ZONE, records)}, startup_timeout=60).start()
             return knot, knot.resolver, "knot"
         except RuntimeError as exc:
             print(f"knot unavailable ({exc}); using the pure-Python DnsServer", file=sys.stderr)
-    from infra_verify.testing.dns_server import DnsServer
+    from tests.servers.dns_server import DnsServer
 
     server = DnsServer()
     server.add_zone(ZONE)

@@ -11,12 +11,13 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the local servers live in tests/servers, not in the package
 
 
 def main(argv: list[str]) -> int:
     """Start the demo world, run the CLI against it, and return the CLI's exit code."""
-    from infra_verify.cli import main as cli_main
-    from infra_verify.testing.demo_world import DemoWorld
+    from infra_verify.cli.main import main as cli_main
+    from tests.servers.demo_world import DemoWorld
 
     fixed = "--fixed" in argv
     rest = [a for a in argv if a != "--fixed"]

@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from infra_verify.reference import render_reference
+from infra_verify.policy.reference import render_reference
 
 if __name__ == "__main__":
     path = Path(__file__).resolve().parent.parent / "docs" / "policy-reference.md"

@@ -12,12 +12,13 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # the local servers live in tests/servers, not in the package
 
 
 def main(argv: list[str]) -> int:
     """Start the story world, run the staging policy against it, return the CLI's exit code."""
-    from infra_verify.cli import main as cli_main
-    from infra_verify.testing.story_world import StoryWorld
+    from infra_verify.cli.main import main as cli_main
+    from tests.servers.story_world import StoryWorld
 
     if not argv or argv[0] not in ("broken", "healthy"):
         print("usage: python scripts/story.py broken|healthy [infra_verify flags]", file=sys.stderr)

@@ -15,9 +15,9 @@ import pytest
 
 from infra_verify.guard import is_loopback
 from infra_verify.testing.certs import CertFactory
-from infra_verify.testing.knot import KnotServer
-from infra_verify.testing.ports import free_port as _free_port
-from infra_verify.testing.postgres import PostgresServer
+from tests.servers.knot import KnotServer
+from tests.servers.ports import free_port as _free_port
+from tests.servers.postgres import PostgresServer
 
 
 @pytest.fixture(scope="session")

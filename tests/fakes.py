@@ -7,7 +7,9 @@ from collections.abc import Iterable, Sequence
 
 from pydantic import Field
 
-from infra_verify.model import Check, CheckContext, Outcome, Status
+from infra_verify.check import Check
+from infra_verify.context import CheckContext
+from infra_verify.model import Outcome, Status
 
 
 class Scripted(Check):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from infra_verify.reference import render_reference
+from infra_verify.policy.reference import render_reference
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -16,7 +16,7 @@ def test_policy_reference_is_up_to_date() -> None:
 
 def test_reference_documents_every_builtin_kind() -> None:
     """Every built-in kind has a section in the reference."""
-    from infra_verify.kinds import BUILTIN_KINDS
+    from infra_verify.checks.registry import BUILTIN_KINDS
 
     text = render_reference()
     for kind in BUILTIN_KINDS:

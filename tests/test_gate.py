@@ -6,9 +6,10 @@ import time
 
 import pytest
 
+from infra_verify.context import CheckContext
 from infra_verify.errors import DeploymentIncomplete, UsageError
 from infra_verify.gate import Gate
-from infra_verify.model import CheckContext, Status
+from infra_verify.model import Status
 from tests.fakes import Crashing, Scripted
 
 CTX = CheckContext(environment="test", timeout=5)

@@ -13,12 +13,13 @@ import pytest
 
 from infra_verify.checks.dns import Dns
 from infra_verify.checks.gcp.certificate import GcpManagedCertificate
+from infra_verify.context import CheckContext
 from infra_verify.gate import Gate
 from infra_verify.gcp.clients import API_KEYS, GcpClients, GcpSettings
-from infra_verify.model import CheckContext, Status
-from infra_verify.testing.dns_server import DnsServer
+from infra_verify.model import Status
 from infra_verify.testing.fake_gcp import FakeGcp
-from infra_verify.testing.story_world import fixture_path
+from tests.servers.dns_server import DnsServer
+from tests.servers.story_world import fixture_path
 
 POLL = 0.3
 CERT = "compute/v1/projects/netra-staging/global/sslCertificates/netra-staging-cert"

@@ -22,9 +22,11 @@ import dns.rcode
 import dns.rdatatype
 from pydantic import Field, field_validator
 
-from infra_verify.checks._edges import norm_host, of_kind
+from infra_verify.check import Check
+from infra_verify.context import CheckContext
+from infra_verify.edges import norm_host, of_kind
 from infra_verify.errors import ProbeError
-from infra_verify.model import Check, CheckContext, Observation, Outcome
+from infra_verify.model import Observation, Outcome
 
 RecordType = Literal["A", "AAAA", "CNAME", "TXT", "CAA", "NS", "MX"]
 

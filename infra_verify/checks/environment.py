@@ -16,9 +16,11 @@ from urllib.parse import urlsplit
 
 from pydantic import Field
 
+from infra_verify.check import Check
+from infra_verify.context import CheckContext
 from infra_verify.errors import ProbeError
 from infra_verify.guard import is_loopback, is_real_environment
-from infra_verify.model import Check, CheckContext, Observation, Outcome
+from infra_verify.model import Observation, Outcome
 
 _KV_HOST = re.compile(r"(?:^|\s)host\s*=\s*'?([^\s']+)")
 

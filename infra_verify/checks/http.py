@@ -14,16 +14,17 @@ from typing import Any
 import httpx
 from pydantic import Field, field_validator
 
-from infra_verify.checks._http_common import (
+from infra_verify.checks.resolve import resolve_address
+from infra_verify.checks.url import (
     UrlCheck,
     env_headers,
     pinned,
 )
-from infra_verify.checks.resolve import resolve_address
+from infra_verify.context import CheckContext
 from infra_verify.durations import Duration, format_duration
 from infra_verify.errors import ProbeError, ProbeFailed
 from infra_verify.guard import check_guards_for_host
-from infra_verify.model import CheckContext, Observation, Outcome
+from infra_verify.model import Observation, Outcome
 
 MAX_BODY = 64 * 1024
 MISSING = object()

@@ -11,9 +11,9 @@ from __future__ import annotations
 import ipaddress
 
 from infra_verify.checks.dns import query  # at import time, not inside the first probe
+from infra_verify.context import CheckContext
 from infra_verify.errors import ProbeError, ProbeFailed
 from infra_verify.guard import check_targets
-from infra_verify.model import CheckContext
 
 
 def is_ip(host: str) -> bool:

@@ -9,10 +9,12 @@ from collections.abc import Iterable, Sequence
 
 from pydantic import Field
 
-from infra_verify.checks._edges import address_records_on_host, norm_host
+from infra_verify.check import Check
 from infra_verify.checks.resolve import resolve_address
+from infra_verify.context import CheckContext
+from infra_verify.edges import address_records_on_host, norm_host
 from infra_verify.errors import ProbeError, ProbeFailed
-from infra_verify.model import Check, CheckContext, Observation, Outcome
+from infra_verify.model import Observation, Outcome
 
 
 class Tcp(Check):

@@ -16,10 +16,12 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 from pydantic import Field
 
-from infra_verify.checks._edges import address_records_on_host, norm_host
+from infra_verify.check import Check
 from infra_verify.checks.resolve import resolve_address
+from infra_verify.context import CheckContext
+from infra_verify.edges import address_records_on_host, norm_host
 from infra_verify.errors import ProbeError
-from infra_verify.model import Check, CheckContext, Observation, Outcome
+from infra_verify.model import Observation, Outcome
 
 
 @dataclass(frozen=True)

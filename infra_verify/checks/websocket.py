@@ -15,11 +15,12 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.typing import Subprotocol
 
-from infra_verify.checks._http_common import UrlCheck, env_headers
 from infra_verify.checks.resolve import resolve_address
+from infra_verify.checks.url import UrlCheck, env_headers
+from infra_verify.context import CheckContext
 from infra_verify.durations import format_duration
 from infra_verify.errors import ProbeError, ProbeFailed
-from infra_verify.model import CheckContext, Observation, Outcome
+from infra_verify.model import Observation, Outcome
 
 MAX_MESSAGE = 64 * 1024
 

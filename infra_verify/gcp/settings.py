@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from infra_verify.gcp.clients import GcpSettings
 
 if TYPE_CHECKING:
-    from infra_verify.policy import GcpSection
+    from infra_verify.policy.load import GcpSection
 
 
 def settings_from_policy(

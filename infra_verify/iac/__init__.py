@@ -14,7 +14,7 @@ run on every plan.
 
 from __future__ import annotations
 
-from infra_verify.iac.cli import plan_main
+from infra_verify.cli.plan import plan_main
 from infra_verify.iac.locate import Locator, split_where
 from infra_verify.iac.outputs import plan_outputs, read_outputs
 from infra_verify.iac.plan import Plan, PlanFileError, PlanResource, Value, load_plan, parse_plan

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from infra_verify.check import Check
 from infra_verify.iac.common import (
     CM_CERT,
     COMPUTE_CERTS,
@@ -39,7 +40,7 @@ from infra_verify.iac.common import (
     text_values,
 )
 from infra_verify.iac.plan import PlanResource, Value, short
-from infra_verify.model import Check, Observation, Result
+from infra_verify.model import Observation, Result
 
 Counterpart = Callable[[Check, PlanContext], Result]
 

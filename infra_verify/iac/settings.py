@@ -20,8 +20,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from infra_verify.errors import PolicyError
-from infra_verify.policy import Policy, parse_policy
-from infra_verify.yaml_lines import Path_, line_of
+from infra_verify.policy.load import Policy, parse_policy
+from infra_verify.policy.yaml_lines import Path_, line_of
 
 
 class PlanSettings(BaseModel):
@@ -109,7 +109,7 @@ def load_plan_policy(
     extra: Mapping[str, str] | None = None,
 ) -> tuple[Policy, PlanSettings]:
     """Load a policy plus its ``plan:`` section (taken out before the live-policy validation)."""
-    from infra_verify.extends import attributed, load_merged
+    from infra_verify.policy.extends import attributed, load_merged
 
     path = Path(source)
     file = str(path)

@@ -6,7 +6,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from infra_verify.checks._edges import norm_host
+from infra_verify.edges import norm_host
 from infra_verify.gate import GateRun, _explain
 from infra_verify.graph import build_graph
 from infra_verify.iac.common import PlanContext
@@ -15,7 +15,7 @@ from infra_verify.iac.locate import Locator
 from infra_verify.iac.plan import Plan
 from infra_verify.iac.rules import run_rules
 from infra_verify.model import Result, Status
-from infra_verify.policy import Policy
+from infra_verify.policy.load import Policy
 
 
 def verify_plan(

@@ -1,4 +1,4 @@
-"""The JSON report: the versioned serialization of a GateRun (see infra_verify.serialize)."""
+"""The JSON report: the versioned serialization of a GateRun (see infra_verify.reporters.serialize)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 from infra_verify.gate import GateRun
 from infra_verify.redact import Redactor, redact_data
 from infra_verify.reporters import ReportOptions
-from infra_verify.serialize import run_to_dict
+from infra_verify.reporters.serialize import run_to_dict
 
 
 def render(run: GateRun, options: ReportOptions) -> str:

@@ -27,8 +27,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from infra_verify import __version__
+from infra_verify.checks.registry import get_kind
 from infra_verify.gate import GateRun
-from infra_verify.kinds import get_kind
 from infra_verify.model import Result, Status
 from infra_verify.redact import Redactor, redact_data
 from infra_verify.reporters import ReportOptions

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from infra_verify.testing.dns_server import DnsServer
-from infra_verify.testing.knot import KnotServer
+from tests.servers.dns_server import DnsServer
+from tests.servers.knot import KnotServer
 
 
 @pytest.fixture

@@ -9,10 +9,11 @@ import warnings
 import pytest
 
 from infra_verify.checks.dns import Dns, RecordType, ServerAnswer
+from infra_verify.context import CheckContext
 from infra_verify.gate import Gate
-from infra_verify.model import CheckContext, Result, Status
-from infra_verify.testing.dns_server import DnsServer
-from infra_verify.testing.knot import KnotServer, zone
+from infra_verify.model import Result, Status
+from tests.servers.dns_server import DnsServer
+from tests.servers.knot import KnotServer, zone
 
 ORIGIN = "example.test"
 RECORDS = [

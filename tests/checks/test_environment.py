@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from infra_verify.checks.environment import Environment, hosts_in
+from infra_verify.context import CheckContext
 from infra_verify.gate import Gate, GateRun
-from infra_verify.model import CheckContext, Result, Status
+from infra_verify.model import Result, Status
 from infra_verify.reporters import ReportOptions, render
 
 SECRET = "s3cr3t-pw"

@@ -6,12 +6,13 @@ import time
 from collections.abc import Callable
 
 from infra_verify.checks.postgres import Postgres
+from infra_verify.context import CheckContext
 from infra_verify.gate import Gate, GateRun
-from infra_verify.model import CheckContext, Result, Status
+from infra_verify.model import Result, Status
 from infra_verify.reporters import ReportOptions, render
-from infra_verify.testing.faulty import FaultyServer
-from infra_verify.testing.postgres import PostgresServer
-from infra_verify.testing.web_server import WebServer
+from tests.servers.faulty import FaultyServer
+from tests.servers.postgres import PostgresServer
+from tests.servers.web_server import WebServer
 
 WRONG_PASSWORD = "Wr0ng-Pa55word-zz9"
 

@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 
 from infra_verify.checks.tcp import Tcp
+from infra_verify.context import CheckContext
 from infra_verify.gate import Gate
-from infra_verify.model import CheckContext, Result, Status
-from infra_verify.testing.dns_server import DnsServer
+from infra_verify.model import Result, Status
+from tests.servers.dns_server import DnsServer
 
 
 def run_one(

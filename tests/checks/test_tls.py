@@ -16,10 +16,10 @@ import pytest
 from infra_verify.checks.tls import CertInfo, Handshake, Tls, parse_cert, san_covers
 from infra_verify.model import Status
 from infra_verify.testing.certs import CertFactory, IssuedCert
-from infra_verify.testing.dns_server import DnsServer
-from infra_verify.testing.faulty import FaultyServer
-from infra_verify.testing.ports import free_port
-from infra_verify.testing.web_server import WebServer
+from tests.servers.dns_server import DnsServer
+from tests.servers.faulty import FaultyServer
+from tests.servers.ports import free_port
+from tests.servers.web_server import WebServer
 
 from .webfixtures import (
     DEFAULT_CERT_HOST,

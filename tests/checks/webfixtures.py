@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from infra_verify.check import Check
+from infra_verify.context import CheckContext
 from infra_verify.gate import Gate, GateRun
-from infra_verify.model import Check, CheckContext, Result
+from infra_verify.model import Result
 from infra_verify.testing.certs import CertFactory
-from infra_verify.testing.dns_server import DnsServer
-from infra_verify.testing.web_server import sni_context
+from tests.servers.dns_server import DnsServer
+from tests.servers.web_server import sni_context
 
 #: The name tests use for "the service"; ``web_dns`` resolves it to 127.0.0.1.
 HOST = "api.test.example"

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from infra_verify.testing.web_server import WebServer
+from tests.servers.web_server import WebServer
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from infra_verify import Gate, GateRun, PolicyError, Status, load_policy
-from infra_verify.bundles import CloudRunHttps, cloud_run_behind_load_balancer
+from infra_verify.check import Check
 from infra_verify.checks import (
     Dns,
     GcpCloudRunService,
@@ -22,10 +22,10 @@ from infra_verify.checks import (
     Tls,
     WebSocket,
 )
-from infra_verify.cli import main
+from infra_verify.checks.bundles import CloudRunHttps, cloud_run_behind_load_balancer
+from infra_verify.cli.main import main
 from infra_verify.graph import build_graph
-from infra_verify.model import Check
-from infra_verify.testing.story_world import StoryWorld
+from tests.servers.story_world import StoryWorld
 
 ROOT = Path(__file__).resolve().parents[2]
 HOSTS = ("api.staging.netrasystems.ai", "auth.staging.netrasystems.ai")

@@ -12,9 +12,9 @@ from pydantic import ValidationError
 import infra_verify
 from infra_verify import CheckContext, Gate, Status
 from infra_verify.checks import Dns, Environment, Http, Tcp, Tls
-from infra_verify.kinds import BUILTIN_KINDS, get_kind
-from infra_verify.serialize import run_from_dict, run_to_dict
-from infra_verify.testing.web_server import WebServer
+from infra_verify.checks.registry import BUILTIN_KINDS, get_kind
+from infra_verify.reporters.serialize import run_from_dict, run_to_dict
+from tests.servers.web_server import WebServer
 
 CTX = {"environment": "test", "timeout": 1.0}
 
@@ -124,4 +124,4 @@ def test_package_exports_combinators_and_bundles() -> None:
     """infra_verify exports all_of, any_of and the bundles module in __all__."""
     assert {"all_of", "any_of", "bundles"} <= set(infra_verify.__all__)
     assert callable(infra_verify.all_of)
-    assert callable(infra_verify.bundles.cloud_run_behind_load_balancer)
+    assert callable(infra_verify.checks.bundles.cloud_run_behind_load_balancer)

@@ -6,10 +6,10 @@ import pytest
 from pydantic import ValidationError
 
 from infra_verify import CheckContext, Gate, Result, Status, all_of, any_of
+from infra_verify.check import Check
 from infra_verify.checks import Dns, Http
 from infra_verify.combinators import AllOf, AnyOf
-from infra_verify.model import Check
-from infra_verify.testing.web_server import WebServer
+from tests.servers.web_server import WebServer
 
 
 def _run(check: Check, environment: str = "test", **ctx: object) -> Result:

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from infra_verify import PolicyError, load_policy
-from infra_verify.cli import main
-from infra_verify.extends import load_merged, merge
+from infra_verify.cli.main import main
+from infra_verify.policy.extends import load_merged, merge
 
 ROOT = Path(__file__).resolve().parents[2]
 POLICIES = ROOT / "policies"

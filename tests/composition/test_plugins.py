@@ -23,10 +23,10 @@ from pathlib import Path
 import pytest
 
 from infra_verify import CheckContext, Gate, PolicyError, Status, load_policy
-from infra_verify.cli import main
-from infra_verify.kinds import get_kind, kind_names, reload_plugins
-from infra_verify.plugins import discover
-from infra_verify.testing.web_server import WebServer
+from infra_verify.checks.plugins import discover
+from infra_verify.checks.registry import get_kind, kind_names, reload_plugins
+from infra_verify.cli.main import main
+from tests.servers.web_server import WebServer
 
 ROOT = Path(__file__).resolve().parents[2]
 PLUGIN = ROOT / "examples" / "plugin"
@@ -150,7 +150,7 @@ def test_plugin_kind_in_code_keeps_the_loopback_guard(plugin: None, flags: WebSe
 
 def test_plugin_kind_that_cannot_reach_its_server_is_an_error(plugin: None) -> None:
     """The plugin check against a closed port is ERROR (could not decide), which fails the gate."""
-    from infra_verify.testing.ports import free_port
+    from tests.servers.ports import free_port
 
     cls = get_kind("feature_flag")
     assert cls is not None

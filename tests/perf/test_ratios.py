@@ -13,12 +13,14 @@ from collections.abc import Iterator, Sequence
 
 import pytest
 
+from infra_verify.check import Check
 from infra_verify.checks.dns import Dns
 from infra_verify.checks.http import Http
+from infra_verify.context import CheckContext
 from infra_verify.gate import Gate, GateRun
-from infra_verify.model import Check, CheckContext, Status
-from infra_verify.testing.dns_server import DnsServer
-from infra_verify.testing.web_server import WebServer
+from infra_verify.model import Status
+from tests.servers.dns_server import DnsServer
+from tests.servers.web_server import WebServer
 
 LATENCY = 0.2
 N = 50

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
-from infra_verify.cli import build_parser
-from infra_verify.iac.cli import build_parser as build_plan_parser
-from infra_verify.policy import load_policy
+from infra_verify.cli.main import build_parser
+from infra_verify.cli.plan import build_parser as build_plan_parser
+from infra_verify.policy.load import load_policy
 from tests.pipelines.test_container import dockerfile_entrypoint
 
 REPO = Path(__file__).resolve().parents[2]

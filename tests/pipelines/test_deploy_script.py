@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from infra_verify.testing.story_world import StoryWorld
+from tests.servers.story_world import StoryWorld
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "deploy_staging.sh"

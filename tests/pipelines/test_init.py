@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from infra_verify.cli import main
+from infra_verify.cli.main import main
 from infra_verify.model import Status
-from infra_verify.policy import load_policy
+from infra_verify.policy.load import load_policy
 from infra_verify.testing.fake_gcp import FakeGcp
-from infra_verify.testing.story_world import StoryWorld, fixture_path
+from tests.servers.story_world import StoryWorld, fixture_path
 
 RULE = "netra-staging-https"
 

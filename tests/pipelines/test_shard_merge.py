@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from infra_verify.cli import main
+from infra_verify.cli.main import main
 from infra_verify.errors import UsageError
 from infra_verify.gate import Gate
-from infra_verify.policy import load_policy
+from infra_verify.policy.load import load_policy
 from infra_verify.shard import Shard, component_names, outside, parse_shard, shard_of
 
 REPO = Path(__file__).resolve().parents[2]

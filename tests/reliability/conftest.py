@@ -15,12 +15,14 @@ from typing import Any
 
 import pytest
 
+from infra_verify.check import Check
+from infra_verify.context import CheckContext
 from infra_verify.gate import Gate
 from infra_verify.gcp.clients import GcpClients
-from infra_verify.model import Check, CheckContext, Result
-from infra_verify.testing.dns_server import DnsServer
+from infra_verify.model import Result
 from infra_verify.testing.fake_gcp import FakeGcp
-from tests.checks.gcp import HEALTHY, GcpWorld
+from tests.checks.gcp.world import HEALTHY, GcpWorld
+from tests.servers.dns_server import DnsServer
 
 ROOT = Path(__file__).resolve().parents[2]
 

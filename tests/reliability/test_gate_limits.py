@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from infra_verify.check import Check
 from infra_verify.checks.dns import Dns
 from infra_verify.checks.environment import Environment
 from infra_verify.checks.gcp.certificate import GcpManagedCertificate
@@ -31,15 +32,16 @@ from infra_verify.checks.postgres import Postgres
 from infra_verify.checks.tcp import Tcp
 from infra_verify.checks.tls import Tls
 from infra_verify.checks.websocket import WebSocket
+from infra_verify.context import CheckContext
 from infra_verify.gate import Gate
-from infra_verify.model import Check, CheckContext, Status
+from infra_verify.model import Status
 from infra_verify.testing.certs import CertFactory
-from infra_verify.testing.dns_server import DnsServer
 from infra_verify.testing.fake_gcp import FOREVER, FakeGcp
-from infra_verify.testing.faulty import FaultyServer
-from infra_verify.testing.postgres import PostgresServer
-from infra_verify.testing.web_server import WebServer
-from tests.checks.gcp import API, LB_IP, GcpWorld
+from tests.checks.gcp.world import API, LB_IP, GcpWorld
+from tests.servers.dns_server import DnsServer
+from tests.servers.faulty import FaultyServer
+from tests.servers.postgres import PostgresServer
+from tests.servers.web_server import WebServer
 
 from .conftest import ROOT, cli_env
 

@@ -25,9 +25,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from infra_verify.checks.http import Http
+from infra_verify.checks.registry import kind_names
 from infra_verify.errors import PolicyError
-from infra_verify.kinds import kind_names
-from infra_verify.policy import Policy, load_policy
+from infra_verify.policy.load import Policy, load_policy
 
 from .conftest import ROOT, run_cli
 
@@ -256,11 +256,11 @@ def test_cli_on_a_directory_exits_two(tmp_path: Path) -> None:
 AS_NOBODY = textwrap.dedent(
     """
     import io, os, pwd, sys
-    import infra_verify.cli, infra_verify.policy, infra_verify.reporters, infra_verify.durations
+    import infra_verify.cli.main, infra_verify.policy.load, infra_verify.reporters, infra_verify.durations
     nobody = pwd.getpwnam("nobody")
     os.setgid(nobody.pw_gid)
     os.setuid(nobody.pw_uid)
-    code = infra_verify.cli.main(["--policy", sys.argv[1]], stdout=io.StringIO())
+    code = infra_verify.cli.main.main(["--policy", sys.argv[1]], stdout=io.StringIO())
     sys.exit(code)
     """
 )

@@ -27,21 +27,23 @@ from typing import Any
 
 import pytest
 
+from infra_verify.check import Check
 from infra_verify.checks.dns import Dns
 from infra_verify.checks.gcp.dns_record import GcpDnsRecord
 from infra_verify.checks.http import Http
 from infra_verify.checks.postgres import Postgres
 from infra_verify.checks.tls import Tls
 from infra_verify.checks.websocket import WebSocket
+from infra_verify.context import CheckContext
 from infra_verify.gate import Gate
-from infra_verify.model import Check, CheckContext, Status
+from infra_verify.model import Status
 from infra_verify.testing.certs import CertFactory
-from infra_verify.testing.dns_server import DnsServer
 from infra_verify.testing.fake_gcp import FOREVER, FakeGcp, _Reply
 from infra_verify.testing.fake_gcp_routes import Collection
-from infra_verify.testing.faulty import FaultyServer
-from tests.checks.gcp import API, HEALTHY, LB_IP, RRSETS, GcpWorld
+from tests.checks.gcp.world import API, HEALTHY, LB_IP, RRSETS, GcpWorld
 from tests.checks.gcp.test_errors import FAMILIES
+from tests.servers.dns_server import DnsServer
+from tests.servers.faulty import FaultyServer
 
 from .conftest import run_one
 

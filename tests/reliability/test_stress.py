@@ -29,11 +29,11 @@ SCRIPT = textwrap.dedent(
     from infra_verify.checks.http import Http
     from infra_verify.checks.tcp import Tcp
     from infra_verify.gate import Gate
-    from infra_verify.model import CheckContext
+    from infra_verify.context import CheckContext
     from infra_verify.reporters import REPORTERS, ReportOptions, render
-    from infra_verify.testing.dns_server import DnsServer
-    from infra_verify.testing.faulty import FaultyServer
-    from infra_verify.testing.web_server import WebServer
+    from tests.servers.dns_server import DnsServer
+    from tests.servers.faulty import FaultyServer
+    from tests.servers.web_server import WebServer
 
     out = Path(sys.argv[1])
     total, slow, refused, reset = (int(a) for a in sys.argv[2:6])

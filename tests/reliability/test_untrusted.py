@@ -19,19 +19,21 @@ from typing import Any
 
 import pytest
 
+from infra_verify.check import Check
 from infra_verify.checks.http import Http
 from infra_verify.checks.postgres import Postgres
 from infra_verify.checks.tcp import Tcp
 from infra_verify.checks.tls import Tls
 from infra_verify.checks.websocket import WebSocket
+from infra_verify.context import CheckContext
 from infra_verify.gate import Gate, GateRun
 from infra_verify.guard import is_loopback
-from infra_verify.model import Check, CheckContext, Status
+from infra_verify.model import Status
 from infra_verify.reporters import REPORTERS, ReportOptions, render
 from infra_verify.testing.certs import CertFactory
 from infra_verify.testing.fake_gcp import FakeGcp
-from infra_verify.testing.web_server import WebServer
-from tests.checks.gcp import HEALTHY
+from tests.checks.gcp.world import HEALTHY
+from tests.servers.web_server import WebServer
 
 from .conftest import ROOT, cli_env, run_cli
 

@@ -10,11 +10,12 @@ import jsonschema
 import pytest
 import xmlschema
 
+from infra_verify.context import CheckContext
 from infra_verify.gate import Gate, GateRun
-from infra_verify.model import CheckContext, Status
+from infra_verify.model import Status
 from infra_verify.reporters import REPORTERS, render
 from tests.fakes import Crashing, Scripted
-from tests.reporters import SCHEMAS
+from tests.reporters.runs import SCHEMAS
 
 F, E = Status.FAIL, Status.ERROR
 

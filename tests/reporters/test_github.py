@@ -8,7 +8,7 @@ from infra_verify.gate import GateRun
 from infra_verify.model import Observation, Result, Status
 from infra_verify.reporters import ReportOptions, render
 from infra_verify.reporters.github import command, escape_data, escape_property
-from tests.reporters import CERT_HINT, SQL_HINT, mixed_run, passing_run
+from tests.reporters.runs import CERT_HINT, SQL_HINT, mixed_run, passing_run
 
 COMMAND_LINE = re.compile(
     r"::(error|warning|notice)( [a-z]+=[^,:\r\n]*(,[a-z]+=[^,:\r\n]*)*)?::[^\r\n]*"

@@ -12,8 +12,8 @@ import pytest
 from infra_verify.gate import GateRun
 from infra_verify.model import Observation, Result, Status
 from infra_verify.reporters import render
-from infra_verify.serialize import SCHEMA, result_to_dict, run_to_dict
-from tests.reporters import mixed_run, passing_run
+from infra_verify.reporters.serialize import SCHEMA, result_to_dict, run_to_dict
+from tests.reporters.runs import mixed_run, passing_run
 
 
 @pytest.fixture(scope="module")

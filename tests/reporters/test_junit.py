@@ -12,7 +12,7 @@ from infra_verify.gate import GateRun
 from infra_verify.model import Observation, Result, Status
 from infra_verify.reporters import ReportOptions, render
 from infra_verify.reporters.junit import xml_safe
-from tests.reporters import CERT_HINT, SCHEMAS, mixed_run, passing_run
+from tests.reporters.runs import CERT_HINT, SCHEMAS, mixed_run, passing_run
 
 SUREFIRE_TIME = re.compile(r"(([0-9]{0,3},)*[0-9]{3}|[0-9]{0,3})*(\.[0-9]*)?")
 

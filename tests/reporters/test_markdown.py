@@ -11,7 +11,7 @@ from infra_verify.gate import GateRun
 from infra_verify.model import Result, Status
 from infra_verify.reporters import ReportOptions, render
 from infra_verify.reporters.markdown import code_block, code_span, escape_text, is_command
-from tests.reporters import CERT_HINT, SQL_HINT, mixed_run, passing_run
+from tests.reporters.runs import CERT_HINT, SQL_HINT, mixed_run, passing_run
 
 
 def _section(text: str, heading: str) -> str:

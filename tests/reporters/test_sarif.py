@@ -12,7 +12,7 @@ from infra_verify import __version__
 from infra_verify.gate import GateRun
 from infra_verify.reporters import ReportOptions, render
 from infra_verify.reporters.sarif import FINGERPRINT_KEY, kind_description
-from tests.reporters import CERT_HINT, SCHEMAS, mixed_run, passing_run
+from tests.reporters.runs import CERT_HINT, SCHEMAS, mixed_run, passing_run
 
 
 @pytest.fixture(scope="module")

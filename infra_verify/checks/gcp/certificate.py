@@ -14,10 +14,12 @@ from typing import Any
 
 from pydantic import Field
 
-from infra_verify.checks._edges import address_records_on_host, norm_host, of_kind
-from infra_verify.checks.gcp._base import GcpCheck, Reader
+from infra_verify.check import Check
+from infra_verify.checks.gcp.base import GcpCheck, Reader
+from infra_verify.context import CheckContext
+from infra_verify.edges import address_records_on_host, norm_host, of_kind
 from infra_verify.gcp import reads
-from infra_verify.model import Check, CheckContext, Observation, Outcome
+from infra_verify.model import Observation, Outcome
 
 DOMAIN_STATUS: dict[str, tuple[str, str]] = {
     "ACTIVE": ("active", ""),

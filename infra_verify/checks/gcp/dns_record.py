@@ -10,12 +10,13 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from infra_verify.checks._edges import norm_host
 from infra_verify.checks.dns import query
-from infra_verify.checks.gcp._base import GcpCheck, Reader
+from infra_verify.checks.gcp.base import GcpCheck, Reader
+from infra_verify.context import CheckContext
+from infra_verify.edges import norm_host
 from infra_verify.errors import ProbeError, ProbeFailed
 from infra_verify.gcp import reads
-from infra_verify.model import CheckContext, Observation, Outcome
+from infra_verify.model import Observation, Outcome
 
 
 def fqdn(name: str) -> str:

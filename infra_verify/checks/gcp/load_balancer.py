@@ -11,10 +11,11 @@ from typing import Any
 
 from pydantic import Field
 
-from infra_verify.checks.gcp._base import GcpCheck, Reader, same_resource, short
+from infra_verify.checks.gcp.base import GcpCheck, Reader, same_resource, short
+from infra_verify.context import CheckContext
 from infra_verify.errors import ProbeFailed
 from infra_verify.gcp import reads
-from infra_verify.model import CheckContext, Observation, Outcome
+from infra_verify.model import Observation, Outcome
 
 
 class _Broken(Exception):

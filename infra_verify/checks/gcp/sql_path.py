@@ -13,13 +13,15 @@ from typing import Any
 
 from pydantic import Field
 
-from infra_verify.checks.gcp._base import GcpCheck, Reader, short
+from infra_verify.check import Check
+from infra_verify.checks.gcp.base import GcpCheck, Reader, short
 from infra_verify.checks.gcp.cloud_run import service_connector, service_networks
 from infra_verify.checks.gcp.cloud_sql import private_ip, private_network
+from infra_verify.context import CheckContext
 from infra_verify.errors import ProbeError, ProbeFailed
 from infra_verify.gcp import reads
 from infra_verify.gcp.errors import GcpNotFound
-from infra_verify.model import Check, CheckContext, Observation, Outcome
+from infra_verify.model import Observation, Outcome
 
 
 class GcpCloudSqlPath(GcpCheck):

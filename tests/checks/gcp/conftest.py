@@ -8,7 +8,7 @@ import pytest
 
 from infra_verify.gcp.clients import GcpClients
 from infra_verify.testing.fake_gcp import FakeGcp
-from tests.checks.gcp import HEALTHY, GcpWorld
+from tests.checks.gcp.world import HEALTHY, GcpWorld
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -10,7 +10,7 @@ import pytest
 from infra_verify.checks.gcp.certificate import GcpManagedCertificate
 from infra_verify.gate import Gate
 from infra_verify.model import Status
-from tests.checks.gcp import API, APP, AUTH, CERT, CM_CERT, COMPUTE, HOSTS, PROJECT, GcpWorld
+from tests.checks.gcp.world import API, APP, AUTH, CERT, CM_CERT, COMPUTE, HOSTS, PROJECT, GcpWorld
 
 
 def cert_check(**changes: object) -> GcpManagedCertificate:

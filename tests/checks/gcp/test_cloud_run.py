@@ -8,7 +8,7 @@ import pytest
 
 from infra_verify.checks.gcp.cloud_run import GcpCloudRunService
 from infra_verify.model import Observation, Result, Status
-from tests.checks.gcp import CONNECTOR_NAME, PROJECT, RUN_SERVICE, SQL_CONNECTION, GcpWorld
+from tests.checks.gcp.world import CONNECTOR_NAME, PROJECT, RUN_SERVICE, SQL_CONNECTION, GcpWorld
 
 REVISIONS = f"projects/{PROJECT}/locations/us-central1/services/netra-backend-staging/revisions"
 UPDATE = "gcloud run services update netra-backend-staging --region=us-central1"

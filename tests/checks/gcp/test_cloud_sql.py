@@ -6,7 +6,7 @@ import pytest
 
 from infra_verify.checks.gcp.cloud_sql import GcpCloudSqlInstance
 from infra_verify.model import Result, Status
-from tests.checks.gcp import SQL, GcpWorld
+from tests.checks.gcp.world import SQL, GcpWorld
 
 
 def instance(**changes: object) -> GcpCloudSqlInstance:

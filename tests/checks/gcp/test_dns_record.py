@@ -8,9 +8,8 @@ import pytest
 
 from infra_verify.checks.gcp.dns_record import GcpDnsRecord
 from infra_verify.model import Status
-from infra_verify.testing.dns_server import DnsServer
 from infra_verify.testing.fake_gcp import FakeGcp
-from tests.checks.gcp import (
+from tests.checks.gcp.world import (
     API,
     APP,
     AUTH,
@@ -23,6 +22,7 @@ from tests.checks.gcp import (
     GcpWorld,
     record_path,
 )
+from tests.servers.dns_server import DnsServer
 
 DOMAIN = "staging.netrasystems.ai"
 

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from infra_verify.check import Check
 from infra_verify.checks.gcp.certificate import GcpManagedCertificate
 from infra_verify.checks.gcp.cloud_run import GcpCloudRunService
 from infra_verify.checks.gcp.cloud_sql import GcpCloudSqlInstance
@@ -18,10 +19,11 @@ from infra_verify.checks.gcp.dns_record import GcpDnsRecord
 from infra_verify.checks.gcp.load_balancer import GcpLoadBalancer
 from infra_verify.checks.gcp.sql_path import GcpCloudSqlPath
 from infra_verify.checks.gcp.vpc_connector import GcpVpcConnector
+from infra_verify.context import CheckContext
 from infra_verify.gate import Gate
-from infra_verify.model import Check, CheckContext, Status
+from infra_verify.model import Status
 from infra_verify.testing.fake_gcp import FOREVER
-from tests.checks.gcp import API, BACKEND, COMPUTE, CONNECTOR, LB_IP, PROJECT, GcpWorld
+from tests.checks.gcp.world import API, BACKEND, COMPUTE, CONNECTOR, LB_IP, PROJECT, GcpWorld
 
 FAMILIES: dict[str, tuple[Check, str, str]] = {
     "compute": (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from infra_verify.checks.gcp.load_balancer import GcpLoadBalancer
 from infra_verify.model import Result, Status
-from tests.checks.gcp import (
+from tests.checks.gcp.world import (
     ADDRESS,
     API,
     APP,

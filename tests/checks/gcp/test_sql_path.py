@@ -7,8 +7,8 @@ from typing import Any
 
 from infra_verify.checks.gcp.sql_path import GcpCloudSqlPath
 from infra_verify.model import Result, Status
-from infra_verify.testing.postgres import PostgresServer
-from tests.checks.gcp import CONNECTOR, CONNECTOR_NAME, PROJECT, RUN_SERVICE, SQL, GcpWorld
+from tests.checks.gcp.world import CONNECTOR, CONNECTOR_NAME, PROJECT, RUN_SERVICE, SQL, GcpWorld
+from tests.servers.postgres import PostgresServer
 
 PATH = GcpCloudSqlPath(service="netra-backend-staging", instance="netra-staging-db")
 LINKS = [

@@ -9,8 +9,8 @@ import pytest
 
 from infra_verify.gate import GateRun
 from infra_verify.model import Status
-from infra_verify.policy import load_policy
-from infra_verify.testing.story_world import StoryWorld
+from infra_verify.policy.load import load_policy
+from tests.servers.story_world import StoryWorld
 
 STAGING = Path(__file__).resolve().parents[3] / "policies" / "staging.yaml"
 LIVE_AFTER_DNS = ("tls-api", "tls-auth", "tls-app", "health", "ws")

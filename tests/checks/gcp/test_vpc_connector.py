@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from infra_verify.checks.gcp.vpc_connector import GcpVpcConnector
 from infra_verify.model import Status
-from tests.checks.gcp import CONNECTOR, PROJECT, GcpWorld
+from tests.checks.gcp.world import CONNECTOR, PROJECT, GcpWorld
 
 
 def connector(**changes: object) -> GcpVpcConnector:

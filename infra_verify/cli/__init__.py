@@ -1,0 +1,1 @@
+"""Every command-line entry point: run (the gate), plan, init, kinds and merge."""

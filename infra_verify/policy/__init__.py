@@ -1,0 +1,1 @@
+"""Policy files: load and validate YAML, extends:, ${VAR} interpolation, line numbers, reference."""
