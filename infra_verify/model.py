@@ -95,6 +95,8 @@ class Result:
     explained_by: tuple[str, ...] = ()
     converged_after: float | None = None
     warnings: tuple[str, ...] = ()
+    not_in_shard: str | None = None
+    """For a SKIPPED check another shard runs: this run's shard, "i/n" (``merge`` keys on it)."""
 
     @property
     def ok(self) -> bool:

@@ -12,6 +12,8 @@ root causes a shard names are the ones a single run would name. Each component i
 smallest check id, and goes to shard ``crc32(name) % n + 1``: stable across runs, machines and
 Python versions (unlike ``hash()``), and unchanged for a component when other checks are added.
 
+Merging (``merge_runs``) takes each check from the shard that ran it.
+
 Shards are numbered from 1 (``1/3``, ``2/3``, ``3/3``), like CI matrices; ``auto`` reads Cloud
 Run Jobs' ``CLOUD_RUN_TASK_INDEX`` (counted from 0) and ``CLOUD_RUN_TASK_COUNT``. Checks of other
 shards are reported as SKIPPED "not in shard i/n", which ``merge`` recognises.
@@ -22,13 +24,13 @@ from __future__ import annotations
 import dataclasses
 import re
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from infra_verify.errors import UsageError
 from infra_verify.gate import GateRun
 from infra_verify.graph import Graph
-from infra_verify.model import Status
+from infra_verify.model import Result, Status
 
 __all__ = [
     "NOT_IN_SHARD",
@@ -36,13 +38,14 @@ __all__ = [
     "ShardRun",
     "component_names",
     "mark_not_in_shard",
+    "merge_runs",
     "outside",
     "parse_shard",
     "shard_of",
 ]
 
 NOT_IN_SHARD = "not in shard"
-"""The summary prefix of checks a shard did not run (``merge`` keys on it)."""
+"""The summary of checks a shard did not run; ``merge`` keys on ``Result.not_in_shard``."""
 
 _SPEC = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 
@@ -135,9 +138,68 @@ def mark_not_in_shard(run: GateRun, ids: Iterable[str], shard: Shard) -> ShardRu
     others = set(ids)
     summary = f"{NOT_IN_SHARD} {shard.label}"
     results = tuple(
-        r.evolve(summary=summary) if r.id in others and r.status is Status.SKIPPED else r
+        r.evolve(summary=summary, not_in_shard=shard.label)
+        if r.id in others and r.status is Status.SKIPPED
+        else r
         for r in run.results
     )
     fields = {f.name: getattr(run, f.name) for f in dataclasses.fields(run)}
     fields["results"] = results
     return ShardRun(**fields, shard=shard.label)
+
+
+def _pick(cid: str, found: list[Result], reports: int) -> tuple[Result, str | None]:
+    ran = [r for r in found if r.status is not Status.SKIPPED]
+    if ran:
+        worst = next((r for r in ran if not r.ok), ran[0])
+        note = None
+        if len(ran) > 1:
+            note = f"{cid} was run by {len(ran)} shards; taking the {worst.status.value} result"
+        return worst, note
+    chosen = next((r for r in found if r.not_in_shard is None), None)
+    if chosen is not None:  # deselected by the user: stays SKIPPED
+        return chosen, None
+    first = found[0]
+    return (
+        Result(
+            cid,
+            first.kind,
+            Status.ERROR,
+            f"not run by any shard (skipped by all {reports} reports)",
+            hint="merge the JSON report of every shard, cut the same way: "
+            "python -m infra_verify merge shard-*.json",
+            after=first.after,
+        ),
+        None,
+    )
+
+
+def merge_runs(runs: Sequence[GateRun]) -> GateRun:
+    """One run from the shards' runs; UsageError when they are of different environments."""
+    if not runs:
+        raise UsageError("merge: no reports given")
+    environments = sorted({run.environment for run in runs})
+    if len(environments) > 1:
+        raise UsageError(
+            f"merge: the reports are of different environments: {', '.join(environments)}"
+        )
+    found: dict[str, list[Result]] = {}
+    for run in runs:
+        for r in run.results:
+            found.setdefault(r.id, []).append(r)
+    results: list[Result] = []
+    notes: list[str] = []
+    for cid, candidates in found.items():
+        result, note = _pick(cid, candidates, len(runs))
+        results.append(result)
+        if note:
+            notes.append(note)
+    return GateRun(
+        results=tuple(results),
+        environment=environments[0],
+        duration=max(run.duration for run in runs),
+        deadline_reached=any(run.deadline_reached for run in runs),
+        interrupted=any(run.interrupted for run in runs),
+        started_at=min(run.started_at for run in runs),
+        warnings=tuple(w for run in runs for w in run.warnings) + tuple(notes),
+    )

@@ -1,184 +1,26 @@
-"""The command line: argument parsing and exit codes only.
+"""The ``infra-verify`` / ``python -m infra_verify`` entry point: dispatch to a subcommand.
 
-    python -m infra_verify staging                 run policies/staging.yaml
-    python -m infra_verify staging --list          show the checks and their dependencies
+    python -m infra_verify staging                 run policies/staging.yaml (the run command)
+    python -m infra_verify run staging             the same, spelled out
     python -m infra_verify plan staging --plan F   check a Terraform plan against the policy
+    python -m infra_verify init | kinds | merge    scaffold a policy, list kinds, merge shard reports
 
 Exit codes: 0 the deployment is complete, 1 it is not, 2 bad input or usage.
 """
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import os
+import importlib
 import sys
 from collections.abc import Sequence
-from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
-from infra_verify import __version__
+from infra_verify.cli.common import EXIT_USAGE
 from infra_verify.errors import UsageError
-
-if TYPE_CHECKING:
-    from infra_verify.gate import Gate, GateRun
-    from infra_verify.policy.load import Policy
-    from infra_verify.shard import Shard
-
-from infra_verify.cli.common import (
-    EXIT_INCOMPLETE,
-    EXIT_OK,
-    EXIT_USAGE,
-    OneLineParser,
-    write_file,
-)
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser for the main command."""
-    p = OneLineParser(
-        prog="python -m infra_verify",
-        description="Decide whether a deployment is really done: run a policy's checks and name root causes.",
-        epilog="exit codes: 0 deployment complete, 1 not complete, 2 bad input or usage",
-    )
-    p.add_argument(
-        "environment", nargs="?", help="environment name; reads policies/<environment>.yaml"
-    )
-    p.add_argument(
-        "--policy", metavar="FILE", help="policy file (overrides the environment's default path)"
-    )
-    p.add_argument(
-        "--policies-dir",
-        metavar="DIR",
-        default=os.environ.get("INFRA_VERIFY_POLICIES", "policies"),
-        help="where environment policies live (default: ./policies)",
-    )
-    p.add_argument(
-        "--only",
-        action="append",
-        default=[],
-        metavar="ID|KIND",
-        help="run only these checks (repeatable, comma-separated)",
-    )
-    p.add_argument(
-        "--skip",
-        action="append",
-        default=[],
-        metavar="ID|KIND",
-        help="skip these checks (repeatable, comma-separated)",
-    )
-    p.add_argument(
-        "--list", action="store_true", help="list the checks and their dependencies; run nothing"
-    )
-    p.add_argument(
-        "--format",
-        default="text",
-        metavar="FORMAT",
-        help="report format on stdout: text or json (default text)",
-    )
-    p.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
-    p.add_argument(
-        "--json", metavar="FILE", dest="json_file", help="also write the JSON report to FILE"
-    )
-    p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report to FILE")
-    p.add_argument("--sarif", metavar="FILE", help="also write a SARIF 2.1.0 report to FILE")
-    p.add_argument("--markdown", metavar="FILE", help="also write a Markdown summary to FILE")
-    p.add_argument(
-        "--github",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="print GitHub Actions annotations (default: on when GITHUB_ACTIONS=true)",
-    )
-    p.add_argument("--graph", action="store_true", help="show the dependency tree; run nothing")
-    p.add_argument(
-        "--show-policy",
-        action="store_true",
-        help="print the merged (extends:) and interpolated policy, secrets redacted; run nothing",
-    )
-    p.add_argument(
-        "--tf-outputs",
-        metavar="FILE",
-        help="terraform output -json file for ${tf.output.NAME} values",
-    )
-    p.add_argument(
-        "--timeout",
-        metavar="DURATION",
-        help="per-probe timeout, e.g. 5s (overrides defaults.timeout)",
-    )
-    p.add_argument(
-        "--deadline",
-        metavar="DURATION",
-        help="overall deadline, e.g. 2m (overrides defaults.deadline)",
-    )
-    p.add_argument(
-        "--wait",
-        metavar="DURATION",
-        help="re-run failing checks with backoff until they pass or DURATION passes",
-    )
-    p.add_argument(
-        "--concurrency",
-        type=int,
-        metavar="N",
-        help="checks probing at once (overrides defaults.concurrency)",
-    )
-    p.add_argument("--project", help="GCP project (when the policy does not set one)")
-    p.add_argument(
-        "--allow-loopback",
-        action="store_true",
-        help="allow loopback/localhost targets in a real environment (tests and local fakes only)",
-    )
-    p.add_argument(
-        "--shard",
-        metavar="i/n|auto",
-        help="run only shard i of n (a deterministic subset; 'auto': Cloud Run Jobs' task index)",
-    )
-    p.add_argument(
-        "--allow-metadata",
-        action="store_true",
-        help="allow checks to contact the cloud metadata server",
-    )
-    p.add_argument(
-        "--allow-credentials-to-custom-endpoints",
-        action="store_true",
-        help="send ADC credentials to GCP endpoint overrides outside googleapis.com",
-    )
-    p.add_argument(
-        "--color",
-        choices=["auto", "always", "never"],
-        default="auto",
-        help="colored output (default auto)",
-    )
-    p.add_argument(
-        "-v",
-        "--verbose",
-        action="count",
-        default=0,
-        help="show every observation, not just failing ones",
-    )
-    p.add_argument("-q", "--quiet", action="store_true", help="print only the verdict line")
-    p.add_argument("--version", action="version", version=f"infra_verify {__version__}")
-    return p
-
-
-def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> int:
-    """Run the CLI; returns the exit code."""
-    out = stdout or sys.stdout
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if argv and argv[0] in SUBCOMMANDS:
-        return _subcommand(argv[0], argv[1:], out)
-    args = build_parser().parse_args(argv)
-    try:
-        return _main(args, out)
-    except UsageError as exc:
-        sys.stderr.write(f"infra_verify: error: {exc}\n")
-        return EXIT_USAGE
-    except KeyboardInterrupt:
-        sys.stderr.write("infra_verify: interrupted\n")
-        return EXIT_INCOMPLETE
-
 
 SUBCOMMANDS: dict[str, str] = {
     # name -> "module:function(argv, *, stdout) -> exit code"; imported only when used
+    "run": "infra_verify.cli.run:run_main",
     "plan": "infra_verify.cli.plan:plan_main",
     "init": "infra_verify.cli.init:init_main",
     "merge": "infra_verify.cli.merge:merge_main",
@@ -186,221 +28,18 @@ SUBCOMMANDS: dict[str, str] = {
 }
 
 
-def _subcommand(name: str, argv: list[str], out: TextIO) -> int:
-    import importlib
-
+def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> int:
+    """Run the CLI; returns the exit code. Without a subcommand name, the run command runs."""
+    out = stdout or sys.stdout
+    args = list(sys.argv[1:] if argv is None else argv)
+    name = args[0] if args and args[0] in SUBCOMMANDS else "run"
+    if (name == "run" and args[:1] == ["run"]) or name != "run":
+        args = args[1:]
     module, _, attr = SUBCOMMANDS[name].partition(":")
-    fn = getattr(importlib.import_module(module), attr)
+    command = getattr(importlib.import_module(module), attr)
     try:
-        code: int = fn(argv, stdout=out)
+        code: int = command(args, stdout=out)
     except UsageError as exc:
         sys.stderr.write(f"infra_verify: error: {exc}\n")
         return EXIT_USAGE
     return code
-
-
-def _main(args: argparse.Namespace, out: TextIO) -> int:
-    from infra_verify.durations import parse_duration
-    from infra_verify.policy.load import find_policy, load_policy
-    from infra_verify.reporters import REPORTERS
-
-    if args.format not in REPORTERS:
-        raise UsageError(
-            f"--format: unknown format '{args.format}'; choose one of: {', '.join(REPORTERS)}"
-        )
-    if not args.environment and not args.policy:
-        raise UsageError("name an environment (e.g. 'staging') or pass --policy FILE")
-    path = Path(args.policy) if args.policy else find_policy(args.environment, args.policies_dir)
-    extra: dict[str, str] = {}
-    if args.tf_outputs:
-        from infra_verify.iac.outputs import read_outputs
-
-        extra = read_outputs(args.tf_outputs)
-    policy = load_policy(path, extra=extra)
-    if args.show_policy:
-        from infra_verify.policy.extends import show_policy
-
-        out.write(show_policy(path, extra=extra))
-        return EXIT_OK
-    if args.environment and args.policy and args.environment != policy.environment:
-        raise UsageError(
-            f"--policy {path} is for environment '{policy.environment}', not '{args.environment}'"
-        )
-
-    def duration(flag: str, value: str | None) -> float | None:
-        if value is None:
-            return None
-        try:
-            return parse_duration(value)
-        except ValueError as exc:
-            raise UsageError(f"{flag}: {exc}") from None
-
-    timeout = duration("--timeout", args.timeout)
-    options: dict[str, object] = {
-        "allow_loopback": args.allow_loopback,
-        "allow_metadata": args.allow_metadata,
-        "allow_credentials_to_custom_endpoints": args.allow_credentials_to_custom_endpoints,
-        "project": args.project,
-        "timeout": timeout,
-    }
-    deadline = duration("--deadline", args.deadline)
-    if deadline is not None:
-        options["deadline"] = deadline
-    wait = duration("--wait", args.wait)
-    if wait:
-        options["wait"] = wait
-    if args.concurrency is not None:
-        if args.concurrency < 1:
-            raise UsageError("--concurrency must be at least 1")
-        options["concurrency"] = args.concurrency
-    options["skip"] = _deselected(policy, args.only, args.skip)
-    gate = policy.gate(**options)
-    shard: Shard | None = None
-    not_in_shard: set[str] = set()
-    if args.shard:
-        from infra_verify.shard import outside, parse_shard
-
-        shard = parse_shard(args.shard, os.environ)
-        not_in_shard = outside(gate.graph, shard) - gate.skip
-        gate.skip = gate.skip | not_in_shard
-    if args.list:
-        out.write(list_checks(policy, gate))
-        return EXIT_OK
-    if args.graph:
-        out.write(graph_tree(gate))
-        return EXIT_OK
-    color = args.color == "always" or (
-        args.color == "auto" and out.isatty() and not os.environ.get("NO_COLOR")
-    )
-    if wait:
-        from infra_verify.reporters.progress import progress_for
-
-        live = sys.stderr.isatty() and args.color != "never"
-        progress = progress_for(sys.stderr, wait, live=live)
-        progress.attach(gate)
-        with progress:
-            run = _run(gate)
-    else:
-        run = _run(gate)
-    if shard is not None:
-        from infra_verify.shard import mark_not_in_shard
-
-        run = mark_not_in_shard(run, not_in_shard, shard)
-    _report(run, gate, args, out, color, path)
-    return run.exit_code
-
-
-def _run(gate: Gate) -> GateRun:
-    import asyncio
-    import signal
-
-    async def main() -> GateRun:
-        task = asyncio.current_task()
-        loop = asyncio.get_running_loop()
-        if task is not None:
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(signal.SIGTERM, task.cancel)
-        return await gate.arun()
-
-    return asyncio.run(main())
-
-
-def _report(
-    run: GateRun, gate: Gate, args: argparse.Namespace, out: TextIO, color: bool, path: Path
-) -> None:
-    from infra_verify.reporters import ReportOptions, render
-
-    opts = ReportOptions(
-        color=color,
-        verbose=args.verbose,
-        redactor=gate.context.redactor,
-        title=f"{run.environment} · {path}",
-    )
-    plain = ReportOptions(verbose=args.verbose, redactor=gate.context.redactor, title=opts.title)
-    for fmt, file in (
-        ("json", args.json_file),
-        ("junit", args.junit),
-        ("sarif", args.sarif),
-        ("markdown", args.markdown),
-    ):
-        if file:
-            write_file(file, render(fmt, run, plain))
-    github = args.github if args.github is not None else os.environ.get("GITHUB_ACTIONS") == "true"
-    if github:
-        sys.stderr.write(render("github", run, plain))
-    text = render(args.format, run, opts)
-    if args.output:
-        write_file(
-            args.output,
-            render(
-                args.format,
-                run,
-                ReportOptions(verbose=args.verbose, redactor=gate.context.redactor),
-            ),
-        )
-        text = render("text", run, opts) if args.format != "text" else text
-    if args.quiet and args.format == "text":
-        text = text.rstrip("\n").rsplit("\n", 1)[-1] + "\n"
-    out.write(text)
-    out.flush()
-
-
-def _deselected(policy: Policy, only: list[str], skip: list[str]) -> set[str]:
-    def split(values: list[str]) -> set[str]:
-        return {v.strip() for item in values for v in item.split(",") if v.strip()}
-
-    only_set, skip_set = split(only), split(skip)
-    known = {c.id for c in policy.checks} | {c.kind for c in policy.checks}
-    unknown = sorted((only_set | skip_set) - known)
-    if unknown:
-        raise UsageError(f"--only/--skip: no check id or kind '{unknown[0]}' in {policy.path}")
-    out = set()
-    for c in policy.checks:
-        if only_set and c.id not in only_set and c.kind not in only_set:
-            out.add(c.id)
-        if c.id in skip_set or c.kind in skip_set:
-            out.add(c.id)
-    return out
-
-
-def list_checks(policy: Policy, gate: Gate) -> str:
-    """Render the checks with written and inferred dependencies, without running anything."""
-    graph = gate.graph
-    width = max((len(c) for c in graph.checks), default=4)
-    lines = [f"{policy.environment}: {len(graph.checks)} checks from {policy.path}"]
-    for cid in graph.order():
-        check = graph.checks[cid]
-        mark = "  (skipped)" if cid in gate.skip else ""
-        lines.append(f"  {cid:<{width}}  {check.kind:<24} {check.subject()}{mark}")
-        inferred = set(graph.inferred[cid])
-        hard = [d + (" (inferred)" if d in inferred else "") for d in graph.hard[cid]]
-        if hard:
-            lines.append(f"  {'':<{width}}    after: {', '.join(hard)}")
-        if graph.soft[cid]:
-            lines.append(
-                f"  {'':<{width}}    explained by a failure of: {', '.join(graph.soft[cid])} (inferred)"
-            )
-    return "\n".join(lines) + "\n"
-
-
-def graph_tree(gate: Gate) -> str:
-    """The dependency tree: each root check with what depends on it, indented."""
-    graph = gate.graph
-    children: dict[str, list[str]] = {cid: [] for cid in graph.checks}
-    for cid in graph.checks:
-        for dep in graph.hard[cid]:
-            children[dep].append(cid)
-    lines: list[str] = []
-
-    def walk(cid: str, prefix: str, last: bool, seen: frozenset[str]) -> None:
-        soft = graph.soft[cid]
-        note = f"  (explained by a failure of {', '.join(soft)})" if soft else ""
-        lines.append(f"{prefix}{'└── ' if last else '├── '}{cid} [{graph.checks[cid].kind}]{note}")
-        kids = [k for k in children[cid] if k not in seen]
-        for i, kid in enumerate(kids):
-            walk(kid, prefix + ("    " if last else "│   "), i == len(kids) - 1, seen | {cid})
-
-    roots = [cid for cid in graph.order() if not graph.hard[cid]]
-    for i, root in enumerate(roots):
-        walk(root, "", i == len(roots) - 1, frozenset())
-    return "\n".join(lines) + "\n"

@@ -23,9 +23,8 @@ from typing import TextIO
 from infra_verify.cli.common import OneLineParser, run_command, write_file
 from infra_verify.errors import UsageError
 from infra_verify.gate import GateRun
-from infra_verify.model import Result, Status
 from infra_verify.reporters.serialize import run_from_dict
-from infra_verify.shard import NOT_IN_SHARD
+from infra_verify.shard import merge_runs
 
 __all__ = ["load_report", "merge_main", "merge_runs"]
 
@@ -60,67 +59,6 @@ def load_report(path: str | Path) -> GateRun:
         return run_from_dict(data)
     except (KeyError, TypeError, ValueError) as exc:
         raise UsageError(f"{path}: not an infra_verify JSON report ({exc!s})") from None
-
-
-def _skipped_by_shard(r: Result) -> bool:
-    return r.status is Status.SKIPPED and r.summary.startswith(NOT_IN_SHARD)
-
-
-def _pick(cid: str, found: list[Result], reports: int) -> tuple[Result, str | None]:
-    ran = [r for r in found if r.status is not Status.SKIPPED]
-    if ran:
-        worst = next((r for r in ran if not r.ok), ran[0])
-        note = None
-        if len(ran) > 1:
-            note = f"{cid} was run by {len(ran)} shards; taking the {worst.status.value} result"
-        return worst, note
-    chosen = next((r for r in found if not _skipped_by_shard(r)), None)
-    if chosen is not None:  # deselected by the user: stays SKIPPED
-        return chosen, None
-    first = found[0]
-    return (
-        Result(
-            cid,
-            first.kind,
-            Status.ERROR,
-            f"not run by any shard (skipped by all {reports} reports)",
-            hint="merge the JSON report of every shard, cut the same way: "
-            "python -m infra_verify merge shard-*.json",
-            after=first.after,
-        ),
-        None,
-    )
-
-
-def merge_runs(runs: Sequence[GateRun]) -> GateRun:
-    """One run from the shards' runs; UsageError when they are of different environments."""
-    if not runs:
-        raise UsageError("merge: no reports given")
-    environments = sorted({run.environment for run in runs})
-    if len(environments) > 1:
-        raise UsageError(
-            f"merge: the reports are of different environments: {', '.join(environments)}"
-        )
-    found: dict[str, list[Result]] = {}
-    for run in runs:
-        for r in run.results:
-            found.setdefault(r.id, []).append(r)
-    results: list[Result] = []
-    notes: list[str] = []
-    for cid, candidates in found.items():
-        result, note = _pick(cid, candidates, len(runs))
-        results.append(result)
-        if note:
-            notes.append(note)
-    return GateRun(
-        results=tuple(results),
-        environment=environments[0],
-        duration=max(run.duration for run in runs),
-        deadline_reached=any(run.deadline_reached for run in runs),
-        interrupted=any(run.interrupted for run in runs),
-        started_at=min(run.started_at for run in runs),
-        warnings=tuple(w for run in runs for w in run.warnings) + tuple(notes),
-    )
 
 
 def merge_main(argv: Sequence[str], *, stdout: TextIO | None = None) -> int:

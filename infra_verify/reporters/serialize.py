@@ -37,6 +37,7 @@ def result_to_dict(r: Result) -> dict[str, Any]:
         "explained_by": list(r.explained_by),
         "converged_after_s": None if r.converged_after is None else round(r.converged_after, 6),
         "warnings": list(r.warnings),
+        "not_in_shard": r.not_in_shard,
     }
 
 
@@ -62,6 +63,7 @@ def result_from_dict(d: dict[str, Any]) -> Result:
         explained_by=tuple(d.get("explained_by", [])),
         converged_after=d.get("converged_after_s"),
         warnings=tuple(d.get("warnings", [])),
+        not_in_shard=d.get("not_in_shard"),
     )
 
 

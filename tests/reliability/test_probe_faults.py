@@ -40,8 +40,8 @@ from infra_verify.model import Status
 from infra_verify.testing.certs import CertFactory
 from infra_verify.testing.fake_gcp import FOREVER, FakeGcp, _Reply
 from infra_verify.testing.fake_gcp_routes import Collection
-from tests.checks.gcp.world import API, HEALTHY, LB_IP, RRSETS, GcpWorld
 from tests.checks.gcp.test_errors import FAMILIES
+from tests.checks.gcp.world import API, HEALTHY, LB_IP, RRSETS, GcpWorld
 from tests.servers.dns_server import DnsServer
 from tests.servers.faulty import FaultyServer
 

@@ -1,0 +1,338 @@
+"""The run command: the gate over one environment's policy, its flags and its reports.
+
+    python -m infra_verify staging                 run policies/staging.yaml
+    python -m infra_verify staging --list          show the checks and their dependencies
+    python -m infra_verify plan staging --plan F   check a Terraform plan against the policy
+
+Exit codes: 0 the deployment is complete, 1 it is not, 2 bad input or usage.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from infra_verify import __version__
+from infra_verify.errors import UsageError
+
+if TYPE_CHECKING:
+    from infra_verify.gate import Gate, GateRun
+    from infra_verify.policy.load import Policy
+    from infra_verify.shard import Shard
+
+from infra_verify.cli.common import (
+    EXIT_INCOMPLETE,
+    EXIT_OK,
+    OneLineParser,
+    write_file,
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for the main command."""
+    p = OneLineParser(
+        prog="python -m infra_verify",
+        description="Decide whether a deployment is really done: run a policy's checks and name root causes.",
+        epilog="exit codes: 0 deployment complete, 1 not complete, 2 bad input or usage",
+    )
+    p.add_argument(
+        "environment", nargs="?", help="environment name; reads policies/<environment>.yaml"
+    )
+    p.add_argument(
+        "--policy", metavar="FILE", help="policy file (overrides the environment's default path)"
+    )
+    p.add_argument(
+        "--policies-dir",
+        metavar="DIR",
+        default=os.environ.get("INFRA_VERIFY_POLICIES", "policies"),
+        help="where environment policies live (default: ./policies)",
+    )
+    p.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="ID|KIND",
+        help="run only these checks (repeatable, comma-separated)",
+    )
+    p.add_argument(
+        "--skip",
+        action="append",
+        default=[],
+        metavar="ID|KIND",
+        help="skip these checks (repeatable, comma-separated)",
+    )
+    p.add_argument(
+        "--list", action="store_true", help="list the checks and their dependencies; run nothing"
+    )
+    p.add_argument(
+        "--format",
+        default="text",
+        metavar="FORMAT",
+        help="report format on stdout: text or json (default text)",
+    )
+    p.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    p.add_argument(
+        "--json", metavar="FILE", dest="json_file", help="also write the JSON report to FILE"
+    )
+    p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report to FILE")
+    p.add_argument("--sarif", metavar="FILE", help="also write a SARIF 2.1.0 report to FILE")
+    p.add_argument("--markdown", metavar="FILE", help="also write a Markdown summary to FILE")
+    p.add_argument(
+        "--github",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="print GitHub Actions annotations (default: on when GITHUB_ACTIONS=true)",
+    )
+    p.add_argument("--graph", action="store_true", help="show the dependency tree; run nothing")
+    p.add_argument(
+        "--show-policy",
+        action="store_true",
+        help="print the merged (extends:) and interpolated policy, secrets redacted; run nothing",
+    )
+    p.add_argument(
+        "--tf-outputs",
+        metavar="FILE",
+        help="terraform output -json file for ${tf.output.NAME} values",
+    )
+    p.add_argument(
+        "--timeout",
+        metavar="DURATION",
+        help="per-probe timeout, e.g. 5s (overrides defaults.timeout)",
+    )
+    p.add_argument(
+        "--deadline",
+        metavar="DURATION",
+        help="overall deadline, e.g. 2m (overrides defaults.deadline)",
+    )
+    p.add_argument(
+        "--wait",
+        metavar="DURATION",
+        help="re-run failing checks with backoff until they pass or DURATION passes",
+    )
+    p.add_argument(
+        "--concurrency",
+        type=int,
+        metavar="N",
+        help="checks probing at once (overrides defaults.concurrency)",
+    )
+    p.add_argument("--project", help="GCP project (when the policy does not set one)")
+    p.add_argument(
+        "--allow-loopback",
+        action="store_true",
+        help="allow loopback/localhost targets in a real environment (tests and local fakes only)",
+    )
+    p.add_argument(
+        "--shard",
+        metavar="i/n|auto",
+        help="run only shard i of n (a deterministic subset; 'auto': Cloud Run Jobs' task index)",
+    )
+    p.add_argument(
+        "--allow-metadata",
+        action="store_true",
+        help="allow checks to contact the cloud metadata server",
+    )
+    p.add_argument(
+        "--allow-credentials-to-custom-endpoints",
+        action="store_true",
+        help="send ADC credentials to GCP endpoint overrides outside googleapis.com",
+    )
+    p.add_argument(
+        "--color",
+        choices=["auto", "always", "never"],
+        default="auto",
+        help="colored output (default auto)",
+    )
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="show every observation, not just failing ones",
+    )
+    p.add_argument("-q", "--quiet", action="store_true", help="print only the verdict line")
+    p.add_argument("--version", action="version", version=f"infra_verify {__version__}")
+    return p
+
+
+def run_main(argv: Sequence[str], *, stdout: TextIO | None = None) -> int:
+    """The run command (the gate): parse ``argv``, run the policy, report; returns the exit code."""
+    out = stdout or sys.stdout
+    args = build_parser().parse_args(list(argv))
+    try:
+        return _main(args, out)
+    except KeyboardInterrupt:
+        sys.stderr.write("infra_verify: interrupted\n")
+        return EXIT_INCOMPLETE
+
+
+def _main(args: argparse.Namespace, out: TextIO) -> int:
+    from infra_verify.durations import parse_duration
+    from infra_verify.policy.load import find_policy, load_policy
+    from infra_verify.reporters import REPORTERS
+
+    if args.format not in REPORTERS:
+        raise UsageError(
+            f"--format: unknown format '{args.format}'; choose one of: {', '.join(REPORTERS)}"
+        )
+    if not args.environment and not args.policy:
+        raise UsageError("name an environment (e.g. 'staging') or pass --policy FILE")
+    path = Path(args.policy) if args.policy else find_policy(args.environment, args.policies_dir)
+    extra: dict[str, str] = {}
+    if args.tf_outputs:
+        from infra_verify.iac.outputs import read_outputs
+
+        extra = read_outputs(args.tf_outputs)
+    policy = load_policy(path, extra=extra)
+    if args.show_policy:
+        from infra_verify.policy.extends import show_policy
+
+        out.write(show_policy(path, extra=extra))
+        return EXIT_OK
+    if args.environment and args.policy and args.environment != policy.environment:
+        raise UsageError(
+            f"--policy {path} is for environment '{policy.environment}', not '{args.environment}'"
+        )
+
+    def duration(flag: str, value: str | None) -> float | None:
+        if value is None:
+            return None
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            raise UsageError(f"{flag}: {exc}") from None
+
+    timeout = duration("--timeout", args.timeout)
+    options: dict[str, object] = {
+        "allow_loopback": args.allow_loopback,
+        "allow_metadata": args.allow_metadata,
+        "allow_credentials_to_custom_endpoints": args.allow_credentials_to_custom_endpoints,
+        "project": args.project,
+        "timeout": timeout,
+    }
+    deadline = duration("--deadline", args.deadline)
+    if deadline is not None:
+        options["deadline"] = deadline
+    wait = duration("--wait", args.wait)
+    if wait:
+        options["wait"] = wait
+    if args.concurrency is not None:
+        if args.concurrency < 1:
+            raise UsageError("--concurrency must be at least 1")
+        options["concurrency"] = args.concurrency
+    options["skip"] = _deselected(policy, args.only, args.skip)
+    gate = policy.gate(**options)
+    shard: Shard | None = None
+    not_in_shard: set[str] = set()
+    if args.shard:
+        from infra_verify.shard import outside, parse_shard
+
+        shard = parse_shard(args.shard, os.environ)
+        not_in_shard = outside(gate.graph, shard) - gate.skip
+        gate.skip = gate.skip | not_in_shard
+    if args.list:
+        from infra_verify.reporters.listing import list_checks
+
+        out.write(list_checks(policy, gate))
+        return EXIT_OK
+    if args.graph:
+        from infra_verify.reporters.listing import graph_tree
+
+        out.write(graph_tree(gate))
+        return EXIT_OK
+    color = args.color == "always" or (
+        args.color == "auto" and out.isatty() and not os.environ.get("NO_COLOR")
+    )
+    if wait:
+        from infra_verify.reporters.progress import progress_for
+
+        live = sys.stderr.isatty() and args.color != "never"
+        progress = progress_for(sys.stderr, wait, live=live)
+        progress.attach(gate)
+        with progress:
+            run = _run(gate)
+    else:
+        run = _run(gate)
+    if shard is not None:
+        from infra_verify.shard import mark_not_in_shard
+
+        run = mark_not_in_shard(run, not_in_shard, shard)
+    _report(run, gate, args, out, color, path)
+    return run.exit_code
+
+
+def _run(gate: Gate) -> GateRun:
+    import asyncio
+    import signal
+
+    async def main() -> GateRun:
+        task = asyncio.current_task()
+        loop = asyncio.get_running_loop()
+        if task is not None:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(signal.SIGTERM, task.cancel)
+        return await gate.arun()
+
+    return asyncio.run(main())
+
+
+def _report(
+    run: GateRun, gate: Gate, args: argparse.Namespace, out: TextIO, color: bool, path: Path
+) -> None:
+    from infra_verify.reporters import ReportOptions, render
+
+    opts = ReportOptions(
+        color=color,
+        verbose=args.verbose,
+        redactor=gate.context.redactor,
+        title=f"{run.environment} · {path}",
+    )
+    plain = ReportOptions(verbose=args.verbose, redactor=gate.context.redactor, title=opts.title)
+    for fmt, file in (
+        ("json", args.json_file),
+        ("junit", args.junit),
+        ("sarif", args.sarif),
+        ("markdown", args.markdown),
+    ):
+        if file:
+            write_file(file, render(fmt, run, plain))
+    github = args.github if args.github is not None else os.environ.get("GITHUB_ACTIONS") == "true"
+    if github:
+        sys.stderr.write(render("github", run, plain))
+    text = render(args.format, run, opts)
+    if args.output:
+        write_file(
+            args.output,
+            render(
+                args.format,
+                run,
+                ReportOptions(verbose=args.verbose, redactor=gate.context.redactor),
+            ),
+        )
+        text = render("text", run, opts) if args.format != "text" else text
+    if args.quiet and args.format == "text":
+        text = text.rstrip("\n").rsplit("\n", 1)[-1] + "\n"
+    out.write(text)
+    out.flush()
+
+
+def _deselected(policy: Policy, only: list[str], skip: list[str]) -> set[str]:
+    def split(values: list[str]) -> set[str]:
+        return {v.strip() for item in values for v in item.split(",") if v.strip()}
+
+    only_set, skip_set = split(only), split(skip)
+    known = {c.id for c in policy.checks} | {c.kind for c in policy.checks}
+    unknown = sorted((only_set | skip_set) - known)
+    if unknown:
+        raise UsageError(f"--only/--skip: no check id or kind '{unknown[0]}' in {policy.path}")
+    out = set()
+    for c in policy.checks:
+        if only_set and c.id not in only_set and c.kind not in only_set:
+            out.add(c.id)
+        if c.id in skip_set or c.kind in skip_set:
+            out.add(c.id)
+    return out
