@@ -48,7 +48,7 @@ _LAZY = {
     "Policy": "infra_verify.policy.load",
     "load_policy": "infra_verify.policy.load",
     "register_kind": "infra_verify.checks.registry",
-    "DeploymentIncomplete": "infra_verify.errors",
+    "DeploymentIncomplete": "infra_verify.gate",
     "InfraVerifyError": "infra_verify.errors",
     "PolicyError": "infra_verify.errors",
     "ProbeError": "infra_verify.errors",
@@ -65,13 +65,12 @@ if TYPE_CHECKING:
     from infra_verify.combinators import all_of, any_of
     from infra_verify.context import CheckContext
     from infra_verify.errors import (
-        DeploymentIncomplete,
         InfraVerifyError,
         PolicyError,
         ProbeError,
         UsageError,
     )
-    from infra_verify.gate import Gate, GateRun
+    from infra_verify.gate import DeploymentIncomplete, Gate, GateRun
     from infra_verify.model import Observation, Outcome, Result, Status
     from infra_verify.policy.load import Policy, load_policy
 

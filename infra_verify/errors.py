@@ -10,15 +10,10 @@ the boundary to one of these, chained with ``from exc``, never swallowed::
      │    └── ProbeTimeout       the probe ran out of time
      ├── ProbeFailed             a probe saw the infrastructure is wrong: the status is FAIL
      └── DeploymentIncomplete    raised by GateRun.raise_for_failure(); carries the run
+                                 (defined in infra_verify.gate, beside the GateRun it carries)
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from infra_verify.gate import GateRun
-
 
 _ONE_LINE = {ord(c): repr(c)[1:-1] for c in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
 
@@ -85,11 +80,3 @@ class ProbeFailed(InfraVerifyError):
         self.hint = hint
         self.terminal = terminal
         super().__init__(message)
-
-
-class DeploymentIncomplete(InfraVerifyError):
-    """The gate did not pass; ``.run`` holds the full GateRun."""
-
-    def __init__(self, run: GateRun) -> None:
-        self.run = run
-        super().__init__(run.summary())

@@ -34,9 +34,10 @@ from infra_verify.attempt import attempt
 from infra_verify.check import Check
 from infra_verify.context import CheckContext
 from infra_verify.durations import format_duration
-from infra_verify.errors import DeploymentIncomplete
+from infra_verify.errors import InfraVerifyError
 from infra_verify.graph import Graph, build_graph
 from infra_verify.model import Observation, Outcome, Result, Status
+from infra_verify.policy.load import Policy, load_policy
 
 ResultCallback = Callable[[Result], None]
 AttemptCallback = Callable[[str, Outcome, int], None]
@@ -112,6 +113,14 @@ class GateRun:
         return self
 
 
+class DeploymentIncomplete(InfraVerifyError):
+    """The gate did not pass; ``.run`` holds the full GateRun."""
+
+    def __init__(self, run: GateRun) -> None:
+        self.run = run
+        super().__init__(run.summary())
+
+
 class Gate:
     """Runs checks concurrently in dependency order and decides whether the deployment is done."""
 
@@ -143,11 +152,30 @@ class Gate:
         self.graph: Graph = build_graph(self.checks, infer=infer)
 
     @classmethod
-    def from_policy(cls, policy: str | Path, **options: Any) -> Gate:
-        """Build a gate from a policy file; keyword options override the policy's defaults."""
-        from infra_verify.policy.load import load_policy
+    def from_policy(cls, policy: str | Path | Policy, **options: Any) -> Gate:
+        """A gate for a policy (a file, or one already loaded).
 
-        return load_policy(policy).gate(**options)
+        Keyword options are Gate's (deadline, wait, concurrency, poll, skip, ...) and
+        ``Policy.context()``'s (allow_loopback, allow_metadata, project, timeout, env, ...);
+        they override the policy's defaults.
+        """
+        loaded = policy if isinstance(policy, Policy) else load_policy(policy)
+        ctx_keys = {
+            "allow_loopback",
+            "allow_metadata",
+            "allow_credentials_to_custom_endpoints",
+            "project",
+            "timeout",
+            "env",
+        }
+        ctx_opts = {k: options.pop(k) for k in list(options) if k in ctx_keys}
+        options.setdefault("deadline", loaded.defaults.deadline)
+        options.setdefault("concurrency", loaded.defaults.concurrency)
+        options.setdefault("poll", loaded.defaults.poll)
+        options.setdefault("poll_max", loaded.defaults.poll_max)
+        if options.get("context") is None:
+            options["context"] = loaded.context(**ctx_opts)
+        return cls(loaded.checks, **options)
 
     def run(self) -> GateRun:
         """Run the gate synchronously (for deploy scripts)."""

@@ -179,7 +179,10 @@ def _session_run(config: pytest.Config) -> GateRun:
         policy = config.stash[_POLICY]
         assert policy is not None
         selected = config.stash.get(_SELECTED, {c.id for c in policy.checks})
-        gate = policy.gate(
+        from infra_verify.gate import Gate
+
+        gate = Gate.from_policy(
+            policy,
             allow_loopback=bool(config.getoption("infra_verify_allow_loopback")),
             skip={c.id for c in policy.checks} - selected,
         )

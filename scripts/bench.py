@@ -94,10 +94,10 @@ def _host_index(cid: str) -> int:
 
 def worker_gate(policy: str) -> dict[str, Any]:
     """Load the policy and run the gate once; wall time, verdicts, per-check durations, RSS."""
-    from infra_verify.policy.load import load_policy
+    from infra_verify.gate import Gate
 
     t0 = time.perf_counter()
-    gate = load_policy(policy).gate()
+    gate = Gate.from_policy(policy)
     t1 = time.perf_counter()
     run = gate.run()
     t2 = time.perf_counter()
@@ -118,9 +118,9 @@ def worker_gate(policy: str) -> dict[str, Any]:
 
 def worker_sequential(policy: str, hosts: int) -> dict[str, Any]:
     """Run the first ``hosts`` hosts' checks one after another, as a naive deploy script would."""
-    from infra_verify.policy.load import load_policy
+    from infra_verify.gate import Gate
 
-    gate = load_policy(policy).gate()
+    gate = Gate.from_policy(policy)
     ctx = gate.context
     order = [cid for cid in gate.graph.order() if _host_index(cid) < hosts]
     durations: dict[str, float] = {}

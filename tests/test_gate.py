@@ -7,8 +7,8 @@ import time
 import pytest
 
 from infra_verify.context import CheckContext
-from infra_verify.errors import DeploymentIncomplete, UsageError
-from infra_verify.gate import Gate
+from infra_verify.errors import UsageError
+from infra_verify.gate import DeploymentIncomplete, Gate
 from infra_verify.model import Status
 from tests.fakes import Crashing, Scripted
 

@@ -3,7 +3,7 @@
     python -m infra_verify init --from-forwarding-rule netra-staging-https --project netra-staging
     python -m infra_verify init --from-forwarding-rule R --environment prod --output policies/prod.yaml
 
-It walks the chain through the read-only APIs: forwarding rule (the IP) -> target HTTPS proxy
+It walks the chain through the read-only APIs (``infra_verify.gcp.discover``): forwarding rule (the IP) -> target HTTPS proxy
 (the certificates) -> URL map (the hosts, the backend services) -> serverless NEGs -> Cloud Run
 services (their VPC connectors and Cloud SQL instances) -> the connectors' and instances'
 networks, and the Cloud DNS zone of the hosts' domain when the project has one. It writes:
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -27,6 +26,7 @@ import yaml
 
 from infra_verify.cli.common import EXIT_OK, OneLineParser, run_command, write_file
 from infra_verify.errors import UsageError
+from infra_verify.gcp.discover import Discovery, discover, short
 
 __all__ = ["Discovery", "discover", "init_main", "render_policy"]
 
@@ -58,171 +58,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--timeout", type=float, default=10.0, help="seconds per API read (default 10)")
     return p
-
-
-@dataclass
-class Discovery:
-    """What the walk found, in the API's own names."""
-
-    project: str
-    region: str
-    forwarding_rule: str
-    ip: str
-    certificates: list[str] = field(default_factory=list)
-    managed_domains: dict[str, list[str]] = field(default_factory=dict)
-    hosts: list[str] = field(default_factory=list)
-    backend_services: list[str] = field(default_factory=list)
-    services: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> REST service
-    service_regions: dict[str, str] = field(default_factory=dict)
-    service_backend: dict[str, str] = field(default_factory=dict)
-    connectors: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> REST connector
-    connector_regions: dict[str, str] = field(default_factory=dict)
-    sql_instances: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> REST
-    sql_of_service: dict[str, list[str]] = field(default_factory=dict)  # service -> instances
-    sql_connections: dict[str, list[str]] = field(default_factory=dict)  # PROJECT:REGION:NAME
-    zones: dict[str, list[str]] = field(default_factory=dict)  # zone name -> hosts in it
-    notes: list[str] = field(default_factory=list)
-
-
-def _short(link: str) -> str:
-    return link.rstrip("/").rsplit("/", 1)[-1]
-
-
-def _region_of(link: str) -> str | None:
-    parts = link.split("/")
-    for key in ("regions", "locations"):
-        if key in parts and parts.index(key) + 1 < len(parts):
-            return parts[parts.index(key) + 1]
-    return None
-
-
-def _url_map_services(url_map: dict[str, Any]) -> list[str]:
-    links = [url_map.get("defaultService", "")]
-    for matcher in url_map.get("pathMatchers", []):
-        links.append(matcher.get("defaultService", ""))
-        links.extend(rule.get("service", "") for rule in matcher.get("pathRules", []))
-        links.extend(rule.get("service", "") for rule in matcher.get("routeRules", []))
-    names = [_short(link) for link in links if "/backendServices/" in link]
-    return list(dict.fromkeys(names))
-
-
-def discover(clients: Any, forwarding_rule: str, *, timeout: float) -> Discovery:
-    """Walk the load balancer's chain; UsageError when the forwarding rule is not usable."""
-    from infra_verify.gcp import reads
-    from infra_verify.gcp.errors import GcpError, GcpNotFound
-
-    project = clients.project
-    try:
-        rule = reads.get_forwarding_rule(clients, forwarding_rule, timeout=timeout)
-    except GcpNotFound:
-        raise UsageError(
-            f"forwarding rule '{forwarding_rule}' not found in project '{project}' "
-            "(global forwarding rules; list them: gcloud compute forwarding-rules list --global)"
-        ) from None
-    except GcpError as exc:
-        raise UsageError(f"cannot read forwarding rule '{forwarding_rule}': {exc}") from None
-    target = str(rule.get("target", ""))
-    if "/targetHttpsProxies/" not in target:
-        raise UsageError(
-            f"forwarding rule '{forwarding_rule}' targets {target or 'nothing'}, not a target "
-            "HTTPS proxy; pass the HTTPS (port 443) forwarding rule"
-        )
-    found = Discovery(project, clients.settings.region, forwarding_rule, str(rule["IPAddress"]))
-
-    def read(what: str, fn: Any, *args: str) -> dict[str, Any] | None:
-        try:
-            result: dict[str, Any] = fn(clients, *args, timeout=timeout)
-            return result
-        except GcpError as exc:
-            found.notes.append(f"{what}: {exc}")
-            return None
-
-    proxy = read("target HTTPS proxy", reads.get_target_https_proxy, _short(target)) or {}
-    found.certificates = [_short(c) for c in proxy.get("sslCertificates", [])]
-    if proxy.get("certificateMap"):
-        found.notes.append(
-            f"the proxy uses certificate map {_short(proxy['certificateMap'])}: add "
-            "gcp.managed_certificate checks with certificate_manager: true by hand"
-        )
-    for cert_name in found.certificates:
-        cert = read(f"SSL certificate {cert_name}", reads.get_ssl_certificate, cert_name) or {}
-        if cert.get("type") == "MANAGED":
-            found.managed_domains[cert_name] = list((cert.get("managed") or {}).get("domains", []))
-    url_map = read("URL map", reads.get_url_map, _short(proxy.get("urlMap", ""))) or {}
-    hosts = [h for rule_ in url_map.get("hostRules", []) for h in rule_.get("hosts", [])]
-    found.hosts = list(dict.fromkeys(h for h in hosts if "*" not in h))
-    if not found.hosts:
-        found.hosts = list(dict.fromkeys(d for ds in found.managed_domains.values() for d in ds))
-    found.backend_services = _url_map_services(url_map)
-    _walk_backends(found, read, reads)
-    _find_zones(found, clients, timeout)
-    return found
-
-
-def _walk_backends(found: Discovery, read: Any, reads: Any) -> None:
-    for backend_name in found.backend_services:
-        backend = read(f"backend service {backend_name}", reads.get_backend_service, backend_name)
-        for group in (backend or {}).get("backends", []):
-            link = str(group.get("group", ""))
-            region = _region_of(link)
-            if "/networkEndpointGroups/" not in link or region is None:
-                continue
-            neg = read(f"NEG {_short(link)}", reads.get_region_neg, region, _short(link)) or {}
-            service = (neg.get("cloudRun") or {}).get("service")
-            if not service:
-                continue
-            found.service_backend.setdefault(service, backend_name)
-            found.service_regions[service] = region
-            svc = read(f"Cloud Run service {service}", reads.get_run_service, region, service)
-            if svc is None:
-                continue
-            found.services[service] = svc
-            template = svc.get("template") or {}
-            connector = (template.get("vpcAccess") or {}).get("connector")
-            if connector and _short(connector) not in found.connectors:
-                c_region = _region_of(connector) or region
-                conn = read(
-                    f"VPC connector {_short(connector)}",
-                    reads.get_connector,
-                    c_region,
-                    _short(connector),
-                )
-                if conn is not None:
-                    found.connectors[_short(connector)] = conn
-                    found.connector_regions[_short(connector)] = c_region
-            for volume in template.get("volumes", []):
-                for conn_name in (volume.get("cloudSqlInstance") or {}).get("instances", []):
-                    sql_project, _, instance = str(conn_name).rpartition(":")
-                    if not sql_project.startswith(found.project + ":"):
-                        found.notes.append(f"Cloud SQL {conn_name} is in another project: skipped")
-                        continue
-                    found.sql_of_service.setdefault(service, []).append(instance)
-                    found.sql_connections.setdefault(service, []).append(str(conn_name))
-                    if instance not in found.sql_instances:
-                        inst = read(f"Cloud SQL {instance}", reads.get_sql_instance, instance)
-                        if inst is not None:
-                            found.sql_instances[instance] = inst
-
-
-def _find_zones(found: Discovery, clients: Any, timeout: float) -> None:
-    from infra_verify.gcp import reads
-    from infra_verify.gcp.errors import GcpError
-
-    cache: dict[str, str | None] = {}
-    for host in found.hosts:
-        labels = host.rstrip(".").split(".")
-        for i in range(1, len(labels) - 1):  # parent domain first, then its ancestors
-            domain = ".".join(labels[i:])
-            if domain not in cache:
-                try:
-                    zone = reads.find_managed_zone_by_dns_name(clients, domain, timeout=timeout)
-                except GcpError as exc:
-                    found.notes.append(f"Cloud DNS zones for {domain}: {exc}")
-                    zone = None
-                cache[domain] = str(zone["name"]) if zone else None
-            if cache[domain]:
-                found.zones.setdefault(str(cache[domain]), []).append(host)
-                break
 
 
 def _labels(hosts: list[str]) -> dict[str, str]:
@@ -277,7 +112,7 @@ def render_policy(found: Discovery, environment: str) -> str:
             spec["ingress"] = ingress_short[svc["ingress"]]
         vpc = (svc.get("template") or {}).get("vpcAccess") or {}
         if vpc.get("connector"):
-            spec["connector"] = _short(vpc["connector"])
+            spec["connector"] = short(vpc["connector"])
         if vpc.get("egress") in egress_short:
             spec["egress"] = egress_short[vpc["egress"]]
         sql = found.sql_connections.get(name, [])
@@ -287,7 +122,7 @@ def render_policy(found: Discovery, environment: str) -> str:
     for name, conn in found.connectors.items():
         spec = {"kind": "gcp.vpc_connector", "connector": name}
         if conn.get("network"):
-            spec["network"] = _short(str(conn["network"]))
+            spec["network"] = short(str(conn["network"]))
         cid = f"vpc-connector-{name}" if len(found.connectors) > 1 else "vpc-connector"
         checks[cid] = regional(spec, found.connector_regions[name])
     for name, inst in found.sql_instances.items():
@@ -297,7 +132,7 @@ def render_policy(found: Discovery, environment: str) -> str:
         ipc = (inst.get("settings") or {}).get("ipConfiguration") or {}
         spec["private_ip"] = any(a.get("type") == "PRIVATE" for a in inst.get("ipAddresses", []))
         if ipc.get("privateNetwork"):
-            spec["network"] = _short(str(ipc["privateNetwork"]))
+            spec["network"] = short(str(ipc["privateNetwork"]))
         if ipc.get("sslMode"):
             spec["ssl_mode"] = ipc["sslMode"]
         checks[f"cloud-sql-{name}" if len(found.sql_instances) > 1 else "cloud-sql"] = spec

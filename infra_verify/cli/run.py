@@ -172,6 +172,7 @@ def run_main(argv: Sequence[str], *, stdout: TextIO | None = None) -> int:
 
 def _main(args: argparse.Namespace, out: TextIO) -> int:
     from infra_verify.durations import parse_duration
+    from infra_verify.gate import Gate
     from infra_verify.policy.load import find_policy, load_policy
     from infra_verify.reporters import REPORTERS
 
@@ -225,7 +226,7 @@ def _main(args: argparse.Namespace, out: TextIO) -> int:
             raise UsageError("--concurrency must be at least 1")
         options["concurrency"] = args.concurrency
     options["skip"] = _deselected(policy, args.only, args.skip)
-    gate = policy.gate(**options)
+    gate = Gate.from_policy(policy, **options)
     shard: Shard | None = None
     not_in_shard: set[str] = set()
     if args.shard:

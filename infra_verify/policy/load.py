@@ -20,89 +20,18 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-
-if TYPE_CHECKING:
-    from infra_verify.gate import Gate
+from pydantic import BaseModel, ValidationError
 
 from infra_verify.check import Check
 from infra_verify.checks.registry import get_bundle, get_kind, kind_names, plugins
 from infra_verify.context import CheckContext
-from infra_verify.durations import Duration
 from infra_verify.errors import PolicyError
 from infra_verify.graph import find_cycle
 from infra_verify.policy.interpolate import interpolate_tree
+from infra_verify.policy.schema import Defaults, GcpSection, PolicyDocument
 from infra_verify.policy.yaml_lines import Path_, line_of
-
-
-class Defaults(BaseModel):
-    """Policy-wide defaults."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    timeout: Duration = Field(default=10.0, description="per-probe timeout")
-    deadline: Duration = Field(default=600.0, description="overall deadline for the whole run")
-    resolvers: tuple[str, ...] = Field(
-        default=(), description="DNS resolvers (ip or ip:port); empty = the system's"
-    )
-    ca_bundle: str | None = Field(
-        default=None, description="PEM CA bundle for tls/http/websocket; empty = the system store"
-    )
-    concurrency: int = Field(default=64, ge=1, le=10_000, description="checks probing at once")
-    poll: Duration = Field(default=5.0, description="first poll interval in --wait mode")
-    poll_max: Duration = Field(default=60.0, description="longest poll interval in --wait mode")
-
-
-class Endpoints(BaseModel):
-    """Per-API endpoint overrides (Private Service Connect, restricted VIPs, a local fake)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    compute: str | None = None
-    run: str | None = None
-    dns: str | None = None
-    sqladmin: str | None = None
-    vpcaccess: str | None = None
-    certificatemanager: str | None = None
-
-
-class GcpSection(BaseModel):
-    """The Google Cloud project the GCP checks read."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    project: str | None = Field(
-        default=None, description="project id; else --project, else ADC's project"
-    )
-    region: str | None = Field(default=None, description="default region for regional resources")
-    credentials: Literal["adc", "anonymous"] = Field(
-        default="adc", description="adc, or anonymous for local fakes"
-    )
-    endpoints: Endpoints = Field(
-        default_factory=Endpoints, description="per-API endpoint overrides (below)"
-    )
-
-
-class PolicyDocument(BaseModel):
-    """The top level of a policy file."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    environment: str = Field(description="the environment's name, e.g. staging")
-    description: str | None = Field(default=None, description="free text shown in reports")
-    defaults: Defaults = Field(default_factory=Defaults, description="policy-wide defaults (below)")
-    gcp: GcpSection | None = Field(
-        default=None, description="the Google Cloud project the gcp.* checks read (below)"
-    )
-    plan: dict[str, Any] | None = Field(
-        default=None,
-        description="plan-check settings: {disable: {RULE_ID: reason}} (see the IaC section)",
-    )
-    checks: dict[str, dict[str, Any]] = Field(
-        description="check id -> {kind: ..., keys of that kind}"
-    )
 
 
 @dataclass
@@ -130,10 +59,7 @@ class Policy:
         """The CheckContext for running this policy."""
         gcp_settings = None
         if self.gcp is not None or project:
-            from infra_verify.gcp.settings import settings_from_policy
-
-            gcp_settings = settings_from_policy(
-                self.gcp,
+            gcp_settings = (self.gcp or GcpSection()).settings(
                 project=project,
                 allow_credentials_to_custom_endpoints=allow_credentials_to_custom_endpoints,
             )
@@ -147,27 +73,6 @@ class Policy:
             allow_metadata=allow_metadata,
             gcp=gcp_settings,
         )
-
-    def gate(self, **options: Any) -> Gate:
-        """A Gate for this policy; options are Gate's and context()'s keyword arguments."""
-        from infra_verify.gate import Gate
-
-        ctx_keys = {
-            "allow_loopback",
-            "allow_metadata",
-            "allow_credentials_to_custom_endpoints",
-            "project",
-            "timeout",
-            "env",
-        }
-        ctx_opts = {k: options.pop(k) for k in list(options) if k in ctx_keys}
-        options.setdefault("deadline", self.defaults.deadline)
-        options.setdefault("concurrency", self.defaults.concurrency)
-        options.setdefault("poll", self.defaults.poll)
-        options.setdefault("poll_max", self.defaults.poll_max)
-        if options.get("context") is None:
-            options["context"] = self.context(**ctx_opts)
-        return Gate(self.checks, **options)
 
 
 def find_policy(name: str, policies_dir: str | Path = "policies") -> Path:

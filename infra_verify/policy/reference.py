@@ -77,7 +77,7 @@ def table(rows: list[tuple[str, str, str, str]]) -> str:
 
 def render_reference() -> str:
     """The whole policy reference as Markdown."""
-    from infra_verify.policy.load import Defaults, GcpSection, PolicyDocument
+    from infra_verify.policy.schema import Defaults, GcpSection, PolicyDocument
 
     parts = [
         "# Policy reference",

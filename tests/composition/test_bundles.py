@@ -276,7 +276,7 @@ def story(request: pytest.FixtureRequest) -> Iterator[StoryWorld]:
 
 def _run(path: Path, world: StoryWorld) -> GateRun:
     policy = load_policy(path, env=world.env)
-    gate: Gate = policy.gate(allow_loopback=True, env=world.env, deadline=60)
+    gate: Gate = Gate.from_policy(policy, allow_loopback=True, env=world.env, deadline=60)
     return gate.run()
 
 

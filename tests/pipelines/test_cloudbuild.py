@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from infra_verify.cli.run import build_parser
 from infra_verify.cli.plan import build_parser as build_plan_parser
+from infra_verify.cli.run import build_parser
 from infra_verify.policy.load import load_policy
 from tests.pipelines.test_container import dockerfile_entrypoint
 

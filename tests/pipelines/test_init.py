@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from infra_verify.cli.main import main
+from infra_verify.gate import Gate
 from infra_verify.model import Status
 from infra_verify.policy.load import load_policy
 from infra_verify.testing.fake_gcp import FakeGcp
@@ -82,7 +83,7 @@ def test_written_policy_passes_against_the_healthy_world(written: Path) -> None:
     """Run against the healthy story world (overrides through ${VAR}), every check passes."""
     with StoryWorld(broken=False) as world:
         policy = load_policy(written, env=world.env)
-        run = policy.gate(allow_loopback=True, timeout=3.0, env=world.env).run()
+        run = Gate.from_policy(policy, allow_loopback=True, timeout=3.0, env=world.env).run()
     failing = {r.id: r.summary for r in run.results if r.status is not Status.PASS}
     assert failing == {}
     assert len(run.results) == 17
@@ -92,7 +93,7 @@ def test_written_policy_finds_the_broken_world(written: Path) -> None:
     """Against the story's broken stack, the starter policy names the Cloud DNS records."""
     with StoryWorld(broken=True) as world:
         policy = load_policy(written, env=world.env)
-        run = policy.gate(allow_loopback=True, timeout=3.0, env=world.env).run()
+        run = Gate.from_policy(policy, allow_loopback=True, timeout=3.0, env=world.env).run()
     assert not run.ok
     assert "dns-records" in [r.id for r in run.root_causes]
     assert run.by_id("tls-api").status is Status.BLOCKED

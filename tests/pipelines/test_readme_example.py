@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from infra_verify.errors import DeploymentIncomplete
+from infra_verify.gate import DeploymentIncomplete
 from tests.servers.demo_world import DemoWorld
 
 REPO = Path(__file__).resolve().parents[2]

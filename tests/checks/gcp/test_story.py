@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from infra_verify.gate import GateRun
+from infra_verify.gate import Gate, GateRun
 from infra_verify.model import Status
-from infra_verify.policy.load import load_policy
 from tests.servers.story_world import StoryWorld
 
 STAGING = Path(__file__).resolve().parents[3] / "policies" / "staging.yaml"
@@ -39,7 +38,7 @@ def healthy_world(monkeypatch: pytest.MonkeyPatch) -> Iterator[StoryWorld]:
 
 def run_staging(*, allow_loopback: bool = True) -> GateRun:
     """Run policies/staging.yaml with the environment as exported."""
-    return load_policy(STAGING).gate(allow_loopback=allow_loopback).run()
+    return Gate.from_policy(STAGING, allow_loopback=allow_loopback).run()
 
 
 def test_broken_staging_names_two_root_causes(broken_world: StoryWorld) -> None:
