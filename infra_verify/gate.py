@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +35,7 @@ from infra_verify.check import Check
 from infra_verify.context import CheckContext
 from infra_verify.durations import format_duration
 from infra_verify.errors import InfraVerifyError
+from infra_verify.explain import explain
 from infra_verify.graph import Graph, build_graph
 from infra_verify.model import Observation, Outcome, Result, Status
 from infra_verify.policy.load import Policy, load_policy
@@ -231,7 +232,7 @@ class _Run:
         for cid in order:
             if cid not in self.final:
                 self.final[cid] = self._unfinished(cid, interrupted)
-        results = _explain(self.graph, self.final, order)
+        results = explain(self.graph, self.final, order)
         return GateRun(
             results=tuple(results),
             environment=self.ctx.environment,
@@ -388,41 +389,3 @@ def _redact(outcome: Outcome, ctx: CheckContext) -> Outcome:
         terminal=outcome.terminal,
         warnings=tuple(r(w) for w in outcome.warnings),
     )
-
-
-def _explain(graph: Graph, final: dict[str, Result], order: Sequence[str]) -> list[Result]:
-    """Fill explained_by (soft edges) and rewrite blocked_by to point at root causes."""
-    failing = (Status.FAIL, Status.ERROR)
-    roots: dict[str, tuple[str, ...]] = {}
-
-    def roots_of(cid: str, seen: frozenset[str] = frozenset()) -> tuple[str, ...]:
-        if cid in roots:
-            return roots[cid]
-        if cid in seen:
-            return ()
-        seen = seen | {cid}
-        r = final[cid]
-        out: tuple[str, ...] = ()
-        if r.status is Status.BLOCKED:
-            out = _uniq(x for d in r.blocked_by for x in roots_of(d, seen))
-        elif r.status in failing:
-            bad_soft = [d for d in graph.soft[cid] if final[d].status in (*failing, Status.BLOCKED)]
-            explained = _uniq(x for d in bad_soft for x in roots_of(d, seen))
-            out = explained or (cid,)
-        roots[cid] = out
-        return out
-
-    results = []
-    for cid in order:
-        r = final[cid]
-        rc = roots_of(cid)
-        if r.status is Status.BLOCKED:
-            r = r.evolve(blocked_by=rc or r.blocked_by)
-        elif r.status in failing and rc != (cid,):
-            r = r.evolve(explained_by=rc)
-        results.append(r)
-    return results
-
-
-def _uniq(items: Iterable[str]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(items))

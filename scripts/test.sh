@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test command: system servers, venv, lint, format, types, tests.
+# The test command: system servers, venv, lint, format, types, import contracts, tests.
 #   bash scripts/test.sh [pytest arguments...]
 # Installs Debian's knot, postgresql and prometheus-blackbox-exporter when missing (as root,
 # or through passwordless sudo), creates .venv (Python >= 3.11) and installs '.[test]'.
@@ -69,6 +69,7 @@ run() {
 run .venv/bin/ruff check .
 run .venv/bin/ruff format --check .
 run .venv/bin/mypy
+run .venv/bin/lint-imports --no-cache  # the layer and no-cycle contracts in pyproject.toml
 run .venv/bin/python -m pytest "$@"
 
 if [ "${#failed[@]}" -gt 0 ]; then

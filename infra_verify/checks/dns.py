@@ -22,6 +22,7 @@ import dns.rcode
 import dns.rdatatype
 from pydantic import Field, field_validator
 
+from infra_verify.budget import Budget
 from infra_verify.check import Check
 from infra_verify.context import CheckContext
 from infra_verify.edges import norm_host, of_kind
@@ -29,6 +30,9 @@ from infra_verify.errors import ProbeError
 from infra_verify.model import Observation, Outcome
 
 RecordType = Literal["A", "AAAA", "CNAME", "TXT", "CAA", "NS", "MX"]
+
+DISCOVERY_PART = 0.5
+"""The part of the probe's budget that finding the authoritative servers (via NS) may use."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,13 @@ class ServerAnswer:
         if self.rcode == "NOERROR":
             return "NODATA (the name exists, but has no record of this type)"
         return self.rcode + (f": {self.detail}" if self.detail else "")
+
+
+@dataclass(frozen=True)
+class DnsObserved:
+    """What the dns probe saw: one answer per server asked (resolvers, then authoritative)."""
+
+    answers: tuple[ServerAnswer, ...]
 
 
 def parse_server(spec: str, default_port: int = 53) -> tuple[str, int]:
@@ -144,34 +155,33 @@ class Dns(Check):
             if covers is not None and covers(self.host()) and same_type:
                 yield other.id, "soft"
 
-    async def run(self, ctx: CheckContext) -> Outcome:
-        """Query every server concurrently, then judge the answers."""
-        answers = await self.probe(ctx)
-        return self.judge(answers)
-
-    async def probe(self, ctx: CheckContext) -> list[ServerAnswer]:
+    async def probe(self, ctx: CheckContext) -> DnsObserved:
         """Ask every resolver and authoritative server, concurrently, without any cache."""
-        timeout = self.effective_timeout(ctx) * 0.8
+        budget = self.budget(ctx)
         resolvers = list(self.resolvers if self.resolvers is not None else ctx.resolvers)
         if not resolvers:
-            resolvers = _system_resolvers()
+            resolvers = system_resolvers()
         auth = list(self.nameservers)
         if self.authoritative and not auth:  # before creating any query coroutine (may raise)
-            found = await discover_authoritative(self.name, resolvers[0], timeout)
+            found = await discover_authoritative(
+                self.name, resolvers[0], budget.part(DISCOVERY_PART)
+            )
             auth = [
                 f"[{ip}]:{self.nameserver_port}" if ":" in ip else f"{ip}:{self.nameserver_port}"
                 for ip in found
             ]
+        timeout = budget.remaining()  # the questions run concurrently: each may use all of it
         jobs = [
             query(s, self.name, self.type, "resolver", timeout) for s in dict.fromkeys(resolvers)
         ]
         jobs += [
             query(s, self.name, self.type, "authoritative", timeout) for s in dict.fromkeys(auth)
         ]
-        return list(await asyncio.gather(*jobs))
+        return DnsObserved(tuple(await asyncio.gather(*jobs)))
 
-    def judge(self, answers: Sequence[ServerAnswer]) -> Outcome:
+    def judge(self, observed: DnsObserved) -> Outcome:
         """Compare every server's answer with the expected set; find disagreement."""
+        answers = observed.answers
         want = frozenset(normalize(self.type, v) for v in self.expect)
         label = f"{self.name} {self.type}"
         obs: list[Observation] = []
@@ -318,14 +328,16 @@ def _in_chain(resp: dns.message.Message, qname: dns.name.Name, target: dns.name.
     return False
 
 
-async def discover_authoritative(name: str, resolver: str, timeout: float) -> list[str]:
-    """Find the zone's authoritative servers through NS records, as ``ip`` strings."""
+async def discover_authoritative(name: str, resolver: str, budget: Budget) -> list[str]:
+    """Find the zone's authoritative servers through NS records (within ``budget``), as IPs."""
     host, port = parse_server(resolver)
     labels = dns.name.from_text(name)
     while True:
         msg = dns.message.make_query(labels, "NS")
         try:
-            resp, _ = await dns.asyncquery.udp_with_fallback(msg, host, timeout=timeout, port=port)
+            resp, _ = await dns.asyncquery.udp_with_fallback(
+                msg, host, timeout=budget.remaining(), port=port
+            )
         except dns.exception.DNSException as exc:
             raise ProbeError(
                 f"could not discover the authoritative servers of {name}: {exc}",
@@ -342,10 +354,11 @@ async def discover_authoritative(name: str, resolver: str, timeout: float) -> li
             )
         labels = labels.parent()
     servers: list[str] = []
-    for ns in ns_names:
-        for rdtype in ("A", "AAAA"):
-            ans = await query(resolver, ns.to_text(), rdtype, "resolver", timeout)
-            servers.extend(sorted(ans.values))
+    questions = [(ns.to_text(), rdtype) for ns in ns_names for rdtype in ("A", "AAAA")]
+    for i, (ns_name, rdtype) in enumerate(questions):
+        timeout = budget.share(len(questions) - i)
+        ans = await query(resolver, ns_name, rdtype, "resolver", timeout)
+        servers.extend(sorted(ans.values))
     if not servers:
         raise ProbeError(
             f"the NS names of {name} do not resolve", hint="list the servers in 'nameservers:'"
@@ -353,7 +366,8 @@ async def discover_authoritative(name: str, resolver: str, timeout: float) -> li
     return servers
 
 
-def _system_resolvers() -> list[str]:
+def system_resolvers() -> list[str]:
+    """The operating system's resolvers; ProbeError when it has none."""
     import dns.resolver
 
     try:
@@ -363,3 +377,6 @@ def _system_resolvers() -> list[str]:
             "no resolvers configured and the system has none",
             hint="set defaults.resolvers in the policy",
         ) from exc
+
+
+_system_resolvers = system_resolvers  # the old name, until gcp/dns_record.py imports the public one

@@ -6,15 +6,30 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from pydantic import Field
 
 from infra_verify.check import Check
-from infra_verify.checks.resolve import resolve_address
+from infra_verify.checks.resolve import RESOLVE_PART, Resolution, resolve_address
 from infra_verify.context import CheckContext
 from infra_verify.edges import address_records_on_host, norm_host
-from infra_verify.errors import ProbeError, ProbeFailed
+from infra_verify.errors import ProbeError
 from infra_verify.model import Observation, Outcome
+
+
+@dataclass(frozen=True)
+class TcpObserved:
+    """What the tcp probe saw: how the host resolved, and whether the connection opened."""
+
+    resolution: Resolution | None = None
+    """How the policy's resolvers resolved the host (None: not asked)."""
+    connected_after: float | None = None
+    """Seconds until the connection opened; None when it did not."""
+    refused: bool = False
+    """The host answered the SYN with a reset: nothing listens, or a firewall rejects."""
+    error: str | None = None
+    """Why the connection could not be made otherwise (the OS's words)."""
 
 
 class Tcp(Check):
@@ -42,31 +57,44 @@ class Tcp(Check):
         for cid in address_records_on_host(others, self.host_):
             yield cid, "hard"
 
-    async def run(self, ctx: CheckContext) -> Outcome:
-        """Connect, then close at once."""
-        address = await resolve_address(self.host_, ctx, self.effective_timeout(ctx)) or self.host_
+    async def probe(self, ctx: CheckContext) -> TcpObserved:
+        """Connect, then close at once; a refused or failed connection is recorded, not raised."""
+        budget = self.budget(ctx)
+        resolution = await resolve_address(self.host_, ctx, budget.part(RESOLVE_PART))
+        if resolution.failure() is not None:
+            return TcpObserved(resolution)
         start = time.monotonic()
         try:
-            async with asyncio.timeout(self.effective_timeout(ctx) * 0.9):
-                _, writer = await asyncio.open_connection(address, self.port)
+            async with budget.bound():
+                _, writer = await asyncio.open_connection(resolution.dial(self.host_), self.port)
         except TimeoutError as exc:
             raise ProbeError(
-                f"{self.subject()}: no TCP connection within {self.effective_timeout(ctx) * 0.9:.1f}s",
+                f"{self.subject()}: no TCP connection within {budget.total:.1f}s",
                 hint="a firewall may drop the packets, or the host is down",
             ) from exc
-        except ConnectionRefusedError as exc:
-            raise ProbeFailed(
-                f"{self.subject()}: connection refused",
-                hint="nothing listens there, or a firewall rejects the connection",
-            ) from exc
+        except ConnectionRefusedError:
+            return TcpObserved(resolution, refused=True)
         except OSError as exc:
-            raise ProbeFailed(
-                f"{self.subject()}: could not connect: {exc.strerror or exc}"
-            ) from exc
+            return TcpObserved(resolution, error=str(exc.strerror or exc))
         took = time.monotonic() - start
         writer.close()
         with contextlib.suppress(TimeoutError, OSError):
             await asyncio.wait_for(writer.wait_closed(), 1)
+        return TcpObserved(resolution, connected_after=took)
+
+    def judge(self, observed: TcpObserved) -> Outcome:
+        """Open passes; refused or any other connect failure fails."""
+        unresolved = observed.resolution.failure() if observed.resolution else None
+        if unresolved is not None:
+            return unresolved
+        if observed.refused:
+            return Outcome.failed(
+                f"{self.subject()}: connection refused",
+                hint="nothing listens there, or a firewall rejects the connection",
+            )
+        if observed.connected_after is None:
+            return Outcome.failed(f"{self.subject()}: could not connect: {observed.error}")
+        took = observed.connected_after
         return Outcome.passed(
             f"{self.subject()} accepts connections ({took * 1000:.0f} ms)",
             (

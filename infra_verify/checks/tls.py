@@ -140,15 +140,31 @@ class Tls(Check):
             for cid in address_records_on_host(others, self.host_):
                 yield cid, "hard"
 
-    async def run(self, ctx: CheckContext) -> Outcome:
-        """Handshake, then judge the certificate."""
+    async def probe(self, ctx: CheckContext) -> TlsObserved:
+        """Resolve (unless pinned by ``ip``), handshake, and note when the certificate was seen."""
+        budget = self.budget(ctx)
+        resolution = None
+        if self.ip is None:
+            resolution = await resolve_address(self.host_, ctx, budget.part(RESOLVE_PART))
+            if resolution.failure() is not None:
+                return TlsObserved(None, dt.datetime.now(dt.UTC), resolution)
+        address = self.ip or (resolution.dial(self.host_) if resolution else self.host_)
         timeout = self.effective_timeout(ctx)
-        address = self.ip or await resolve_address(self.host_, ctx, timeout) or self.host_
-        hs = await handshake(address, self.port, self.host_, ctx, self.ca_bundle, timeout)
-        return self.judge(hs, dt.datetime.now(dt.UTC))
+        try:
+            async with budget.bound():
+                hs = await handshake(address, self.port, self.host_, ctx, self.ca_bundle, budget)
+        except TimeoutError as exc:
+            raise ProbeError(
+                f"TLS handshake with {address}:{self.port} got no answer within {timeout:.1f}s"
+            ) from exc
+        return TlsObserved(hs, dt.datetime.now(dt.UTC), resolution)
 
-    def judge(self, hs: Handshake, now: dt.datetime) -> Outcome:
+    def judge(self, observed: TlsObserved) -> Outcome:
         """Chain, SAN, validity, days left and issuer, each as an observation."""
+        unresolved = observed.resolution.failure() if observed.resolution else None
+        if unresolved is not None or observed.handshake is None:
+            return unresolved or Outcome.error(f"{self.subject()}: no handshake was made")
+        hs, now = observed.handshake, observed.now
         where = f"{hs.address} (SNI {self.host_})"
         if hs.cert is None:
             return Outcome.failed(

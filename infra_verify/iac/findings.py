@@ -176,7 +176,9 @@ def sql_attachment(ctx: PlanContext, svc: RunService, instance: str, where: str)
     return Observation(prop, "attached", actual, False, where)
 
 
-def vpc_path(ctx: PlanContext, svc: RunService, sql: PlanResource, sql_net: set[str]) -> Observation:
+def vpc_path(
+    ctx: PlanContext, svc: RunService, sql: PlanResource, sql_net: set[str]
+) -> Observation:
     """The service reaches the instance's network: a VPC connector or Direct VPC egress on it."""
     plan = ctx.plan
     prop = f"VPC path to {sql.gcp_name or sql.address}"

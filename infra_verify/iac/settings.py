@@ -20,6 +20,8 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from infra_verify.errors import PolicyError
+from infra_verify.iac.rules.registry import RULES
+from infra_verify.policy.extends import attributed, load_merged
 from infra_verify.policy.load import Policy, parse_policy
 from infra_verify.policy.yaml_lines import Path_, line_of
 
@@ -38,8 +40,6 @@ def validate_plan_section(
     data: Any, *, file: str = "<policy>", lines: Mapping[Path_, int] | None = None
 ) -> PlanSettings:
     """Validate a ``plan:`` mapping: known keys, known rule ids, a non-empty reason for each."""
-    from infra_verify.iac.rules import RULES
-
     where = dict(lines or {})
     base: Path_ = ("plan",)
     if data is None:
@@ -109,8 +109,6 @@ def load_plan_policy(
     extra: Mapping[str, str] | None = None,
 ) -> tuple[Policy, PlanSettings]:
     """Load a policy plus its ``plan:`` section (taken out before the live-policy validation)."""
-    from infra_verify.policy.extends import attributed, load_merged
-
     path = Path(source)
     file = str(path)
     merged = load_merged(path)  # follows extends: like the live gate does

@@ -7,13 +7,14 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from infra_verify.edges import norm_host
-from infra_verify.gate import GateRun, _explain
+from infra_verify.explain import explain
+from infra_verify.gate import GateRun
 from infra_verify.graph import build_graph
-from infra_verify.iac.common import PlanContext
-from infra_verify.iac.expect import counterpart
+from infra_verify.iac.counterparts.registry import counterpart
+from infra_verify.iac.findings import PlanContext
 from infra_verify.iac.locate import Locator
 from infra_verify.iac.plan import Plan
-from infra_verify.iac.rules import run_rules
+from infra_verify.iac.rules.registry import run_rules
 from infra_verify.model import Result, Status
 from infra_verify.policy.load import Policy
 
@@ -66,7 +67,7 @@ def explain_policy_results(policy: Policy, results: list[Result]) -> list[Result
     ]
     graph = build_graph(checks)
     final = {r.id: r for r in results}
-    return _explain(graph, final, [r.id for r in results])
+    return explain(graph, final, [r.id for r in results])
 
 
 def explain_rules(

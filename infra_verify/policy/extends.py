@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from infra_verify.errors import PolicyError
-from infra_verify.policy.yaml_lines import Path_, line_of, load_yaml
+from infra_verify.policy.yaml_lines import Path_, line_of, load_yaml, read_policy_file
 
 REMOVE = {"remove": True}
 MAX_DEPTH = 16
@@ -69,9 +69,7 @@ class Merged:
 
 def load_merged(source: str | Path, read: Any = None) -> Merged:
     """Read a policy file and, following ``extends:``, merge it over its bases."""
-    from infra_verify.policy.load import _read
-
-    reader = read or _read
+    reader = read or read_policy_file
     return _load(Path(source), reader, ())
 
 

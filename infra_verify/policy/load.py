@@ -29,6 +29,7 @@ from infra_verify.checks.registry import get_bundle, get_kind, kind_names, plugi
 from infra_verify.context import CheckContext
 from infra_verify.errors import PolicyError
 from infra_verify.graph import find_cycle
+from infra_verify.policy.extends import attributed, load_merged
 from infra_verify.policy.interpolate import interpolate_tree
 from infra_verify.policy.schema import Defaults, GcpSection, PolicyDocument
 from infra_verify.policy.yaml_lines import Path_, line_of
@@ -108,7 +109,6 @@ def load_policy(
     extra: Mapping[str, str] | None = None,
 ) -> Policy:
     """Read, interpolate and validate a policy file."""
-    from infra_verify.policy.extends import attributed, load_merged
 
     path = Path(source)
     merged = load_merged(path)  # follows extends: and merges (see extends.py)
@@ -154,40 +154,6 @@ def parse_policy(
     checks = [c for cid, spec in doc.checks.items() for c in _build_entry(cid, spec, lines, file)]
     _check_edges(checks, lines, file)
     return Policy(file, doc.environment, doc.defaults, doc.gcp, checks, doc.description, lines)
-
-
-def _read(path: Path) -> str:
-    file = str(path)
-    try:
-        is_dir = path.is_dir()
-    except OSError:  # e.g. a directory this user cannot enter: read_bytes() below says why
-        is_dir = False
-    if is_dir:
-        raise PolicyError(
-            "is a directory, not a policy file", file=file, hint="pass the path of a .yaml file"
-        )
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise PolicyError(
-            "no such file", file=file, hint="check the path, or list policies/ for the environments"
-        ) from None
-    except PermissionError:
-        raise PolicyError(
-            "permission denied", file=file, hint="make the file readable by this user"
-        ) from None
-    except OSError as exc:
-        raise PolicyError(f"cannot read: {exc.strerror}", file=file) from None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise PolicyError(
-            f"not valid UTF-8 (byte {exc.start})",
-            file=file,
-            line=line,
-            hint="save the file as UTF-8",
-        ) from None
 
 
 def _build_entry(cid: str, spec: Any, lines: dict[Path_, int], file: str) -> list[Check]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -104,3 +105,38 @@ def line_of(lines: dict[Path_, int], path: Path_) -> int | None:
         if not path:
             return None
         path = path[:-1]
+
+
+def read_policy_file(path: Path) -> str:
+    """A policy file's text; PolicyError naming the file when it cannot be read as UTF-8."""
+    file = str(path)
+    try:
+        is_dir = path.is_dir()
+    except OSError:  # e.g. a directory this user cannot enter: read_bytes() below says why
+        is_dir = False
+    if is_dir:
+        raise PolicyError(
+            "is a directory, not a policy file", file=file, hint="pass the path of a .yaml file"
+        )
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise PolicyError(
+            "no such file", file=file, hint="check the path, or list policies/ for the environments"
+        ) from None
+    except PermissionError:
+        raise PolicyError(
+            "permission denied", file=file, hint="make the file readable by this user"
+        ) from None
+    except OSError as exc:
+        raise PolicyError(f"cannot read: {exc.strerror}", file=file) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise PolicyError(
+            f"not valid UTF-8 (byte {exc.start})",
+            file=file,
+            line=line,
+            hint="save the file as UTF-8",
+        ) from None

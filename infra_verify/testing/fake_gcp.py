@@ -17,15 +17,18 @@ Run ``python -m infra_verify.testing.fake_gcp --fixture FILE [--port N]`` to ser
 
 from __future__ import annotations
 
+import argparse
 import copy
 import datetime as _dt
 import json
+import signal
 import sys
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import FrameType
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -38,7 +41,7 @@ from infra_verify.testing.fake_gcp_routes import (
 )
 from infra_verify.testing.lifecycle import StartStop
 
-__all__ = ["FOREVER", "FakeGcp", "RecordedRequest", "load_fixture"]
+__all__ = ["FOREVER", "FakeGcp", "RecordedRequest", "Reply", "load_fixture", "main"]
 
 FOREVER = sys.maxsize
 """Pass as ``times=`` to :meth:`FakeGcp.inject` for a fault that never recovers."""
@@ -80,7 +83,7 @@ class _Fault:
 
 
 @dataclass
-class _Reply:
+class Reply:
     status: int
     body: bytes
     delay: float = 0.0
@@ -254,7 +257,7 @@ class FakeGcp(StartStop):
                 return fault
         return None
 
-    def answer(self, method: str, raw_path: str, headers: Mapping[str, str]) -> _Reply:
+    def answer(self, method: str, raw_path: str, headers: Mapping[str, str]) -> Reply:
         """Record one request and compute the reply (the HTTP handler only writes it)."""
         split = urlsplit(raw_path)
         path = canonical_path(unquote(split.path))
@@ -267,27 +270,27 @@ class FakeGcp(StartStop):
             reply.delay = fault.delay
             if fault.statuses:
                 code = fault.statuses[min(fault.answered, len(fault.statuses)) - 1]
-                reply = _Reply(code, _error_body(code, f"injected HTTP {code}"), fault.delay)
+                reply = Reply(code, _error_body(code, f"injected HTTP {code}"), fault.delay)
             elif fault.malformed:
-                reply = _Reply(200, b'{"name": "truncated', fault.delay)
+                reply = Reply(200, b'{"name": "truncated', fault.delay)
         return reply
 
-    def _answer_locked(self, method: str, path: str, query: Mapping[str, list[str]]) -> _Reply:
+    def _answer_locked(self, method: str, path: str, query: Mapping[str, list[str]]) -> Reply:
         if method != "GET":
-            return _Reply(501, _error_body(501, f"the fake GCP API is read-only: {method}"))
+            return Reply(501, _error_body(501, f"the fake GCP API is read-only: {method}"))
         if path in self._resources:
-            return _Reply(200, json.dumps(self._resources[path]).encode())
+            return Reply(200, json.dumps(self._resources[path]).encode())
         collection = collection_for_list(path)
         if collection is None:
-            return _Reply(404, _error_body(404, f"The resource '{path}' was not found"))
+            return Reply(404, _error_body(404, f"The resource '{path}' was not found"))
         parent = path.rsplit("/", 1)[0]
         if collection.parent_must_exist and parent not in self._resources:
-            return _Reply(404, _error_body(404, f"The resource '{parent}' was not found"))
+            return Reply(404, _error_body(404, f"The resource '{parent}' was not found"))
         return self._list_locked(collection, path, query)
 
     def _list_locked(
         self, collection: Collection, path: str, query: Mapping[str, list[str]]
-    ) -> _Reply:
+    ) -> Reply:
         prefix = path + "/"
         items = [
             resource
@@ -301,7 +304,7 @@ class FakeGcp(StartStop):
         token = query.get("pageToken", [""])[0]
         if token:
             if not token.startswith("o") or not token[1:].isdigit():
-                return _Reply(400, _error_body(400, f"Invalid value for pageToken: {token!r}"))
+                return Reply(400, _error_body(400, f"Invalid value for pageToken: {token!r}"))
             start = int(token[1:])
         stop = start + min(sizes) if sizes else len(items)
         body: dict[str, Any] = {}
@@ -313,7 +316,7 @@ class FakeGcp(StartStop):
             body[collection.items_key] = items[start:stop]
         if stop < len(items):
             body["nextPageToken"] = f"o{stop}"
-        return _Reply(200, json.dumps(body).encode())
+        return Reply(200, json.dumps(body).encode())
 
 
 def _int_param(query: Mapping[str, list[str]], name: str) -> int | None:
@@ -362,7 +365,35 @@ def _make_handler(fake: FakeGcp) -> type[BaseHTTPRequestHandler]:
     return _Handler
 
 
-if __name__ == "__main__":  # pragma: no cover
-    from infra_verify.testing.fake_gcp_cli import main
+def main(argv: Sequence[str] | None = None) -> int:
+    """Serve a fixture file and print the URL to use as every API endpoint."""
+    parser = argparse.ArgumentParser(
+        prog="python -m infra_verify.testing.fake_gcp",
+        description="Serve a local fake of the GCP REST APIs from a YAML/JSON fixture.",
+    )
+    parser.add_argument("--fixture", required=True, help="YAML or JSON file of REST resources")
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default loopback)")
+    parser.add_argument("--port", type=int, default=0, help="port (default: any free port)")
+    parser.add_argument("--page-size", type=int, default=None, help="page every list")
+    args = parser.parse_args(argv)
+    done = threading.Event()
 
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        done.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    with FakeGcp.from_file(
+        args.fixture, host=args.host, port=args.port, page_size=args.page_size
+    ) as fake:
+        print(f"fake GCP serving {args.fixture} at {fake.url}", flush=True)
+        print(f"FAKE_GCP_URL={fake.url}", flush=True)
+        try:
+            while not done.wait(0.5):
+                pass
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main())

@@ -38,7 +38,7 @@ from infra_verify.context import CheckContext
 from infra_verify.gate import Gate
 from infra_verify.model import Status
 from infra_verify.testing.certs import CertFactory
-from infra_verify.testing.fake_gcp import FOREVER, FakeGcp, _Reply
+from infra_verify.testing.fake_gcp import FOREVER, FakeGcp, Reply
 from infra_verify.testing.fake_gcp_routes import Collection
 from tests.checks.gcp.test_errors import FAMILIES
 from tests.checks.gcp.world import API, HEALTHY, LB_IP, RRSETS, GcpWorld
@@ -238,15 +238,15 @@ class _PagingFake(FakeGcp):
 
     def _list_locked(
         self, collection: Collection, path: str, query: Mapping[str, list[str]]
-    ) -> _Reply:
+    ) -> Reply:
         if not path.endswith("/rrsets"):
             return super()._list_locked(collection, path, query)
         token = query.get("pageToken", [""])[0]
         if self.endless:
-            return _Reply(200, json.dumps({"rrsets": [], "nextPageToken": f"x{token}"}).encode())
+            return Reply(200, json.dumps({"rrsets": [], "nextPageToken": f"x{token}"}).encode())
         if not token:
             body = {"kind": "dns#resourceRecordSetsListResponse", "nextPageToken": "o0"}
-            return _Reply(200, json.dumps(body).encode())
+            return Reply(200, json.dumps(body).encode())
         return super()._list_locked(collection, path, query)
 
 

@@ -1,0 +1,181 @@
+"""``gcp.load_balancer``: forwarding rule, IP, certificate, hosts and backends are declared."""
+
+from __future__ import annotations
+
+from infra_verify.checks.gcp.load_balancer import GcpLoadBalancer
+from infra_verify.iac.findings import (
+    PlanContext,
+    check_result,
+    lifecycle_observations,
+    match_attribute,
+    match_set,
+    named_among,
+    not_in_plan,
+)
+from infra_verify.iac.plan import PlanResource, Value
+from infra_verify.iac.resources import (
+    FORWARDING_RULE,
+    NEG,
+    RUN_TYPES,
+    LoadBalancer,
+    describe,
+    gcp_names,
+    kept_or_first,
+    load_balancers,
+    norm_host,
+    same_ip,
+    text_values,
+)
+from infra_verify.model import Observation, Result
+
+HINT = (
+    "declare the missing piece of the load balancer chain in Terraform "
+    "(forwarding rule -> target HTTPS proxy -> URL map -> backend service -> serverless NEG)"
+)
+
+
+def expect(check: GcpLoadBalancer, ctx: PlanContext) -> Result:
+    """The load balancer of ``check.forwarding_rule`` declares what the check's fields expect."""
+    rules, lb = pick(ctx, check.forwarding_rule)
+    if lb is None:
+        if rules:
+            obs = Observation(
+                "forwarding_rule", "one HTTPS forwarding rule", ", ".join(gcp_names(rules)), False
+            )
+        else:
+            obs = not_in_plan(FORWARDING_RULE, check.forwarding_rule or "(an HTTPS load balancer)")
+        return check_result(
+            check, [obs], ok="", hint="name the forwarding rule with 'forwarding_rule:'"
+        )
+    return check_result(
+        check,
+        observations(check, ctx, rules, lb),
+        ok=f"the plan declares load balancer {lb.rule.gcp_name or lb.rule.address} "
+        f"({lb.describe_ip()})",
+        hint=HINT,
+    )
+
+
+def pick(ctx: PlanContext, name: str | None) -> tuple[list[PlanResource], LoadBalancer | None]:
+    """The forwarding rules named ``name`` (or every HTTPS one) and the load balancer to judge."""
+    plan = ctx.plan
+    if name:
+        rules = plan.named([FORWARDING_RULE], name)
+    else:
+        rules = [lb.rule for lb in load_balancers(plan, include_destroyed=True) if lb.proxies()]
+        if len(rules) > 1:
+            return rules, None
+    chosen = kept_or_first(rules)
+    return rules, LoadBalancer(plan, chosen[0]) if chosen else None
+
+
+def observations(
+    check: GcpLoadBalancer, ctx: PlanContext, rules: list[PlanResource], lb: LoadBalancer
+) -> list[Observation]:
+    """The chain is kept, and each piece the check names is the one the plan declares."""
+    where = ctx.where(lb.rule.address)
+    chain = [
+        *rules,
+        *lb.addresses(),
+        *lb.proxies(),
+        *lb.certificates(),
+        *lb.url_maps(),
+        *lb.backend_services(),
+        *lb.negs(),
+    ]
+    obs = lifecycle_observations(ctx, {r.address: r for r in chain}.values())
+    if check.ip:
+        values = lb.ip_values()
+        if not values:
+            obs.append(
+                Observation(
+                    "ip_address", check.ip, "(ephemeral: no ip_address declared)", False, where
+                )
+            )
+        else:
+            obs.append(match_set("ip_address", [check.ip], values, where, same=same_ip))
+    if check.address:
+        obs.append(
+            named_among(
+                "address",
+                check.address,
+                gcp_names(lb.addresses()),
+                where,
+                none="(no google_compute_global_address)",
+            )
+        )
+    if check.certificate:
+        proxies = lb.proxies()
+        cert_where = ctx.where(proxies[0].address) if proxies else where
+        obs.append(
+            named_among(
+                "certificate", check.certificate, gcp_names(lb.certificates()), cert_where
+            )
+        )
+    if check.certificate_map:
+        names = gcp_names(lb.certificate_maps())
+        obs.append(named_among("certificate_map", check.certificate_map, names, where))
+    if check.hosts:
+        obs += _host_observations(ctx, lb, list(check.hosts), where)
+    if check.backend_service:
+        names = gcp_names(lb.backend_services())
+        obs.append(named_among("backend_service", check.backend_service, names, where))
+    if check.cloud_run_service:
+        obs += _neg_observations(ctx, lb, check.cloud_run_service, check.region)
+    if check.http_redirect_rule:
+        found = ctx.plan.named([FORWARDING_RULE], check.http_redirect_rule)
+        obs.append(
+            Observation(
+                "http_redirect_rule",
+                check.http_redirect_rule,
+                ", ".join(r.address for r in found) or "(not in this plan)",
+                any(r.exists_after for r in found),
+                where,
+            )
+        )
+    return obs
+
+
+def _host_observations(
+    ctx: PlanContext, lb: LoadBalancer, hosts: list[str], where: str
+) -> list[Observation]:
+    routed = lb.hosts()
+    url_maps = lb.url_maps()
+    um_where = ctx.where(url_maps[0].address) if url_maps else where
+    catch_all = bool(url_maps) and not routed
+    if catch_all:
+        actual = "(all hosts: no host rules)"
+    else:
+        actual = ", ".join(sorted(routed)) or "(no URL map)"
+    out = []
+    for host in hosts:
+        ok = catch_all or norm_host(host) in routed or _wildcard(norm_host(host), routed)
+        out.append(
+            Observation(f"host {norm_host(host)}", "routed by the URL map", actual, ok, um_where)
+        )
+    return out
+
+
+def _wildcard(host: str, routed: set[str]) -> bool:
+    return "*" in routed or any(r.startswith("*.") and host.endswith(r[1:]) for r in routed)
+
+
+def _neg_observations(
+    ctx: PlanContext, lb: LoadBalancer, service: str, region: str | None
+) -> list[Observation]:
+    plan = ctx.plan
+    negs = lb.negs()
+    seen: list[Value] = []
+    for neg in negs:
+        values = plan.values(neg, "cloud_run.service")
+        seen += values
+        linked = gcp_names(plan.linked(neg, "cloud_run.service", RUN_TYPES))
+        if service in text_values(values) or service in linked:
+            where = ctx.where(neg.address)
+            obs = [Observation("cloud_run_service", service, describe(values), True, where)]
+            if region:
+                obs.append(match_attribute(ctx, neg, "NEG region", region, "region"))
+            return obs
+    where = ctx.where(negs[0].address) if negs else ctx.where(lb.rule.address)
+    actual = describe(seen) if negs else f"(no {NEG} behind the load balancer)"
+    return [Observation("cloud_run_service", service, actual, False, where)]

@@ -1,0 +1,1 @@
+"""Tests of the package's shape: its public names, its layers, its wheel."""
