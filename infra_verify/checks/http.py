@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 from pydantic import Field, field_validator
 
-from infra_verify.checks.resolve import resolve_address
+from infra_verify.checks.resolve import RESOLVE_PART, Resolution, resolve_address
 from infra_verify.checks.url import (
     UrlCheck,
     env_headers,
@@ -22,7 +22,7 @@ from infra_verify.checks.url import (
 )
 from infra_verify.context import CheckContext
 from infra_verify.durations import Duration, format_duration
-from infra_verify.errors import ProbeError, ProbeFailed
+from infra_verify.errors import ProbeError
 from infra_verify.guard import check_guards_for_host
 from infra_verify.model import Observation, Outcome
 
@@ -42,6 +42,35 @@ class HttpResponse:
     truncated: bool
     content_type: str | None
     location: str | None = None
+
+
+@dataclass(frozen=True)
+class HttpObserved:
+    """What the http probe saw: the response, or the fact that ended the exchange before one."""
+
+    response: HttpResponse | None = None
+    """The final response (after redirects, when followed); None when the exchange ended early."""
+    resolution: Resolution | None = None
+    """How the policy's resolvers resolved the host (None: pinned by ``resolve:``, or not asked)."""
+    refused_hop: str | None = None
+    """A redirect target the guards refused to request (metadata, loopback)."""
+    refused_by: Outcome | None = None
+    """The guards' verdict on ``refused_hop``."""
+    redirect_loop: bool = False
+    """More than 5 redirects were followed."""
+    cert_error: str | None = None
+    """Why the server's certificate did not verify, when it did not."""
+    protocol_error: str | None = None
+    """How the server broke the HTTP protocol, when it did."""
+
+
+class RedirectRefused(Exception):
+    """Raised by the redirect hook to stop at a target the guards refuse (caught in probe)."""
+
+    def __init__(self, url: str, verdict: Outcome) -> None:
+        super().__init__(url)
+        self.url = url
+        self.verdict = verdict
 
 
 def json_field(doc: Any, path: str) -> Any:
@@ -93,14 +122,16 @@ class Http(UrlCheck):
         import anyio._backends._asyncio  # noqa: F401
         import httpcore  # noqa: F401
 
-    async def run(self, ctx: CheckContext) -> Outcome:
-        """Send the request, then judge the response."""
-        return self.judge(await self.probe(ctx))
-
-    async def probe(self, ctx: CheckContext) -> HttpResponse:
+    async def probe(self, ctx: CheckContext) -> HttpObserved:
         """One request on a fresh connection; reads at most 64 KiB of body."""
-        timeout = self.effective_timeout(ctx)
-        pin = self.resolve or await resolve_address(self.host() or "", ctx, timeout)
+        budget = self.budget(ctx)
+        timeout = self.effective_timeout(ctx)  # named in messages: the check's own timeout
+        resolution = None
+        if not self.resolve:
+            resolution = await resolve_address(self.host() or "", ctx, budget.part(RESOLVE_PART))
+            if resolution.failure() is not None:
+                return HttpObserved(resolution=resolution)
+        pin = self.resolve or (resolution.address if resolution else None)
         url, host_header = pinned(self.url, pin)
         headers = env_headers(self.headers, self.headers_from_env, ctx)
         if host_header:
@@ -112,22 +143,21 @@ class Http(UrlCheck):
             """A redirect may not lead where the policy itself could not (metadata, loopback)."""
             blocked = check_guards_for_host(request.url.host, ctx)
             if blocked is not None:
-                raise ProbeFailed(
-                    f"{self.method} {self.url}: redirected to {request.url}: {blocked.summary}",
-                    hint=blocked.hint,
-                    terminal=True,
-                )
+                raise RedirectRefused(str(request.url), blocked)
 
         start = time.monotonic()
         try:
-            async with httpx.AsyncClient(
-                verify=verify,
-                timeout=timeout,
-                follow_redirects=self.follow_redirects,
-                max_redirects=5,
-                trust_env=False,
-                event_hooks={"request": [guard_hop]},
-            ) as client:
+            async with (
+                budget.bound(),
+                httpx.AsyncClient(
+                    verify=verify,
+                    timeout=budget.remaining(),
+                    follow_redirects=self.follow_redirects,
+                    max_redirects=5,
+                    trust_env=False,
+                    event_hooks={"request": [guard_hop]},
+                ) as client,
+            ):
                 request = client.build_request(
                     self.method, url, headers=headers, extensions=extensions
                 )
@@ -136,28 +166,23 @@ class Http(UrlCheck):
                     body, truncated = await _read_bounded(response)
                 finally:
                     await response.aclose()
-        except httpx.TooManyRedirects as exc:
-            raise ProbeFailed(
-                f"{self.method} {self.url}: redirect loop (more than 5 redirects)"
-            ) from exc
+        except RedirectRefused as exc:
+            return HttpObserved(resolution=resolution, refused_hop=exc.url, refused_by=exc.verdict)
+        except httpx.TooManyRedirects:
+            return HttpObserved(resolution=resolution, redirect_loop=True)
         except httpx.ConnectError as exc:
             if _cert_failure(exc):
-                raise ProbeFailed(
-                    f"{self.method} {self.url}: the server's certificate does not verify: {_why(exc)}",
-                    hint="see the tls check for this host; for a private CA set 'ca_bundle:'",
-                ) from exc
+                return HttpObserved(resolution=resolution, cert_error=_why(exc))
             raise ProbeError(
                 f"{self.method} {self.url}: could not connect: {_why(exc)}",
                 hint="is the service listening, and does DNS point at it?",
             ) from exc
-        except httpx.TimeoutException as exc:
+        except (httpx.TimeoutException, TimeoutError) as exc:
             raise ProbeError(
                 f"{self.method} {self.url}: no complete response within {format_duration(timeout)}"
             ) from exc
         except (httpx.RemoteProtocolError, httpx.DecodingError) as exc:
-            raise ProbeFailed(
-                f"{self.method} {self.url}: the server did not speak HTTP properly: {_why(exc)}"
-            ) from exc
+            return HttpObserved(resolution=resolution, protocol_error=_why(exc))
         except httpx.HTTPError as exc:
             raise ProbeError(
                 f"{self.method} {self.url}: {type(exc).__name__}: {_why(exc)}"
@@ -167,19 +192,26 @@ class Http(UrlCheck):
             reason = HTTPStatus(response.status_code).phrase
         except ValueError:
             reason = response.reason_phrase or ""
-        return HttpResponse(
-            response.status_code,
-            reason,
-            response.headers.get("server"),
-            latency,
-            body,
-            truncated,
-            response.headers.get("content-type"),
-            response.headers.get("location"),
+        return HttpObserved(
+            HttpResponse(
+                response.status_code,
+                reason,
+                response.headers.get("server"),
+                latency,
+                body,
+                truncated,
+                response.headers.get("content-type"),
+                response.headers.get("location"),
+            ),
+            resolution,
         )
 
-    def judge(self, r: HttpResponse) -> Outcome:
+    def judge(self, observed: HttpObserved) -> Outcome:
         """Status, body, JSON fields and latency, each as an observation."""
+        stopped = self._stopped(observed)
+        if stopped is not None or observed.response is None:
+            return stopped or Outcome.error(f"{self.method} {self.url}: no response was observed")
+        r = observed.response
         line = f"{self.method} {self.url} → {r.status} {r.reason}".rstrip()
         if r.server:
             line += f" (server: {r.server})"
@@ -225,6 +257,31 @@ class Http(UrlCheck):
                 warnings=outcome.warnings,
             )
         return outcome
+
+    def _stopped(self, observed: HttpObserved) -> Outcome | None:
+        """FAIL for a fact that ended the exchange before a response could be judged."""
+        unresolved = observed.resolution.failure() if observed.resolution else None
+        head = f"{self.method} {self.url}"
+        if unresolved is not None:
+            return unresolved
+        if observed.refused_by is not None:
+            return Outcome.failed(
+                f"{head}: redirected to {observed.refused_hop}: {observed.refused_by.summary}",
+                hint=observed.refused_by.hint,
+                terminal=True,
+            )
+        if observed.redirect_loop:
+            return Outcome.failed(f"{head}: redirect loop (more than 5 redirects)")
+        if observed.cert_error is not None:
+            return Outcome.failed(
+                f"{head}: the server's certificate does not verify: {observed.cert_error}",
+                hint="see the tls check for this host; for a private CA set 'ca_bundle:'",
+            )
+        if observed.protocol_error is not None:
+            return Outcome.failed(
+                f"{head}: the server did not speak HTTP properly: {observed.protocol_error}"
+            )
+        return None
 
     def _json_observations(self, r: HttpResponse) -> list[Observation]:
         import json

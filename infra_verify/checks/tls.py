@@ -16,8 +16,9 @@ from cryptography import x509
 from cryptography.x509.oid import NameOID
 from pydantic import Field
 
+from infra_verify.budget import Budget
 from infra_verify.check import Check
-from infra_verify.checks.resolve import resolve_address
+from infra_verify.checks.resolve import RESOLVE_PART, Resolution, resolve_address
 from infra_verify.context import CheckContext
 from infra_verify.edges import address_records_on_host, norm_host
 from infra_verify.errors import ProbeError
@@ -48,6 +49,18 @@ class Handshake:
     verify_error: str | None
     version: str | None
     address: str
+
+
+@dataclass(frozen=True)
+class TlsObserved:
+    """What the tls probe saw: the handshake, when it happened, and how the host resolved."""
+
+    handshake: Handshake | None
+    """The leaf certificate and the chain's verdict; None when the host did not resolve."""
+    now: dt.datetime
+    """When the certificate was seen: days left count from here (judge reads no clock)."""
+    resolution: Resolution | None = None
+    """How the policy's resolvers resolved the host (None: dialed ``ip``, or not asked)."""
 
 
 def parse_cert(der: bytes) -> CertInfo:
@@ -151,8 +164,7 @@ class Tls(Check):
         address = self.ip or (resolution.dial(self.host_) if resolution else self.host_)
         timeout = self.effective_timeout(ctx)
         try:
-            async with budget.bound():
-                hs = await handshake(address, self.port, self.host_, ctx, self.ca_bundle, budget)
+            hs = await handshake(address, self.port, self.host_, ctx, self.ca_bundle, budget)
         except TimeoutError as exc:
             raise ProbeError(
                 f"TLS handshake with {address}:{self.port} got no answer within {timeout:.1f}s"
@@ -163,7 +175,7 @@ class Tls(Check):
         """Chain, SAN, validity, days left and issuer, each as an observation."""
         unresolved = observed.resolution.failure() if observed.resolution else None
         if unresolved is not None or observed.handshake is None:
-            return unresolved or Outcome.error(f"{self.subject()}: no handshake was made")
+            return unresolved or Outcome.error(f"{self.subject()}: no TLS handshake was observed")
         hs, now = observed.handshake, observed.now
         where = f"{hs.address} (SNI {self.host_})"
         if hs.cert is None:
@@ -227,36 +239,37 @@ class Tls(Check):
 
 
 async def handshake(
-    address: str, port: int, sni: str, ctx: CheckContext, ca_bundle: str | None, timeout: float
+    address: str, port: int, sni: str, ctx: CheckContext, ca_bundle: str | None, budget: Budget
 ) -> Handshake:
     """TLS handshake verifying the chain; on a verification failure, look again without it.
 
     The hostname is judged by us, not by ssl, so that a wrong SAN is reported with the SANs.
+    Both handshakes share ``budget``; TimeoutError when it runs out (the caller names it).
     """
     verifying = ctx.ssl_context(ca_bundle, check_hostname=False)
     try:
-        der, version = await _connect(address, port, sni, verifying, timeout)
+        der, version = await _connect(address, port, sni, verifying, budget)
         return Handshake(parse_cert(der) if der else None, True, None, version, f"{address}:{port}")
     except ssl.SSLCertVerificationError as exc:
         reason = exc.verify_message or str(exc)
-    der, version = await _connect(address, port, sni, ctx.ssl_context(verify=False), timeout)
+    der, version = await _connect(address, port, sni, ctx.ssl_context(verify=False), budget)
     return Handshake(parse_cert(der) if der else None, False, reason, version, f"{address}:{port}")
 
 
 async def _connect(
-    address: str, port: int, sni: str, context: ssl.SSLContext, timeout: float
+    address: str, port: int, sni: str, context: ssl.SSLContext, budget: Budget
 ) -> tuple[bytes | None, str | None]:
     try:
-        async with asyncio.timeout(timeout):
+        async with budget.bound():
             _reader, writer = await asyncio.open_connection(
-                address, port, ssl=context, server_hostname=sni, ssl_handshake_timeout=timeout
+                address,
+                port,
+                ssl=context,
+                server_hostname=sni,
+                ssl_handshake_timeout=budget.remaining(),
             )
-    except ssl.SSLCertVerificationError:
+    except (ssl.SSLCertVerificationError, TimeoutError):
         raise
-    except TimeoutError as exc:
-        raise ProbeError(
-            f"TLS handshake with {address}:{port} got no answer within {timeout:.1f}s"
-        ) from exc
     except ConnectionRefusedError as exc:
         raise ProbeError(
             f"connection to {address}:{port} refused", hint="is anything listening on that port?"

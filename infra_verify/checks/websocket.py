@@ -15,11 +15,11 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.typing import Subprotocol
 
-from infra_verify.checks.resolve import resolve_address
+from infra_verify.checks.resolve import RESOLVE_PART, Resolution, resolve_address
 from infra_verify.checks.url import UrlCheck, env_headers
 from infra_verify.context import CheckContext
 from infra_verify.durations import format_duration
-from infra_verify.errors import ProbeError, ProbeFailed
+from infra_verify.errors import ProbeError
 from infra_verify.model import Observation, Outcome
 
 MAX_MESSAGE = 64 * 1024
@@ -34,6 +34,26 @@ class WsExchange:
     reply: str | None
 
 
+@dataclass(frozen=True)
+class WebSocketObserved:
+    """What the websocket probe saw: the exchange, or the fact that ended it before one."""
+
+    exchange: WsExchange | None = None
+    """The upgrade and any reply; None when the upgrade or the exchange did not complete."""
+    resolution: Resolution | None = None
+    """How the policy's resolvers resolved the host (None: pinned by ``resolve:``, or not asked)."""
+    rejected_status: int | None = None
+    """The HTTP status that answered the upgrade request instead of 101."""
+    rejected_server: str | None = None
+    """The Server header of that rejection."""
+    handshake_error: str | None = None
+    """How the server broke the WebSocket handshake, when it answered but not with one."""
+    closed: str | None = None
+    """How the connection closed before a reply came."""
+    cut_mid_handshake: bool = False
+    """The server closed the connection in the middle of the upgrade."""
+
+
 class WebSocket(UrlCheck):
     """A WebSocket upgrade succeeds, and optionally a message gets the expected reply."""
 
@@ -44,18 +64,20 @@ class WebSocket(UrlCheck):
     expect_reply: str | None = Field(default=None, description="text the first reply must contain")
     subprotocols: tuple[str, ...] = Field(default=(), description="subprotocols to offer")
 
-    async def run(self, ctx: CheckContext) -> Outcome:
-        """Upgrade, optionally exchange one message, then judge."""
-        return self.judge(await self.probe(ctx))
-
-    async def probe(self, ctx: CheckContext) -> WsExchange:
+    async def probe(self, ctx: CheckContext) -> WebSocketObserved:
         """Open the WebSocket on a fresh connection and optionally exchange one message."""
-        timeout = self.effective_timeout(ctx)
+        budget = self.budget(ctx)
+        timeout = self.effective_timeout(ctx)  # named in messages: the check's own timeout
         headers = env_headers(self.headers, self.headers_from_env, ctx)
         kwargs: dict[str, object] = {}
         if self.url.startswith("wss://"):
             kwargs["ssl"] = ctx.ssl_context(self.ca_bundle)
-        pin = self.resolve or await resolve_address(self.host() or "", ctx, timeout)
+        resolution = None
+        if not self.resolve:
+            resolution = await resolve_address(self.host() or "", ctx, budget.part(RESOLVE_PART))
+            if resolution.failure() is not None:
+                return WebSocketObserved(resolution=resolution)
+        pin = self.resolve or (resolution.address if resolution else None)
         if pin:
             kwargs["host"] = pin
             kwargs["port"] = self.port
@@ -64,7 +86,7 @@ class WebSocket(UrlCheck):
             async with connect(
                 self.url,
                 additional_headers=headers,
-                open_timeout=timeout,
+                open_timeout=budget.remaining(),
                 close_timeout=1,
                 subprotocols=[Subprotocol(s) for s in self.subprotocols] or None,
                 max_size=MAX_MESSAGE,  # type: ignore[arg-type]
@@ -76,28 +98,24 @@ class WebSocket(UrlCheck):
                 upgraded = time.monotonic() - start
                 reply = None
                 if self.send is not None or self.expect_reply is not None:
-                    if self.send is not None:
-                        await ws.send(self.send)
-                    message = await ws.recv()
+                    async with budget.bound():  # the close after it has its own close_timeout
+                        if self.send is not None:
+                            await ws.send(self.send)
+                        message = await ws.recv()
                     reply = (
                         message if isinstance(message, str) else message.decode("utf-8", "replace")
                     )
-                return WsExchange(upgraded, ws.subprotocol, reply)
+                return WebSocketObserved(WsExchange(upgraded, ws.subprotocol, reply), resolution)
         except InvalidStatus as exc:
-            status = exc.response.status_code
-            server = exc.response.headers.get("server")
-            raise ProbeFailed(
-                f"upgrade of {self.url} rejected: HTTP {status}"
-                + (f" (server: {server})" if server else ""),
-                hint="the backend must accept WebSocket upgrades on this path; a 503 means no healthy backend",
-            ) from exc
+            return WebSocketObserved(
+                resolution=resolution,
+                rejected_status=exc.response.status_code,
+                rejected_server=exc.response.headers.get("server"),
+            )
         except InvalidHandshake as exc:
-            raise ProbeFailed(
-                f"upgrade of {self.url} failed: {exc}",
-                hint="the server answered but did not complete a WebSocket handshake",
-            ) from exc
+            return WebSocketObserved(resolution=resolution, handshake_error=str(exc))
         except ConnectionClosed as exc:
-            raise ProbeFailed(f"{self.url}: the connection closed before a reply ({exc})") from exc
+            return WebSocketObserved(resolution=resolution, closed=str(exc))
         except TimeoutError as exc:
             raise ProbeError(
                 f"{self.url}: no upgrade or reply within {format_duration(timeout)}"
@@ -108,13 +126,15 @@ class WebSocket(UrlCheck):
             ) from exc
         except OSError as exc:
             raise ProbeError(f"{self.url}: could not connect: {exc.strerror or exc}") from exc
-        except asyncio.IncompleteReadError as exc:
-            raise ProbeFailed(
-                f"{self.url}: the server closed the connection mid-handshake"
-            ) from exc
+        except asyncio.IncompleteReadError:
+            return WebSocketObserved(resolution=resolution, cut_mid_handshake=True)
 
-    def judge(self, x: WsExchange) -> Outcome:
+    def judge(self, observed: WebSocketObserved) -> Outcome:
         """The upgrade happened; the reply contains the expected text."""
+        stopped = self._stopped(observed)
+        if stopped is not None or observed.exchange is None:
+            return stopped or Outcome.error(f"{self.url}: no WebSocket exchange was observed")
+        x = observed.exchange
         obs = [
             Observation(
                 "upgrade",
@@ -140,6 +160,31 @@ class WebSocket(UrlCheck):
             ok=f"{self.url} upgraded in {format_duration(x.upgraded_after)}",
             hint="the WebSocket endpoint answered, but not as expected",
         )
+
+    def _stopped(self, observed: WebSocketObserved) -> Outcome | None:
+        """FAIL for a fact that ended the upgrade or exchange before it could be judged."""
+        unresolved = observed.resolution.failure() if observed.resolution else None
+        if unresolved is not None:
+            return unresolved
+        if observed.rejected_status is not None:
+            server = observed.rejected_server
+            return Outcome.failed(
+                f"upgrade of {self.url} rejected: HTTP {observed.rejected_status}"
+                + (f" (server: {server})" if server else ""),
+                hint="the backend must accept WebSocket upgrades on this path; a 503 means no healthy backend",
+            )
+        if observed.handshake_error is not None:
+            return Outcome.failed(
+                f"upgrade of {self.url} failed: {observed.handshake_error}",
+                hint="the server answered but did not complete a WebSocket handshake",
+            )
+        if observed.closed is not None:
+            return Outcome.failed(
+                f"{self.url}: the connection closed before a reply ({observed.closed})"
+            )
+        if observed.cut_mid_handshake:
+            return Outcome.failed(f"{self.url}: the server closed the connection mid-handshake")
+        return None
 
 
 class _RedactingLog(logging.LoggerAdapter):  # type: ignore[type-arg]

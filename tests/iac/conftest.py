@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 
 from infra_verify.gate import GateRun
-from infra_verify.iac import load_plan, load_plan_policy, plan_outputs, verify_plan
+from infra_verify.iac.outputs import plan_outputs
+from infra_verify.iac.plan import load_plan
+from infra_verify.iac.settings import load_plan_policy
+from infra_verify.iac.verify import verify_plan
 
 HERE = Path(__file__).parent
 FIXTURES = HERE / "fixtures"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from infra_verify.iac import plan_main
+from infra_verify.cli.plan import plan_main
 from tests.iac.conftest import POLICY, fixture
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from infra_verify.iac import Locator, split_where
+from infra_verify.iac.locate import Locator, split_where
 
 
 def test_locates_a_unique_declaration_and_instance_addresses(tmp_path: Path) -> None:

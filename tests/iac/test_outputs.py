@@ -8,7 +8,10 @@ from pathlib import Path
 import pytest
 
 from infra_verify.errors import PolicyError, UsageError
-from infra_verify.iac import load_plan, load_plan_policy, read_outputs, verify_plan
+from infra_verify.iac.outputs import read_outputs
+from infra_verify.iac.plan import load_plan
+from infra_verify.iac.settings import load_plan_policy
+from infra_verify.iac.verify import verify_plan
 from infra_verify.model import Status
 from tests.iac.conftest import fixture
 

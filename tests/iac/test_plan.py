@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from infra_verify.iac import PlanFileError, load_plan, parse_plan, plan_outputs
+from infra_verify.iac.outputs import plan_outputs
+from infra_verify.iac.plan import PlanFileError, load_plan, parse_plan
 from tests.iac.conftest import fixture
 
 

@@ -8,8 +8,9 @@ import pytest
 
 from infra_verify.errors import PolicyError
 from infra_verify.gate import GateRun
-from infra_verify.iac import RULES, load_plan, run_rules
-from infra_verify.iac.common import PlanContext
+from infra_verify.iac.findings import PlanContext
+from infra_verify.iac.plan import load_plan
+from infra_verify.iac.rules.registry import RULES, run_rules
 from infra_verify.model import Result, Status
 from tests.iac.conftest import fixture
 

@@ -108,9 +108,7 @@ def observations(
         proxies = lb.proxies()
         cert_where = ctx.where(proxies[0].address) if proxies else where
         obs.append(
-            named_among(
-                "certificate", check.certificate, gcp_names(lb.certificates()), cert_where
-            )
+            named_among("certificate", check.certificate, gcp_names(lb.certificates()), cert_where)
         )
     if check.certificate_map:
         names = gcp_names(lb.certificate_maps())

@@ -1,12 +1,14 @@
 """An example infra_verify plugin: the ``feature_flag`` check kind.
 
-A flag in a JSON document served over HTTP(S) has the expected value. Probing (one GET) is kept
-apart from judging (a pure function of the document), like the built-in kinds.
+A flag in a JSON document served over HTTP(S) has the expected value. Like the built-in kinds, it
+follows the Check template: ``probe()`` does the I/O (one GET) and returns a plain dataclass;
+``judge()`` is a pure function of it.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,9 +17,18 @@ from pydantic import Field
 
 from infra_verify import Check, CheckContext, Observation, Outcome, ProbeError
 
-__all__ = ["FeatureFlag"]
+__all__ = ["FeatureFlag", "FlagsDocument"]
 
-_MISSING = object()
+MISSING = object()
+
+
+@dataclass(frozen=True)
+class FlagsDocument:
+    """What the probe saw: the HTTP status and the parsed JSON document."""
+
+    status: int
+    document: Any
+    is_json: bool = True
 
 
 class FeatureFlag(Check):
@@ -41,12 +52,12 @@ class FeatureFlag(Check):
         """The flags URL (the gate's loopback guard looks at it)."""
         return (self.url,)
 
-    async def run(self, ctx: CheckContext) -> Outcome:
-        """Fetch the document, then judge the flag."""
-        timeout = self.effective_timeout(ctx)
+    async def probe(self, ctx: CheckContext) -> FlagsDocument:
+        """Fetch the flags document (all the I/O this kind does)."""
+        budget = self.budget(ctx)
         try:
             async with httpx.AsyncClient(
-                timeout=timeout, verify=ctx.ssl_context(), trust_env=False
+                timeout=budget.remaining(), verify=ctx.ssl_context(), trust_env=False
             ) as client:
                 response = await client.get(self.url)
         except httpx.HTTPError as exc:
@@ -54,25 +65,27 @@ class FeatureFlag(Check):
                 f"GET {self.url}: {type(exc).__name__}: {exc}",
                 hint="is the flags service reachable from where the gate runs?",
             ) from exc
-        if response.status_code != 200:
-            return Outcome.failed(
-                f"GET {self.url} → {response.status_code}, expected 200",
-                (Observation("status", "200", str(response.status_code), False, self.url),),
-            )
         try:
-            doc = response.json()
+            document = response.json() if response.status_code == 200 else None
         except ValueError:
-            return Outcome.failed(f"GET {self.url}: the body is not JSON")
-        return self.judge(doc)
+            return FlagsDocument(response.status_code, None, is_json=False)
+        return FlagsDocument(response.status_code, document)
 
-    def judge(self, doc: Any) -> Outcome:
-        """Compare the flag's value in ``doc`` with ``expect``."""
-        value: Any = doc
+    def judge(self, observed: FlagsDocument) -> Outcome:
+        """Compare the flag's value in the document with ``expect`` (pure: no I/O)."""
+        if observed.status != 200:
+            return Outcome.failed(
+                f"GET {self.url} → {observed.status}, expected 200",
+                (Observation("status", "200", str(observed.status), False, self.url),),
+            )
+        if not observed.is_json:
+            return Outcome.failed(f"GET {self.url}: the body is not JSON")
+        value: Any = observed.document
         for part in self.flag.split("."):
-            value = value.get(part, _MISSING) if isinstance(value, dict) else _MISSING
-            if value is _MISSING:
+            value = value.get(part, MISSING) if isinstance(value, dict) else MISSING
+            if value is MISSING:
                 break
-        shown = "(absent)" if value is _MISSING else json.dumps(value)
+        shown = "(absent)" if value is MISSING else json.dumps(value)
         obs = Observation(f"flag {self.flag}", json.dumps(self.expect), shown, value == self.expect)
         return Outcome.judge(
             [obs],
