@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import Field, model_validator
@@ -32,7 +33,14 @@ from infra_verify.check import Check
 from infra_verify.context import CheckContext
 from infra_verify.model import Observation, Outcome, Status
 
-__all__ = ["AllOf", "AnyOf", "all_of", "any_of"]
+__all__ = ["AllOf", "AnyOf", "MembersObserved", "all_of", "any_of"]
+
+
+@dataclass(frozen=True)
+class MembersObserved:
+    """What a combinator's probe saw: each member with its own outcome, in member order."""
+
+    outcomes: tuple[tuple[Check, Outcome], ...]
 
 
 class _Combinator(Check):
@@ -82,12 +90,12 @@ class _Combinator(Check):
             return self.timeout
         return max(m.effective_timeout(ctx) for m in self.members)
 
-    async def run(self, ctx: CheckContext) -> Outcome:
-        """Run every member concurrently, then judge their outcomes together."""
+    async def probe(self, ctx: CheckContext) -> MembersObserved:
+        """Run every member concurrently, each as the gate would (guards, timeout, errors)."""
         outcomes = await asyncio.gather(*(run_member(m, ctx) for m in self.members))
-        return self.judge(list(zip(self.members, outcomes, strict=True)))
+        return MembersObserved(tuple(zip(self.members, outcomes, strict=True)))
 
-    def judge(self, outcomes: Sequence[tuple[Check, Outcome]]) -> Outcome:
+    def judge(self, observed: MembersObserved) -> Outcome:
         """Combine the members' outcomes into one (see the module docstring)."""
         raise NotImplementedError
 
@@ -97,8 +105,9 @@ class AllOf(_Combinator):
 
     kind = "all_of"
 
-    def judge(self, outcomes: Sequence[tuple[Check, Outcome]]) -> Outcome:
+    def judge(self, observed: MembersObserved) -> Outcome:
         """FAIL when a member fails, else ERROR when one errored, else PASS."""
+        outcomes = observed.outcomes
         evidence, warnings = _evidence(outcomes)
         failed = [(m, o) for m, o in outcomes if o.status is Status.FAIL]
         errored = [(m, o) for m, o in outcomes if o.status is Status.ERROR]
@@ -128,8 +137,9 @@ class AnyOf(_Combinator):
 
     kind = "any_of"
 
-    def judge(self, outcomes: Sequence[tuple[Check, Outcome]]) -> Outcome:
+    def judge(self, observed: MembersObserved) -> Outcome:
         """PASS when one passes (errors become warnings), else ERROR if one errored, else FAIL."""
+        outcomes = observed.outcomes
         evidence, warnings = _evidence(outcomes)
         passed = [(m, o) for m, o in outcomes if o.status is Status.PASS]
         errored = [(m, o) for m, o in outcomes if o.status is Status.ERROR]

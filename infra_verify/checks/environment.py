@@ -11,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -72,6 +73,18 @@ def read_dotenv(path: Path) -> dict[str, str]:
     return out
 
 
+@dataclass(frozen=True)
+class EnvironmentObserved:
+    """What the environment probe read: the named variables, and the run's environment."""
+
+    values: Mapping[str, str] = field(repr=False)
+    """The variables the check names that are set (empty values included); never printed."""
+    environment: str = "local"
+    """The environment the gate runs for (``defaults.environment``), e.g. staging."""
+    allow_loopback: bool = False
+    """Whether this run allows loopback targets (then loopback values only get a note)."""
+
+
 class Environment(Check):
     """The application's settings are present and point at the real environment, not localhost."""
 
@@ -101,17 +114,23 @@ class Environment(Check):
         """The variables' source."""
         return self.dotenv or "process environment"
 
-    async def run(self, ctx: CheckContext) -> Outcome:
-        """Read the variables, then judge them."""
+    async def probe(self, ctx: CheckContext) -> EnvironmentObserved:
+        """Read the named variables (from ``dotenv`` or the context) and the run's environment."""
         env = read_dotenv(Path(self.dotenv)) if self.dotenv else dict(ctx.env)
         for name in (*self.require, *self.no_loopback):
             ctx.redactor.add(_password_of(env.get(name, "")))
-        return self.judge(env, ctx)
+        names = (*self.require, *self.no_loopback, *self.equals)
+        return EnvironmentObserved(
+            values={name: env[name] for name in names if name in env},
+            environment=ctx.environment,
+            allow_loopback=ctx.allow_loopback,
+        )
 
-    def judge(self, env: Mapping[str, str], ctx: CheckContext) -> Outcome:
+    def judge(self, observed: EnvironmentObserved) -> Outcome:
         """Presence, loopback, allowed domains and exact values, each as an observation."""
+        env = observed.values
         where = self.subject()
-        strict = is_real_environment(ctx.environment) and not ctx.allow_loopback
+        strict = is_real_environment(observed.environment) and not observed.allow_loopback
         obs: list[Observation] = []
         for name in self.require:
             present = bool(env.get(name))
@@ -153,10 +172,10 @@ class Environment(Check):
             )
         hint = (
             "the application would run against the wrong backend: set these variables from the "
-            f"{ctx.environment} secrets (e.g. Secret Manager), not a developer .env"
+            f"{observed.environment} secrets (e.g. Secret Manager), not a developer .env"
         )
         return Outcome.judge(
-            obs, ok=f"{len(obs)} setting(s) fit the '{ctx.environment}' environment", hint=hint
+            obs, ok=f"{len(obs)} setting(s) fit the '{observed.environment}' environment", hint=hint
         )
 
 

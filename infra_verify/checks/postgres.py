@@ -9,18 +9,70 @@ import asyncio
 import struct
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from pydantic import Field, model_validator
 
+from infra_verify.budget import Budget
 from infra_verify.check import Check
 from infra_verify.checks.dsn import parse_dsn
-from infra_verify.checks.resolve import resolve_address
+from infra_verify.checks.resolve import RESOLVE_PART, Resolution, resolve_address
 from infra_verify.context import CheckContext
 from infra_verify.edges import address_records_on_host, norm_host
 from infra_verify.errors import ProbeError, ProbeFailed
 from infra_verify.model import Observation, Outcome
 
 SSL_REQUEST = struct.pack("!ii", 8, 80877103)
+
+SESSION_PART = 0.9
+"""The part of the probe's budget the authenticated session (connect, SELECT 1, close) gets;
+the rest is the margin for cancelling a libpq connection that hangs."""
+
+
+@dataclass(frozen=True)
+class SslAnswer:
+    """What a server said to PostgreSQL's SSLRequest."""
+
+    address: str
+    """host:port as dialed."""
+    answer: bytes
+    """b"S", b"N" or b"E", else the first bytes that came back; b"" when none came."""
+    broke: str | None = None
+    """How the connection broke during the handshake, when it did (the OS's words)."""
+
+    def failure(self) -> Outcome | None:
+        """FAIL when the connection broke or closed without an answer, else None (pure)."""
+        if self.broke is not None:
+            return Outcome.failed(
+                f"{self.address}: the connection broke during the handshake ({self.broke})"
+            )
+        if not self.answer:
+            return Outcome.failed(
+                f"{self.address} closed the connection without answering the SSLRequest",
+                hint="this is not a PostgreSQL server, or it rejects this client",
+            )
+        return None
+
+
+@dataclass(frozen=True)
+class PostgresObserved:
+    """What the postgres probe saw: the SSLRequest's answer, or the authenticated session."""
+
+    where: str
+    """host:port (handshake), or host:port/database as user (with a DSN)."""
+    resolution: Resolution | None = None
+    """How the policy's resolvers resolved the host (handshake only; None: not asked)."""
+    ssl: SslAnswer | None = None
+    """The answer to the SSLRequest (handshake only)."""
+    refused_by: Outcome | None = None
+    """The guards' verdict on the DSN's host, when they refuse it (not dialed)."""
+    login_error: str | None = None
+    """The server's refusal of the credentials or database (redacted), when it refused."""
+    row: tuple[Any, ...] | None = None
+    """The row ``SELECT 1`` returned (None: no row)."""
+    took: float = 0.0
+    """Seconds the authenticated session took."""
 
 
 class Postgres(Check):
@@ -64,19 +116,32 @@ class Postgres(Check):
         for cid in address_records_on_host(others, self.host_):
             yield cid, "hard"
 
-    async def run(self, ctx: CheckContext) -> Outcome:
-        """Handshake, or authenticate and SELECT 1."""
-        # leave the gate's own timeout a margin, so the probe's specific message wins the race
-        timeout = self.effective_timeout(ctx) * 0.8
+    async def probe(self, ctx: CheckContext) -> PostgresObserved:
+        """Send the SSLRequest, or (with ``dsn_env``) authenticate and run ``SELECT 1``."""
+        budget = self.budget(ctx)
         if self.dsn_env:
-            return await self._select_one(ctx, timeout)
+            return await self._select_one(ctx, budget)
         host, port = self.host_ or "", self.port or 5432
-        address = await resolve_address(host, ctx, timeout) or host
-        answer = await ssl_request(address, port, timeout)
-        return self.judge(answer, f"{host}:{port}")
+        where = f"{host}:{port}"
+        resolution = await resolve_address(host, ctx, budget.part(RESOLVE_PART))
+        if resolution.failure() is not None:
+            return PostgresObserved(where, resolution)
+        answer = await ssl_exchange(resolution.dial(host), port, budget)
+        return PostgresObserved(where, resolution, ssl=answer)
 
-    def judge(self, answer: bytes, where: str) -> Outcome:
-        """'S' or 'N' (or 'E' from old servers) means PostgreSQL answered."""
+    def judge(self, observed: PostgresObserved) -> Outcome:
+        """'S' or 'N' (or 'E' from old servers) means PostgreSQL answered; with a DSN, SELECT 1."""
+        unresolved = observed.resolution.failure() if observed.resolution else None
+        if unresolved is not None:
+            return unresolved
+        if self.dsn_env:
+            return self._judge_select(observed)
+        if observed.ssl is None:
+            return Outcome.error(f"{observed.where}: no SSLRequest answer was observed")
+        broken = observed.ssl.failure()
+        if broken is not None:
+            return broken
+        answer, where = observed.ssl.answer, observed.where
         shown = {b"S": "S (SSL supported)", b"N": "N (no SSL)", b"E": "E (error response)"}.get(
             answer, repr(answer)
         )
@@ -96,7 +161,23 @@ class Postgres(Check):
             hint="enable ssl on the server (Cloud SQL: require SSL)",
         )
 
-    async def _select_one(self, ctx: CheckContext, timeout: float) -> Outcome:
+    def _judge_select(self, observed: PostgresObserved) -> Outcome:
+        """The guards allow the DSN's host, the server accepts the login, SELECT 1 returns 1."""
+        where = observed.where
+        if observed.refused_by is not None:
+            return observed.refused_by
+        if observed.login_error is not None:
+            return Outcome.failed(
+                f"PostgreSQL at {where}: {observed.login_error}",
+                hint=f"fix the credentials in {self.dsn_env} (the secret's current version)",
+            )
+        row = observed.row
+        return Outcome.judge(
+            [Observation("SELECT 1", "1", str(row[0]) if row else "(no row)", row == (1,), where)],
+            ok=f"SELECT 1 on {where} in {observed.took * 1000:.0f} ms",
+        )
+
+    async def _select_one(self, ctx: CheckContext, budget: Budget) -> PostgresObserved:
         import psycopg
 
         raw = ctx.env.get(self.dsn_env or "")
@@ -115,13 +196,14 @@ class Postgres(Check):
 
         guarded = check_guards_for_host(host, ctx)
         if guarded is not None:
-            return guarded
+            return PostgresObserved(where, refused_by=guarded)
+        session = budget.part(SESSION_PART)
         start = time.monotonic()
         try:
-            async with asyncio.timeout(timeout):
+            async with session.bound():
                 conn = await psycopg.AsyncConnection.connect(
                     dsn.libpq(host=host, port=port),
-                    connect_timeout=max(1, int(timeout)),
+                    connect_timeout=max(1, int(session.total)),
                     autocommit=True,
                 )
                 try:
@@ -130,7 +212,9 @@ class Postgres(Check):
                 finally:
                     await conn.close()
         except TimeoutError as exc:
-            raise ProbeError(f"PostgreSQL at {where}: no answer within {timeout:.1f}s") from exc
+            raise ProbeError(
+                f"PostgreSQL at {where}: no answer within {session.total:.1f}s"
+            ) from exc
         except psycopg.OperationalError as exc:
             text = ctx.redactor(
                 str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
@@ -140,39 +224,36 @@ class Postgres(Check):
                 or "password" in text.lower()
                 or "does not exist" in text
             ):
-                raise ProbeFailed(
-                    f"PostgreSQL at {where}: {text}",
-                    hint=f"fix the credentials in {self.dsn_env} (the secret's current version)",
-                ) from exc
+                return PostgresObserved(where, login_error=text)
             raise ProbeError(
                 f"PostgreSQL at {where}: {text}",
                 hint="is the server reachable from where the gate runs (VPC connector, private IP)?",
             ) from exc
         took = time.monotonic() - start
-        ok = row == (1,)
-        return Outcome.judge(
-            [Observation("SELECT 1", "1", str(row[0]) if row else "(no row)", ok, where)],
-            ok=f"SELECT 1 on {where} in {took * 1000:.0f} ms",
-        )
+        return PostgresObserved(where, row=tuple(row) if row is not None else None, took=took)
 
 
-async def ssl_request(host: str, port: int, timeout: float) -> bytes:
-    """Send PostgreSQL's SSLRequest and return the first byte(s) of the answer."""
-    deadline = asyncio.get_running_loop().time() + timeout  # one budget for connect and read
+async def ssl_exchange(host: str, port: int, budget: Budget) -> SslAnswer:
+    """Send PostgreSQL's SSLRequest within ``budget`` and record the answer.
+
+    A connection that breaks or closes without an answer is recorded (a fact about the
+    server); ``ProbeError`` when no connection opens or nothing answers in time.
+    """
     try:
-        async with asyncio.timeout_at(deadline):
+        async with budget.bound():  # one budget for connect and read
             reader, writer = await asyncio.open_connection(host, port)
     except TimeoutError as exc:
-        raise ProbeError(f"{host}:{port}: no TCP connection within {timeout:.1f}s") from exc
+        raise ProbeError(f"{host}:{port}: no TCP connection within {budget.total:.1f}s") from exc
     except ConnectionRefusedError as exc:
         raise ProbeError(
             f"{host}:{port}: connection refused", hint="is PostgreSQL listening there?"
         ) from exc
     except OSError as exc:
         raise ProbeError(f"{host}:{port}: could not connect: {exc.strerror or exc}") from exc
+    address = f"{host}:{port}"
     try:
         writer.write(SSL_REQUEST)
-        async with asyncio.timeout_at(deadline):
+        async with budget.bound():
             await writer.drain()
             data = await reader.read(16)
     except TimeoutError as exc:
@@ -181,9 +262,7 @@ async def ssl_request(host: str, port: int, timeout: float) -> bytes:
             hint="something other than PostgreSQL may be listening, or it is overloaded",
         ) from exc
     except OSError as exc:
-        raise ProbeFailed(
-            f"{host}:{port}: the connection broke during the handshake ({exc})"
-        ) from exc
+        return SslAnswer(address, b"", broke=str(exc))
     finally:
         writer.close()
         try:
@@ -191,9 +270,17 @@ async def ssl_request(host: str, port: int, timeout: float) -> bytes:
                 await writer.wait_closed()
         except (TimeoutError, OSError):
             pass
-    if not data:
-        raise ProbeFailed(
-            f"{host}:{port} closed the connection without answering the SSLRequest",
-            hint="this is not a PostgreSQL server, or it rejects this client",
-        )
-    return data[:1] if data[:1] in (b"S", b"N", b"E") else data
+    return SslAnswer(address, data[:1] if data[:1] in (b"S", b"N", b"E") else data)
+
+
+async def ssl_request(host: str, port: int, timeout: float) -> bytes:
+    """Send PostgreSQL's SSLRequest and return the first byte(s) of the answer.
+
+    Raises ``ProbeError`` when the server could not be reached in ``timeout`` seconds and
+    ``ProbeFailed`` when it broke or closed the connection without answering.
+    """
+    seen = await ssl_exchange(host, port, Budget.start(timeout))
+    broken = seen.failure()
+    if broken is not None:
+        raise ProbeFailed(broken.summary, hint=broken.hint)
+    return seen.answer

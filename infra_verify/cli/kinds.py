@@ -2,7 +2,8 @@
 
 Lists built-in kinds, bundle kinds and plugin kinds with their keys, types, defaults and
 descriptions, read from the same pydantic models that validate policies, so the reference
-cannot drift from what a policy accepts::
+cannot drift from what a policy accepts. ``infra_verify.policy.reference`` reads the schemas (and
+renders docs/policy-reference.md from the same reading); this module parses arguments and formats::
 
     python -m infra_verify kinds                 every kind
     python -m infra_verify kinds dns http        just these
@@ -14,132 +15,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import types
-import typing
-from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TextIO
 
-from pydantic import BaseModel
-from pydantic.fields import FieldInfo
-from pydantic_core import PydanticUndefined
-
-from infra_verify.checks.registry import BUILTIN_KINDS, get_bundle, get_kind, kind_names, plugins
+from infra_verify.checks.registry import kind_names, plugins
 from infra_verify.errors import UsageError
-
-COMMON_KEYS = ("after", "timeout", "poll", "poll_max", "description")
-
-
-@dataclass(frozen=True)
-class KeyDoc:
-    """One policy key of a kind: name, type, whether required, default and description."""
-
-    key: str
-    type: str
-    required: bool
-    default: Any
-    description: str
-
-
-@dataclass(frozen=True)
-class KindDoc:
-    """One kind: its name, where it comes from, its one-line description and its keys."""
-
-    name: str
-    source: str
-    description: str
-    keys: tuple[KeyDoc, ...]
-
-
-def describe_model(model: type[BaseModel]) -> tuple[KeyDoc, ...]:
-    """The policy keys of a check or bundle model, in declaration order (``id`` excluded)."""
-    out = []
-    for name, info in model.model_fields.items():
-        if name == "id" or info.exclude:
-            continue
-        required = info.is_required()
-        out.append(
-            KeyDoc(
-                key=info.alias or name,
-                type=type_name(info.annotation, info),
-                required=required,
-                default=None if required else _default(info),
-                description=info.description or "",
-            )
-        )
-    return tuple(out)
-
-
-def all_kinds() -> list[KindDoc]:
-    """Every kind: built-in, bundle and plugin (plus kinds registered in code), sorted by name."""
-    docs = []
-    for name in kind_names():
-        doc = kind_doc(name)
-        if doc is not None:
-            docs.append(doc)
-    return docs
-
-
-def kind_doc(name: str) -> KindDoc | None:
-    """The reference of one kind, or None when no such kind exists."""
-    found = plugins()
-    bundle = get_bundle(name)
-    model: type[BaseModel] | None = bundle if bundle is not None else get_kind(name)
-    if model is None:
-        return None
-    if bundle is not None:
-        source = "bundle"
-    elif name in BUILTIN_KINDS:
-        source = "built-in"
-    elif name in found.kinds and found.kinds[name] is model:
-        source = f"plugin ({found.sources[name]})"
-    else:
-        source = "registered in code"
-    summary = (model.__doc__ or "").strip().splitlines()
-    return KindDoc(name, source, summary[0] if summary else "", describe_model(model))
-
-
-def type_name(annotation: Any, info: FieldInfo | None = None) -> str:
-    """A short, readable rendering of a field's type (``list[str]``, ``A|AAAA``, ``duration``)."""
-    if info is not None and _is_duration(info.metadata):
-        return "duration"
-    origin = typing.get_origin(annotation)
-    args = typing.get_args(annotation)
-    if origin is typing.Annotated:
-        return "duration" if _is_duration(args[1:]) else type_name(args[0])
-    if origin is typing.Literal:
-        return "|".join(str(a) for a in args)
-    if origin in (typing.Union, types.UnionType):
-        parts = [type_name(a) for a in args if a is not type(None)]
-        text = " | ".join(parts)
-        return text + " | null" if type(None) in args else text
-    if origin in (tuple, list, set, frozenset):
-        inner = args[0] if args else Any
-        return f"list[{type_name(inner)}]"
-    if origin is dict:
-        return f"map[{type_name(args[0])}, {type_name(args[1])}]" if args else "map"
-    if annotation is Any:
-        return "any"
-    if isinstance(annotation, type):
-        return {"str": "str", "int": "int", "float": "float", "bool": "bool"}.get(
-            annotation.__name__, annotation.__name__
-        )
-    return str(annotation).replace("typing.", "")
-
-
-def _is_duration(metadata: Any) -> bool:
-    from infra_verify.durations import parse_duration
-
-    return any(getattr(m, "func", None) is parse_duration for m in metadata)
-
-
-def _default(info: FieldInfo) -> Any:
-    if info.default_factory is not None:
-        value = info.default_factory()  # type: ignore[call-arg]
-    else:
-        value = None if info.default is PydanticUndefined else info.default
-    if isinstance(value, tuple):
-        value = list(value)
-    return value
+from infra_verify.policy.reference import COMMON_KEYS, KindDoc, all_kinds, kind_doc
 
 
 def render_text(docs: list[KindDoc], *, common: bool = False) -> str:

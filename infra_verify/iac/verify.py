@@ -6,6 +6,8 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
+from infra_verify.check import Check
+from infra_verify.checks.gcp.base import GcpCheck
 from infra_verify.edges import norm_host
 from infra_verify.explain import explain
 from infra_verify.gate import GateRun
@@ -96,9 +98,7 @@ def explain_rules(
     return out
 
 
-def _covers(check: object, domain: str | None) -> bool:
-    covers = getattr(check, "covers_host", None)
-    if covers is not None and covers(domain):
+def _covers(check: Check, domain: str | None) -> bool:
+    if isinstance(check, GcpCheck) and check.covers_host(domain):
         return True
-    host = getattr(check, "host", None)
-    return callable(host) and norm_host(host()) == domain
+    return norm_host(check.host()) == domain

@@ -1,82 +1,160 @@
-"""The policy reference, generated from the same pydantic schemas that validate policies."""
+"""The one schema -> documentation renderer, read from the pydantic models that validate policies.
+
+``describe_model`` turns any model (a check kind, a bundle, or the policy's own sections in
+``schema.py``) into ``KeyDoc`` rows with one type rendering (``type_name``). Both the Markdown
+reference (``render_reference``, written to docs/policy-reference.md) and the ``kinds`` command
+(``infra_verify.cli.kinds``, which only formats ``KindDoc`` values) are built on it, so the two
+cannot describe a key differently.
+"""
 
 from __future__ import annotations
 
-import re
+import types
+import typing
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from infra_verify.checks.registry import get_kind, kind_names
-from infra_verify.durations import format_duration
+from infra_verify.checks.registry import BUILTIN_KINDS, get_bundle, get_kind, kind_names, plugins
+from infra_verify.durations import format_duration, parse_duration
+
+COMMON_KEYS = ("after", "timeout", "poll", "poll_max", "description")
+"""The keys every check kind takes (from ``Check``); listed once rather than under every kind."""
 
 
-def _type_name(annotation: Any) -> str:
-    text = str(annotation).replace("typing.", "")
-    if isinstance(annotation, type):
-        text = annotation.__name__
-    text = (
-        text.replace("NoneType", "null")
-        .replace("tuple[str, ...]", "list[str]")
-        .replace("tuple[int, ...]", "list[int]")
-    )
-    text = text.replace(
-        "Annotated[float, BeforeValidator(func=<function parse_duration at", "duration"
-    ).split(" at 0x")[0]
-    if text.startswith("duration"):
-        return "duration"
-    text = re.sub(r"[A-Za-z_][\w]*\.([A-Za-z_][\w.]*\.)?([A-Z]\w*)", r"\2", text)
-    return {"Defaults": "mapping", "GcpSection | null": "mapping", "Endpoints": "mapping"}.get(
-        text, text
-    )
+@dataclass(frozen=True)
+class KeyDoc:
+    """One policy key of a model: name, type, whether required, default and description."""
+
+    key: str
+    type: str
+    required: bool
+    default: Any
+    description: str
 
 
-def fields_of(
-    model: type[BaseModel], *, skip: frozenset[str] = frozenset({"id"})
-) -> list[tuple[str, str, str, str]]:
-    """(key, type, default, description) for every policy key of a model."""
-    rows = []
-    for name, field in model.model_fields.items():
-        if name in skip:
+@dataclass(frozen=True)
+class KindDoc:
+    """One kind: its name, where it comes from, its one-line description and its keys."""
+
+    name: str
+    source: str
+    description: str
+    keys: tuple[KeyDoc, ...]
+
+
+def describe_model(model: type[BaseModel]) -> tuple[KeyDoc, ...]:
+    """The policy keys of any pydantic model, in declaration order (``id`` and excluded fields
+    left out): a check kind, a bundle, or a policy section such as ``Defaults``."""
+    out = []
+    for name, info in model.model_fields.items():
+        if name == "id" or info.exclude:
             continue
-        key = field.alias or name
-        meta = " ".join(str(m) for m in field.metadata)
-        type_name = (
-            "duration"
-            if "parse_duration" in meta or "parse_duration" in str(field.annotation)
-            else _type_name(field.annotation)
+        required = info.is_required()
+        out.append(
+            KeyDoc(
+                key=info.alias or name,
+                type=type_name(info.annotation, info),
+                required=required,
+                default=None if required else _default(info),
+                description=info.description or "",
+            )
         )
-        if field.is_required():
-            default = "required"
-        elif field.default_factory is not None:
-            default = repr(field.default_factory())  # type: ignore[call-arg]
-        elif field.default is PydanticUndefined:
-            default = ""
-        else:
-            default = repr(field.default)
-        if isinstance(field.default, BaseModel) or (
-            field.default_factory is not None and "(" in default
-        ):
-            default = "see below"
-        elif type_name == "duration" and isinstance(field.default, float):
-            default = format_duration(field.default)
-        rows.append((key, type_name, default, field.description or ""))
-    return rows
+    return tuple(out)
 
 
-def table(rows: list[tuple[str, str, str, str]]) -> str:
+def all_kinds() -> list[KindDoc]:
+    """Every kind: built-in, bundle and plugin (plus kinds registered in code), sorted by name."""
+    docs = []
+    for name in kind_names():
+        doc = kind_doc(name)
+        if doc is not None:
+            docs.append(doc)
+    return docs
+
+
+def kind_doc(name: str) -> KindDoc | None:
+    """The reference of one kind, or None when no such kind exists."""
+    found = plugins()
+    bundle = get_bundle(name)
+    model: type[BaseModel] | None = bundle if bundle is not None else get_kind(name)
+    if model is None:
+        return None
+    if bundle is not None:
+        source = "bundle"
+    elif name in BUILTIN_KINDS:
+        source = "built-in"
+    elif name in found.kinds and found.kinds[name] is model:
+        source = f"plugin ({found.sources[name]})"
+    else:
+        source = "registered in code"
+    summary = (model.__doc__ or "").strip().splitlines()
+    return KindDoc(name, source, summary[0] if summary else "", describe_model(model))
+
+
+def type_name(annotation: Any, info: FieldInfo | None = None) -> str:
+    """A short, readable rendering of a field's type (``list[str]``, ``A|AAAA``, ``duration``;
+    a nested model is a ``mapping``)."""
+    if info is not None and _is_duration(info.metadata):
+        return "duration"
+    origin = typing.get_origin(annotation)
+    args = typing.get_args(annotation)
+    if origin is typing.Annotated:
+        return "duration" if _is_duration(args[1:]) else type_name(args[0])
+    if origin is typing.Literal:
+        return "|".join(str(a) for a in args)
+    if origin in (typing.Union, types.UnionType):
+        parts = [type_name(a) for a in args if a is not type(None)]
+        text = " | ".join(parts)
+        return text + " | null" if type(None) in args else text
+    if origin in (tuple, list, set, frozenset):
+        inner = args[0] if args else Any
+        return f"list[{type_name(inner)}]"
+    if origin is dict:
+        return f"map[{type_name(args[0])}, {type_name(args[1])}]" if args else "map"
+    if annotation is Any:
+        return "any"
+    if isinstance(annotation, type):
+        return "mapping" if issubclass(annotation, BaseModel) else annotation.__name__
+    return str(annotation).replace("typing.", "")
+
+
+def _is_duration(metadata: Iterable[Any]) -> bool:
+    return any(getattr(m, "func", None) is parse_duration for m in metadata)
+
+
+def _default(info: FieldInfo) -> Any:
+    if info.default_factory is not None:
+        return info.default_factory()  # type: ignore[call-arg]
+    return None if info.default is PydanticUndefined else info.default
+
+
+def default_text(key: KeyDoc) -> str:
+    """The default of a key as the Markdown reference writes it (``10.0s``, ``see below``)."""
+    if key.required:
+        return "required"
+    if isinstance(key.default, BaseModel):
+        return "see below"
+    if isinstance(key.default, float) and key.type in ("duration", "duration | null"):
+        return format_duration(key.default)
+    return repr(key.default)
+
+
+def table(keys: Iterable[KeyDoc]) -> str:
     """A Markdown table of policy keys."""
     out = ["| key | type | default | meaning |", "|---|---|---|---|"]
-    for key, type_name, default, desc in rows:
-        out.append(
-            f"| `{key}` | {type_name.replace('|', '&#124;')} | `{default}` | {desc.replace('|', '&#124;')} |"
-        )
+    for k in keys:
+        kind, meaning = (text.replace("|", "&#124;") for text in (k.type, k.description))
+        out.append(f"| `{k.key}` | {kind} | `{default_text(k)}` | {meaning} |")
     return "\n".join(out)
 
 
 def render_reference() -> str:
-    """The whole policy reference as Markdown."""
+    """The whole policy reference as Markdown: the policy's sections, then every built-in kind."""
     from infra_verify.policy.schema import Defaults, GcpSection, PolicyDocument
 
     parts = [
@@ -88,15 +166,15 @@ def render_reference() -> str:
         "",
         "## Top level",
         "",
-        table(fields_of(PolicyDocument)),
+        table(describe_model(PolicyDocument)),
         "",
         "## `defaults:`",
         "",
-        table(fields_of(Defaults)),
+        table(describe_model(Defaults)),
         "",
         "## `gcp:`",
         "",
-        table(fields_of(GcpSection)),
+        table(describe_model(GcpSection)),
         "",
         "`gcp.endpoints` takes `compute`, `run`, `dns`, `sqladmin`, `vpcaccess`, `certificatemanager`: "
         "each an URL; empty means Google's endpoint.",
@@ -106,22 +184,16 @@ def render_reference() -> str:
         "Every check is an entry under `checks:`; its key is its stable id. Keys common to every kind:",
         "",
     ]
-    common = {"after", "timeout", "poll", "poll_max", "description"}
-    first = get_kind("dns")
-    assert first is not None
-    parts.append(table([r for r in fields_of(first) if r[0] in common]))
+    builtin = [doc for doc in all_kinds() if doc.source == "built-in"]
+    parts.append(table(k for k in builtin[0].keys if k.key in COMMON_KEYS))
     parts.append("")
-    for name in kind_names():
-        cls = get_kind(name)
-        if cls is None or cls.__module__.startswith("infra_verify") is False:
-            continue
-        doc = (cls.__doc__ or "").strip().splitlines()[0]
+    for doc in builtin:
         parts += [
-            f"### `{name}`",
+            f"### `{doc.name}`",
             "",
-            doc,
+            doc.description,
             "",
-            table([r for r in fields_of(cls) if r[0] not in common]),
+            table(k for k in doc.keys if k.key not in COMMON_KEYS),
             "",
         ]
     return "\n".join(parts).rstrip() + "\n"
