@@ -377,6 +377,3 @@ def system_resolvers() -> list[str]:
             "no resolvers configured and the system has none",
             hint="set defaults.resolvers in the policy",
         ) from exc
-
-
-_system_resolvers = system_resolvers  # the old name, until gcp/dns_record.py imports the public one

@@ -162,7 +162,7 @@ class Tls(Check):
             if resolution.failure() is not None:
                 return TlsObserved(None, dt.datetime.now(dt.UTC), resolution)
         address = self.ip or (resolution.dial(self.host_) if resolution else self.host_)
-        timeout = self.effective_timeout(ctx)
+        timeout = self.effective_timeout(ctx)  # named in messages: the check's own timeout
         try:
             hs = await handshake(address, self.port, self.host_, ctx, self.ca_bundle, budget)
         except TimeoutError as exc:

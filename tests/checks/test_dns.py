@@ -8,7 +8,7 @@ import warnings
 
 import pytest
 
-from infra_verify.checks.dns import Dns, RecordType, ServerAnswer
+from infra_verify.checks.dns import Dns, DnsObserved, RecordType, ServerAnswer
 from infra_verify.context import CheckContext
 from infra_verify.gate import Gate
 from infra_verify.model import Result, Status
@@ -370,7 +370,7 @@ def test_judge_all_agree_passes() -> None:
         ServerAnswer("8.8.8.8", "resolver", "NOERROR", frozenset({"34.54.41.44"}), 300),
         ServerAnswer("ns1", "authoritative", "NOERROR", frozenset({"34.54.41.44"}), 300),
     ]
-    outcome = check.judge(answers)
+    outcome = check.judge(DnsObserved(tuple(answers)))
     assert outcome.status is Status.PASS
     assert outcome.summary == "api.example.com A → 34.54.41.44 (ttl 300) at 2 server(s)"
 
@@ -382,7 +382,7 @@ def test_judge_disagreement() -> None:
         ServerAnswer("8.8.8.8", "resolver", "NOERROR", frozenset({"10.0.0.1"}), 300),
         ServerAnswer("ns1", "authoritative", "NOERROR", frozenset({"34.54.41.44"}), 300),
     ]
-    outcome = check.judge(answers)
+    outcome = check.judge(DnsObserved(tuple(answers)))
     assert outcome.status is Status.FAIL
     assert "servers disagree" in outcome.summary
     assert outcome.hint is not None and "TTL" in outcome.hint
@@ -395,7 +395,7 @@ def test_judge_same_wrong_answer_everywhere_is_not_disagreement() -> None:
         ServerAnswer("a", "resolver", "NOERROR", frozenset({"10.0.0.1"}), 60),
         ServerAnswer("b", "resolver", "NOERROR", frozenset({"10.0.0.1"}), 60),
     ]
-    outcome = check.judge(answers)
+    outcome = check.judge(DnsObserved(tuple(answers)))
     assert outcome.status is Status.FAIL
     assert "disagree" not in outcome.summary
     assert "expected 34.54.41.44" in outcome.summary
@@ -405,8 +405,8 @@ def test_judge_same_wrong_answer_everywhere_is_not_disagreement() -> None:
 def test_judge_nxdomain_and_nodata_summaries() -> None:
     """NXDOMAIN and NODATA (NOERROR without values) give distinct summaries."""
     check = Dns(name="api.example.com", expect=("34.54.41.44",))
-    nx = check.judge([ServerAnswer("a", "resolver", "NXDOMAIN")])
-    nodata = check.judge([ServerAnswer("a", "resolver", "NOERROR")])
+    nx = check.judge(DnsObserved((ServerAnswer("a", "resolver", "NXDOMAIN"),)))
+    nodata = check.judge(DnsObserved((ServerAnswer("a", "resolver", "NOERROR"),)))
     assert nx.status is nodata.status is Status.FAIL
     assert "NXDOMAIN" in nx.summary and "NODATA" not in nx.summary
     assert "NODATA" in nodata.summary and "NXDOMAIN" not in nodata.summary
@@ -417,11 +417,13 @@ def test_judge_only_timeouts_is_an_error() -> None:
     """Only TIMEOUT/UNREACHABLE/REFUSED answers mean no server answered: ERROR."""
     check = Dns(name="api.example.com")
     outcome = check.judge(
-        [
-            ServerAnswer("a", "resolver", "TIMEOUT", detail="no answer within 0.8s"),
-            ServerAnswer("b", "resolver", "UNREACHABLE", detail="OSError"),
-            ServerAnswer("c", "resolver", "REFUSED"),
-        ]
+        DnsObserved(
+            (
+                ServerAnswer("a", "resolver", "TIMEOUT", detail="no answer within 0.8s"),
+                ServerAnswer("b", "resolver", "UNREACHABLE", detail="OSError"),
+                ServerAnswer("c", "resolver", "REFUSED"),
+            )
+        )
     )
     assert outcome.status is Status.ERROR
     assert outcome.summary == (
@@ -434,7 +436,9 @@ def test_judge_servfail_decides() -> None:
     """SERVFAIL counts as an answer (FAIL), even next to a timeout."""
     check = Dns(name="api.example.com")
     outcome = check.judge(
-        [ServerAnswer("a", "resolver", "SERVFAIL"), ServerAnswer("b", "resolver", "TIMEOUT")]
+        DnsObserved(
+            (ServerAnswer("a", "resolver", "SERVFAIL"), ServerAnswer("b", "resolver", "TIMEOUT"))
+        )
     )
     assert outcome.status is Status.FAIL
     assert outcome.summary.startswith("api.example.com A: SERVFAIL at a")
@@ -451,5 +455,6 @@ def test_judge_normalizes_expected_values() -> None:
         (txt, '"v=spf1 -all"'),
         (aaaa, "2001:db8::1"),
     ):
-        outcome = check.judge([ServerAnswer("a", "resolver", "NOERROR", frozenset({value}), 60)])
+        answer = ServerAnswer("a", "resolver", "NOERROR", frozenset({value}), 60)
+        outcome = check.judge(DnsObserved((answer,)))
         assert outcome.status is Status.PASS, outcome.summary

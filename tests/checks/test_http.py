@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from infra_verify.checks.http import MISSING, Http, HttpResponse, json_field
+from infra_verify.checks.http import MISSING, Http, HttpObserved, HttpResponse, json_field
 from infra_verify.model import Status
 from infra_verify.reporters import ReportOptions, render
 from infra_verify.testing.certs import CertFactory
@@ -520,9 +520,11 @@ def response(
     latency: float = 0.12,
     body: str = JSON_BODY,
     location: str | None = None,
-) -> HttpResponse:
-    """An HttpResponse with sensible defaults."""
-    return HttpResponse(status, reason, server, latency, body, False, "application/json", location)
+) -> HttpObserved:
+    """An observed HttpResponse with sensible defaults."""
+    return HttpObserved(
+        HttpResponse(status, reason, server, latency, body, False, "application/json", location)
+    )
 
 
 def test_judge_pass_summary_format() -> None:

@@ -39,7 +39,11 @@ def test_without_expect_any_record_passes() -> None:
     ("answer", "summary_part", "hint_part"),
     [
         (ok("a", value="10.0.0.1"), "→ 10.0.0.1 (ttl 300) at a, expected 34.54.41.44", "update"),
-        (ServerAnswer("a", "resolver", "NXDOMAIN"), "NXDOMAIN at a (the name does not exist)", "create"),
+        (
+            ServerAnswer("a", "resolver", "NXDOMAIN"),
+            "NXDOMAIN at a (the name does not exist)",
+            "create",
+        ),
         (ServerAnswer("a", "resolver", "NOERROR"), "NODATA at a", "create"),
         (ServerAnswer("a", "resolver", "SERVFAIL"), "SERVFAIL at a", "create"),
         (

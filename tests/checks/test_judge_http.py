@@ -96,7 +96,11 @@ def test_a_wrong_response_fails(
             f"GET {URL}: the server did not speak HTTP properly: illegal status line",
         ),
         (
-            HttpObserved(resolution=Resolution("api.example.com", negative=ServerAnswer("r", "resolver", "NXDOMAIN"))),
+            HttpObserved(
+                resolution=Resolution(
+                    "api.example.com", negative=ServerAnswer("r", "resolver", "NXDOMAIN")
+                )
+            ),
             "api.example.com does not resolve at r: NXDOMAIN",
         ),
     ],

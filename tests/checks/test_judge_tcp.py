@@ -48,5 +48,7 @@ def test_a_host_resolving_to_a_guarded_address_fails() -> None:
     resolution = Resolution("db.example.com", "127.0.0.1", refused=guard)
     outcome = CHECK.judge(TcpObserved(resolution))
     assert outcome.status is Status.FAIL
-    assert outcome.summary == "db.example.com resolves to 127.0.0.1: 127.0.0.1 is a loopback address"
+    assert (
+        outcome.summary == "db.example.com resolves to 127.0.0.1: 127.0.0.1 is a loopback address"
+    )
     assert outcome.hint == "use the real host"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from infra_verify.checks.postgres import Postgres
+from infra_verify.checks.postgres import Postgres, PostgresObserved, SslAnswer
 from infra_verify.context import CheckContext
 from infra_verify.gate import Gate, GateRun
 from infra_verify.model import Result, Status
@@ -70,7 +70,9 @@ def test_require_ssl_passes_against_ssl_server(postgres: PostgresServer) -> None
 
 def test_judge_require_ssl_fails_on_n() -> None:
     """A server answering 'N' is PostgreSQL, but FAILs require_ssl with an ssl hint."""
-    outcome = Postgres(host="db", require_ssl=True).judge(b"N", "db:5432")
+    outcome = Postgres(host="db", require_ssl=True).judge(
+        PostgresObserved("db:5432", ssl=SslAnswer("db:5432", b"N"))
+    )
     assert outcome.status is Status.FAIL
     assert outcome.summary == "SSL: expected supported (S), got N (no SSL) (at db:5432)"
     assert outcome.hint is not None and "ssl" in outcome.hint
@@ -78,13 +80,15 @@ def test_judge_require_ssl_fails_on_n() -> None:
 
 def test_judge_n_without_require_ssl_passes() -> None:
     """'N' passes when SSL is not required."""
-    outcome = Postgres(host="db").judge(b"N", "db:5432")
+    outcome = Postgres(host="db").judge(PostgresObserved("db:5432", ssl=SslAnswer("db:5432", b"N")))
     assert outcome.status is Status.PASS
 
 
 def test_judge_other_bytes_fail() -> None:
     """Anything but S/N/E is not PostgreSQL: FAIL showing what came back."""
-    outcome = Postgres(host="db").judge(b"HTTP/1.1 400 Ba", "db:5432")
+    outcome = Postgres(host="db").judge(
+        PostgresObserved("db:5432", ssl=SslAnswer("db:5432", b"HTTP/1.1 400 Ba"))
+    )
     assert outcome.status is Status.FAIL
     assert outcome.summary.startswith("db:5432 is not a PostgreSQL server (answered b'HTTP/1.1")
 

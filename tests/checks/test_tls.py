@@ -13,7 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from infra_verify.checks.tls import CertInfo, Handshake, Tls, parse_cert, san_covers
+from infra_verify.checks.tls import (
+    CertInfo,
+    Handshake,
+    Tls,
+    TlsObserved,
+    parse_cert,
+    san_covers,
+)
 from infra_verify.model import Status
 from infra_verify.testing.certs import CertFactory, IssuedCert
 from tests.servers.dns_server import DnsServer
@@ -450,14 +457,14 @@ def cert_info(
 
 def handshake(
     cert: CertInfo | None, *, verified: bool = True, error: str | None = None
-) -> Handshake:
-    """A Handshake as seen at 203.0.113.10:443 over TLS 1.3."""
-    return Handshake(cert, verified, error, "TLSv1.3", "203.0.113.10:443")
+) -> TlsObserved:
+    """A Handshake as seen at 203.0.113.10:443 over TLS 1.3, at NOW."""
+    return TlsObserved(Handshake(cert, verified, error, "TLSv1.3", "203.0.113.10:443"), NOW)
 
 
 def test_judge_passes_a_good_certificate() -> None:
     """All observations hold: PASS with issuer, whole days left and the TLS version."""
-    outcome = Tls(host=HOST).judge(handshake(cert_info(days=60)), NOW)
+    outcome = Tls(host=HOST).judge(handshake(cert_info(days=60)))
     assert outcome.status is Status.PASS
     assert (
         outcome.summary
@@ -474,7 +481,7 @@ def test_judge_passes_a_good_certificate() -> None:
 
 def test_judge_without_certificate_fails() -> None:
     """No certificate presented is a FAIL telling to configure one."""
-    outcome = Tls(host=HOST).judge(handshake(None), NOW)
+    outcome = Tls(host=HOST).judge(handshake(None))
     assert outcome.status is Status.FAIL
     assert outcome.summary == f"203.0.113.10:443 (SNI {HOST}): no certificate presented"
     assert outcome.hint == "configure a certificate on the listener"
@@ -482,7 +489,7 @@ def test_judge_without_certificate_fails() -> None:
 
 def test_judge_expired_certificate_fails_on_expiry_and_days() -> None:
     """A notAfter in the past fails 'not expired' and 'days left'; the hint says renew."""
-    outcome = Tls(host=HOST).judge(handshake(cert_info(days=-2)), NOW)
+    outcome = Tls(host=HOST).judge(handshake(cert_info(days=-2)))
     assert outcome.status is Status.FAIL
     assert outcome.summary.startswith(
         "not expired: expected not_after > 2026-01-01, got 2025-12-30"
@@ -494,9 +501,9 @@ def test_judge_expired_certificate_fails_on_expiry_and_days() -> None:
 def test_judge_days_left_boundary() -> None:
     """Exactly min_days_valid days left passes; a minute less fails."""
     tls = Tls(host=HOST, min_days_valid=14)
-    assert tls.judge(handshake(cert_info(days=14)), NOW).status is Status.PASS
+    assert tls.judge(handshake(cert_info(days=14))).status is Status.PASS
     short = cert_info(days=14 - 1 / 1440)
-    outcome = tls.judge(handshake(short), NOW)
+    outcome = tls.judge(handshake(short))
     assert outcome.status is Status.FAIL
     assert outcome.summary.startswith("days left: expected >= 14, got 14.0")
 
@@ -504,7 +511,7 @@ def test_judge_days_left_boundary() -> None:
 def test_judge_unverified_chain_shows_the_reason() -> None:
     """verified=False fails 'chain' with the verification error text."""
     outcome = Tls(host=HOST).judge(
-        handshake(cert_info(), verified=False, error="self-signed certificate"), NOW
+        handshake(cert_info(), verified=False, error="self-signed certificate")
     )
     assert outcome.status is Status.FAIL
     assert outcome.summary.startswith(
@@ -515,7 +522,7 @@ def test_judge_unverified_chain_shows_the_reason() -> None:
 
 def test_judge_hint_prefers_the_san_problem() -> None:
     """With a wrong SAN and an expired certificate, the hint addresses the SAN first."""
-    outcome = Tls(host=HOST).judge(handshake(cert_info(sans=("other.example",), days=-1)), NOW)
+    outcome = Tls(host=HOST).judge(handshake(cert_info(sans=("other.example",), days=-1)))
     assert outcome.status is Status.FAIL
     assert outcome.hint is not None and outcome.hint.startswith(
         f"the certificate does not list {HOST}"
@@ -524,7 +531,7 @@ def test_judge_hint_prefers_the_san_problem() -> None:
 
 def test_judge_certificate_without_sans() -> None:
     """A certificate with no SANs at all fails 'SAN covers host' and says so."""
-    outcome = Tls(host=HOST).judge(handshake(cert_info(sans=())), NOW)
+    outcome = Tls(host=HOST).judge(handshake(cert_info(sans=())))
     assert outcome.status is Status.FAIL
     assert outcome.observations[1].actual == "(no SANs)"
 

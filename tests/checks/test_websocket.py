@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from infra_verify.checks.websocket import WebSocket, WsExchange
+from infra_verify.checks.websocket import WebSocket, WebSocketObserved, WsExchange
 from infra_verify.model import Status
 from infra_verify.reporters import ReportOptions, render
 from infra_verify.testing.certs import CertFactory
@@ -307,7 +307,7 @@ URL = "wss://api.staging.example/ws"
 
 def test_judge_upgrade_only_passes() -> None:
     """Without expect_reply an exchange passes on the upgrade, naming the time it took."""
-    outcome = WebSocket(url=URL).judge(WsExchange(0.0123, None, None))
+    outcome = WebSocket(url=URL).judge(WebSocketObserved(WsExchange(0.0123, None, None)))
     assert outcome.status is Status.PASS
     assert outcome.summary == f"{URL} upgraded in 12ms"
     assert [o.property for o in outcome.observations] == ["upgrade"]
@@ -315,20 +315,26 @@ def test_judge_upgrade_only_passes() -> None:
 
 def test_judge_reply_containing_the_text_passes() -> None:
     """A reply that contains expect_reply (as a substring) passes."""
-    outcome = WebSocket(url=URL, expect_reply="pong").judge(WsExchange(0.2, None, '{"t":"pong"}'))
+    outcome = WebSocket(url=URL, expect_reply="pong").judge(
+        WebSocketObserved(WsExchange(0.2, None, '{"t":"pong"}'))
+    )
     assert outcome.status is Status.PASS
 
 
 def test_judge_missing_reply_fails() -> None:
     """No reply at all fails as '(no reply)'."""
-    outcome = WebSocket(url=URL, expect_reply="pong").judge(WsExchange(0.2, None, None))
+    outcome = WebSocket(url=URL, expect_reply="pong").judge(
+        WebSocketObserved(WsExchange(0.2, None, None))
+    )
     assert outcome.status is Status.FAIL
     assert outcome.summary == f"reply contains: expected 'pong', got (no reply) (at {URL})"
 
 
 def test_judge_long_reply_is_shortened() -> None:
     """The reply shown in the observation is cut to 200 characters."""
-    outcome = WebSocket(url=URL, expect_reply="zzz").judge(WsExchange(0.2, None, "y" * 1000))
+    outcome = WebSocket(url=URL, expect_reply="zzz").judge(
+        WebSocketObserved(WsExchange(0.2, None, "y" * 1000))
+    )
     assert outcome.status is Status.FAIL
     assert outcome.observations[1].actual == "y" * 200
 

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import time
+import dataclasses
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from pydantic import Field
 
+from infra_verify.budget import Budget
 from infra_verify.check import Check
 from infra_verify.context import CheckContext
-from infra_verify.errors import ProbeError, ProbeFailed
+from infra_verify.errors import ProbeError
 from infra_verify.gcp.errors import GcpNotFound
+from infra_verify.model import Outcome
 
 R = TypeVar("R")
 
@@ -38,13 +40,18 @@ def normalize_enum(value: str | None, aliases: dict[str, str]) -> str | None:
     return aliases.get(key, value.strip().upper().replace("-", "_"))
 
 
-class Reader:
-    """Reads for one check run, sharing one time budget so a chain of reads cannot overrun."""
+def not_found(what: str, project: str, hint: str) -> Outcome:
+    """The FAIL for a resource the policy expects that does not exist (HTTP 404)."""
+    return Outcome.failed(f"{what} does not exist in project {project}", hint=hint)
 
-    def __init__(self, check: GcpCheck, ctx: CheckContext) -> None:
+
+class Reader:
+    """Reads for one probe, sharing one time budget so a chain of reads cannot overrun."""
+
+    def __init__(self, ctx: CheckContext, budget: Budget) -> None:
         self.ctx = ctx
         self.clients = ctx.gcp_clients()
-        self.deadline = time.monotonic() + check.effective_timeout(ctx) * 0.9
+        self.budget = budget
         self._project = self.clients.project
 
     @property
@@ -52,7 +59,7 @@ class Reader:
         """The project the reads target."""
         return self._project
 
-    async def _ensure_project(self) -> None:
+    async def ensure_project(self) -> None:
         """Policy, else --project, else the environment, else ADC's own project."""
         if self._project:
             return
@@ -62,27 +69,23 @@ class Reader:
                 "no GCP project is configured",
                 hint="set gcp.project in the policy, pass --project, or export GOOGLE_CLOUD_PROJECT",
             )
-        import dataclasses
-
         self.clients.settings = dataclasses.replace(self.clients.settings, project=self._project)
 
     async def get(self, fn: Callable[..., R], *args: Any) -> R:
-        """Call a read function from infra_verify.gcp.reads with the time left."""
-        await self._ensure_project()
-        remaining = max(0.05, self.deadline - time.monotonic())
+        """Call a read function from infra_verify.gcp.reads with what is left of the budget."""
+        await self.ensure_project()
+        remaining = self.budget.remaining()
         clients = self.clients
         return await self.ctx.run_blocking(lambda: fn(clients, *args, timeout=remaining))
 
-    async def get_or_fail(
-        self, fn: Callable[..., dict[str, Any]], *args: Any, missing: str, hint: str
-    ) -> dict[str, Any]:
-        """Like get(), but a 404 is a FAIL: the resource the policy expects does not exist."""
+    async def get_or_none(
+        self, fn: Callable[..., dict[str, Any]], *args: Any
+    ) -> dict[str, Any] | None:
+        """Like get(), but a 404 is None: the resource does not exist (a fact, for judge)."""
         try:
             return await self.get(fn, *args)
-        except GcpNotFound as exc:
-            raise ProbeFailed(
-                f"{missing} does not exist in project {self.project}", hint=hint
-            ) from exc
+        except GcpNotFound:
+            return None
 
 
 class GcpCheck(Check):
@@ -99,6 +102,10 @@ class GcpCheck(Check):
     def covers_host(self, host: str | None) -> bool:
         """True when this check is about the DNS name ``host``."""
         return False
+
+    def reader(self, ctx: CheckContext) -> Reader:
+        """A reader for one probe of this check, bounded by the check's budget."""
+        return Reader(ctx, self.budget(ctx))
 
 
 def first(items: Iterable[Any]) -> Any:

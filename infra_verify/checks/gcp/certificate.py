@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import Field
 
 from infra_verify.check import Check
-from infra_verify.checks.gcp.base import GcpCheck, Reader
+from infra_verify.checks.gcp.base import GcpCheck, not_found
 from infra_verify.context import CheckContext
 from infra_verify.edges import address_records_on_host, norm_host, of_kind
 from infra_verify.gcp import reads
@@ -48,6 +49,21 @@ DOMAIN_STATUS: dict[str, tuple[str, str]] = {
         "describe the certificate with gcloud and contact support if it persists",
     ),
 }
+
+
+@dataclass(frozen=True)
+class CertificateObserved:
+    """What the gcp.managed_certificate probe read, and when."""
+
+    project: str
+    """The project read."""
+    region: str
+    """The region of a regional certificate (also named in the remediation of a missing one)."""
+    certificate: dict[str, Any] | None
+    """The compute sslCertificate, or the Certificate Manager certificate, as the REST API
+    returns it; None: it does not exist (404)."""
+    read_at: dt.datetime
+    """When it was read (UTC): the days left before expiry count from here."""
 
 
 class GcpManagedCertificate(GcpCheck):
@@ -89,30 +105,42 @@ class GcpManagedCertificate(GcpCheck):
                 if covers is not None and covers(domain):
                     yield other.id, "soft"
 
-    async def run(self, ctx: CheckContext) -> Outcome:
-        """Read the certificate, then judge its status per domain."""
-        reader = Reader(self, ctx)
-        now = dt.datetime.now(dt.UTC)
+    async def probe(self, ctx: CheckContext) -> CertificateObserved:
+        """Read the certificate (compute, global or regional, or Certificate Manager)."""
+        reader = self.reader(ctx)
+        region = self.region_for(ctx)
         if self.certificate_manager:
-            cert = await reader.get_or_fail(
-                reads.get_certificate_manager_certificate,
-                self.location,
-                self.name,
-                missing=f"Certificate Manager certificate {self.name} ({self.location})",
-                hint=f"gcloud certificate-manager certificates create {self.name} --domains={','.join(self.domains)}",
+            cert = await reader.get_or_none(
+                reads.get_certificate_manager_certificate, self.location, self.name
             )
-            return self.judge_certificate_manager(cert, now)
-        cert = await reader.get_or_fail(
-            reads.get_ssl_certificate,
-            self.name,
-            self.region_for(ctx) if self.regional else None,
-            missing=f"SSL certificate {self.name}",
-            hint=f"gcloud compute ssl-certificates create {self.name} --domains={','.join(self.domains)} "
-            + (f"--region={self.region_for(ctx)}" if self.regional else "--global"),
-        )
-        return self.judge(cert, now)
+        else:
+            cert = await reader.get_or_none(
+                reads.get_ssl_certificate, self.name, region if self.regional else None
+            )
+        return CertificateObserved(reader.project, region, cert, dt.datetime.now(dt.UTC))
 
-    def judge(self, cert: dict[str, Any], now: dt.datetime) -> Outcome:
+    def judge(self, observed: CertificateObserved) -> Outcome:
+        """The certificate's status per domain and its days left, as of ``observed.read_at``."""
+        cert, now = observed.certificate, observed.read_at
+        domains = ",".join(self.domains)
+        if self.certificate_manager:
+            if cert is None:
+                return not_found(
+                    f"Certificate Manager certificate {self.name} ({self.location})",
+                    observed.project,
+                    f"gcloud certificate-manager certificates create {self.name} --domains={domains}",
+                )
+            return self._judge_certificate_manager(cert, now)
+        if cert is None:
+            return not_found(
+                f"SSL certificate {self.name}",
+                observed.project,
+                f"gcloud compute ssl-certificates create {self.name} --domains={domains} "
+                + (f"--region={observed.region}" if self.regional else "--global"),
+            )
+        return self._judge_ssl_certificate(cert, now)
+
+    def _judge_ssl_certificate(self, cert: dict[str, Any], now: dt.datetime) -> Outcome:
         """type MANAGED, status ACTIVE, every domain ACTIVE, enough days left."""
         managed = cert.get("managed") or {}
         status = managed.get("status", "MANAGED_CERTIFICATE_STATUS_UNSPECIFIED")
@@ -204,7 +232,7 @@ class GcpManagedCertificate(GcpCheck):
             hint="Google renews managed certificates by itself while DNS points at the load balancer; check that it still does",
         )
 
-    def judge_certificate_manager(self, cert: dict[str, Any], now: dt.datetime) -> Outcome:
+    def _judge_certificate_manager(self, cert: dict[str, Any], now: dt.datetime) -> Outcome:
         """Certificate Manager: managed.state ACTIVE and every domain AUTHORIZED."""
         managed = cert.get("managed") or {}
         state = managed.get("state", "STATE_UNSPECIFIED")

@@ -4,11 +4,12 @@ revision, with the expected ingress, VPC connector (or Direct VPC egress) and Cl
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import Field
 
-from infra_verify.checks.gcp.base import GcpCheck, Reader, normalize_enum, same_resource, short
+from infra_verify.checks.gcp.base import GcpCheck, normalize_enum, not_found, same_resource, short
 from infra_verify.context import CheckContext
 from infra_verify.gcp import reads
 from infra_verify.model import Observation, Outcome
@@ -52,6 +53,18 @@ def service_sql_instances(svc: dict[str, Any]) -> list[str]:
     return out
 
 
+@dataclass(frozen=True)
+class CloudRunObserved:
+    """What the gcp.cloud_run_service probe read."""
+
+    project: str
+    """The project read."""
+    region: str
+    """The region the service was looked up in."""
+    service: dict[str, Any] | None
+    """The run v2 service as the REST API returns it; None: it does not exist (404)."""
+
+
 class GcpCloudRunService(GcpCheck):
     """A Cloud Run service is Ready on its latest revision, wired to its VPC connector and Cloud SQL."""
 
@@ -85,21 +98,22 @@ class GcpCloudRunService(GcpCheck):
         """The service."""
         return self.service
 
-    async def run(self, ctx: CheckContext) -> Outcome:
-        """Read the service, then judge it."""
-        reader = Reader(self, ctx)
+    async def probe(self, ctx: CheckContext) -> CloudRunObserved:
+        """Read the service in the check's region."""
+        reader = self.reader(ctx)
         region = self.region_for(ctx)
-        svc = await reader.get_or_fail(
-            reads.get_run_service,
-            region,
-            self.service,
-            missing=f"Cloud Run service {self.service} ({region})",
-            hint=f"deploy it: gcloud run deploy {self.service} --region={region} --image=IMAGE",
-        )
-        return self.judge(svc, region)
+        svc = await reader.get_or_none(reads.get_run_service, region, self.service)
+        return CloudRunObserved(reader.project, region, svc)
 
-    def judge(self, svc: dict[str, Any], region: str) -> Outcome:
+    def judge(self, observed: CloudRunObserved) -> Outcome:
         """Readiness, revision, traffic, ingress, VPC access and Cloud SQL, each as an observation."""
+        region, svc = observed.region, observed.service
+        if svc is None:
+            return not_found(
+                f"Cloud Run service {self.service} ({region})",
+                observed.project,
+                f"deploy it: gcloud run deploy {self.service} --region={region} --image=IMAGE",
+            )
         where = f"{self.service} ({region})"
         base = f"gcloud run services update {self.service} --region={region}"
         cond = svc.get("terminalCondition") or {}

@@ -4,11 +4,12 @@ private IP on the expected VPC network when expected, and the expected version a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import Field
 
-from infra_verify.checks.gcp.base import GcpCheck, Reader, same_resource
+from infra_verify.checks.gcp.base import GcpCheck, not_found, same_resource
 from infra_verify.context import CheckContext
 from infra_verify.gcp import reads
 from infra_verify.model import Observation, Outcome
@@ -27,6 +28,16 @@ def private_network(instance: dict[str, Any]) -> str:
     return str(
         ((instance.get("settings") or {}).get("ipConfiguration") or {}).get("privateNetwork", "")
     )
+
+
+@dataclass(frozen=True)
+class CloudSqlObserved:
+    """What the gcp.cloud_sql_instance probe read."""
+
+    project: str
+    """The project read."""
+    instance: dict[str, Any] | None
+    """The sqladmin v1 instance as the REST API returns it; None: it does not exist (404)."""
 
 
 class GcpCloudSqlInstance(GcpCheck):
@@ -49,19 +60,21 @@ class GcpCloudSqlInstance(GcpCheck):
         """The instance."""
         return self.instance
 
-    async def run(self, ctx: CheckContext) -> Outcome:
-        """Read the instance, then judge it."""
-        reader = Reader(self, ctx)
-        inst = await reader.get_or_fail(
-            reads.get_sql_instance,
-            self.instance,
-            missing=f"Cloud SQL instance {self.instance}",
-            hint=f"gcloud sql instances create {self.instance} --database-version={self.database_version or 'POSTGRES_15'} --network={self.network or 'NETWORK'} --no-assign-ip",
-        )
-        return self.judge(inst)
+    async def probe(self, ctx: CheckContext) -> CloudSqlObserved:
+        """Read the instance."""
+        reader = self.reader(ctx)
+        inst = await reader.get_or_none(reads.get_sql_instance, self.instance)
+        return CloudSqlObserved(reader.project, inst)
 
-    def judge(self, inst: dict[str, Any]) -> Outcome:
+    def judge(self, observed: CloudSqlObserved) -> Outcome:
         """State, activation, private IP/network, version and SSL, each as an observation."""
+        inst = observed.instance
+        if inst is None:
+            return not_found(
+                f"Cloud SQL instance {self.instance}",
+                observed.project,
+                f"gcloud sql instances create {self.instance} --database-version={self.database_version or 'POSTGRES_15'} --network={self.network or 'NETWORK'} --no-assign-ip",
+            )
         where = self.instance
         settings = inst.get("settings") or {}
         ipc = settings.get("ipConfiguration") or {}

@@ -6,22 +6,46 @@ ones Cloud DNS assigned to it (a zone that is not delegated is a classic silent 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import Field, model_validator
 
-from infra_verify.checks.dns import query
-from infra_verify.checks.gcp.base import GcpCheck, Reader
+from infra_verify.budget import Budget
+from infra_verify.checks.dns import ServerAnswer, query, system_resolvers
+from infra_verify.checks.gcp.base import GcpCheck, Reader, not_found
 from infra_verify.context import CheckContext
 from infra_verify.edges import norm_host
-from infra_verify.errors import ProbeError, ProbeFailed
 from infra_verify.gcp import reads
 from infra_verify.model import Observation, Outcome
+
+DELEGATION_MAX = 5.0
+"""The longest a resolver may take to answer the delegation's NS question (seconds)."""
+
+DELEGATION_SHARE = 3
+"""The delegation's NS question gets one of this many shares of what is left of the budget,
+so that a silent resolver does not hold the check for the whole budget."""
 
 
 def fqdn(name: str) -> str:
     """``name`` with exactly one trailing dot, lower-cased."""
     return name.lower().rstrip(".") + "."
+
+
+@dataclass(frozen=True)
+class DnsRecordObserved:
+    """What the gcp.dns_record probe read: the zone, its record sets, and its live delegation."""
+
+    project: str
+    """The project read."""
+    zone: dict[str, Any] | None
+    """The Cloud DNS managed zone as the REST API returns it; None: it does not exist (404),
+    or no zone has ``zone_dns_name``. When None, nothing else was read."""
+    rrsets: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    """Per record name of the check (as written in the policy), the record sets the zone holds
+    for that name and type (an empty list: none)."""
+    delegation: tuple[ServerAnswer, ...] | None = None
+    """Each resolver's answer to the zone's NS question; None: the delegation was not checked."""
 
 
 class GcpDnsRecord(GcpCheck):
@@ -79,65 +103,74 @@ class GcpDnsRecord(GcpCheck):
             self.rrdatas if self.type in {"A", "AAAA"} else ()
         )
 
-    async def run(self, ctx: CheckContext) -> Outcome:
-        """Read the zone and record sets, then check the delegation."""
-        reader = Reader(self, ctx)
-        zone = await self._zone(reader)
+    async def probe(self, ctx: CheckContext) -> DnsRecordObserved:
+        """Read the zone and its record sets, then ask the resolvers for the zone's NS."""
+        budget = self.budget(ctx)
+        reader = Reader(ctx, budget)
+        zone = await self._read_zone(reader)
+        if zone is None:
+            return DnsRecordObserved(reader.project, None)
         zone_name = zone.get("name", self.zone or "?")
         found: dict[str, list[dict[str, Any]]] = {}
         for name in self.all_names:
             found[name] = await reader.get(reads.list_rrsets, zone_name, fqdn(name), self.type)
         delegation = None
         if self.check_delegation:
-            delegation = await self._delegation(zone, ctx)
-        return self.judge(zone, found, delegation)
+            delegation = await self._ask_delegation(zone, ctx, budget)
+        return DnsRecordObserved(reader.project, zone, found, delegation)
 
-    async def _zone(self, reader: Reader) -> dict[str, Any]:
+    async def _read_zone(self, reader: Reader) -> dict[str, Any] | None:
         if self.zone:
-            return await reader.get_or_fail(
-                reads.get_managed_zone,
-                self.zone,
-                missing=f"managed zone {self.zone}",
-                hint=f"gcloud dns managed-zones create {self.zone} --dns-name={self.zone_dns_name or 'DNS_NAME.'} --description=...",
-            )
-        zone = await reader.get(reads.find_managed_zone_by_dns_name, fqdn(self.zone_dns_name or ""))
-        if zone is None:
-            raise ProbeFailed(
-                f"no managed zone for {fqdn(self.zone_dns_name or '')} in project {reader.project}",
-                hint="create the zone, or name it with 'zone:'",
-            )
-        return zone
+            return await reader.get_or_none(reads.get_managed_zone, self.zone)
+        return await reader.get(reads.find_managed_zone_by_dns_name, fqdn(self.zone_dns_name or ""))
 
-    async def _delegation(
-        self, zone: dict[str, Any], ctx: CheckContext
-    ) -> tuple[str, frozenset[str]]:
+    async def _ask_delegation(
+        self, zone: dict[str, Any], ctx: CheckContext, budget: Budget
+    ) -> tuple[ServerAnswer, ...]:
         resolvers = list(self.delegation_resolvers or ctx.resolvers)
         if not resolvers:
-            from infra_verify.checks.dns import _system_resolvers
-
-            resolvers = _system_resolvers()
-        timeout = min(5.0, self.effective_timeout(ctx) / 3)
+            resolvers = system_resolvers()
+        timeout = min(DELEGATION_MAX, budget.share(DELEGATION_SHARE))
         answers = await asyncio.gather(
             *(query(r, zone.get("dnsName", ""), "NS", "resolver", timeout) for r in resolvers)
         )
-        for a in answers:
-            if a.rcode == "NOERROR" and a.values:
-                return a.server, a.values
-        if all(a.rcode in {"TIMEOUT", "UNREACHABLE"} for a in answers):
-            raise ProbeError(
-                f"could not check the delegation of {zone.get('dnsName')}: no resolver answered ({answers[0].describe()})",
-                hint="check that the resolvers are reachable, or set check_delegation: false",
-            )
-        a = answers[0]
-        return a.server, frozenset({f"({a.describe()})"})
+        return tuple(answers)
 
-    def judge(
+    def judge(self, observed: DnsRecordObserved) -> Outcome:
+        """Exact rrdatas per name; the delegation matches the zone's name servers."""
+        zone = observed.zone
+        if zone is None:
+            return self._no_zone(observed.project)
+        delegation = None
+        if observed.delegation is not None:
+            answers = observed.delegation
+            if not answers or all(a.rcode in {"TIMEOUT", "UNREACHABLE"} for a in answers):
+                detail = answers[0].describe() if answers else "no resolver was asked"
+                return Outcome.error(
+                    f"could not check the delegation of {zone.get('dnsName')}: no resolver answered ({detail})",
+                    hint="check that the resolvers are reachable, or set check_delegation: false",
+                )
+            delegation = _delegated_to(answers)
+        return self._judge_zone(zone, observed.rrsets, delegation)
+
+    def _no_zone(self, project: str) -> Outcome:
+        if self.zone:
+            return not_found(
+                f"managed zone {self.zone}",
+                project,
+                f"gcloud dns managed-zones create {self.zone} --dns-name={self.zone_dns_name or 'DNS_NAME.'} --description=...",
+            )
+        return Outcome.failed(
+            f"no managed zone for {fqdn(self.zone_dns_name or '')} in project {project}",
+            hint="create the zone, or name it with 'zone:'",
+        )
+
+    def _judge_zone(
         self,
         zone: dict[str, Any],
         found: dict[str, list[dict[str, Any]]],
         delegation: tuple[str, frozenset[str]] | None,
     ) -> Outcome:
-        """Exact rrdatas per name; the delegation matches the zone's name servers."""
         zone_name = zone.get("name", self.zone or "?")
         want = sorted(self.rrdatas)
         obs: list[Observation] = []
@@ -202,3 +235,12 @@ class GcpDnsRecord(GcpCheck):
             + (", and the zone is delegated" if delegation is not None else ""),
             tuple(obs),
         )
+
+
+def _delegated_to(answers: tuple[ServerAnswer, ...]) -> tuple[str, frozenset[str]]:
+    """The first resolver naming name servers, and them; else the first answer, described."""
+    for a in answers:
+        if a.rcode == "NOERROR" and a.values:
+            return a.server, a.values
+    a = answers[0]
+    return a.server, frozenset({f"({a.describe()})"})

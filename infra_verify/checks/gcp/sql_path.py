@@ -9,19 +9,42 @@ adds a PostgreSQL handshake to the private IP. The report shows which link is mi
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any
 
 from pydantic import Field
 
 from infra_verify.check import Check
-from infra_verify.checks.gcp.base import GcpCheck, Reader, short
+from infra_verify.checks.gcp.base import GcpCheck, Reader, not_found, short
 from infra_verify.checks.gcp.cloud_run import service_connector, service_networks
 from infra_verify.checks.gcp.cloud_sql import private_ip, private_network
 from infra_verify.context import CheckContext
 from infra_verify.errors import ProbeError, ProbeFailed
 from infra_verify.gcp import reads
-from infra_verify.gcp.errors import GcpNotFound
-from infra_verify.model import Observation, Outcome
+from infra_verify.model import Observation, Outcome, Status
+
+
+@dataclass(frozen=True)
+class SqlPathObserved:
+    """What the gcp.cloud_sql_path probe read, link by link, and the handshake when it dialed."""
+
+    project: str
+    """The project read."""
+    region: str
+    """The service's region."""
+    service: dict[str, Any] | None
+    """The run v2 service as the REST API returns it; None: it does not exist (404), and
+    nothing else was read."""
+    instance: dict[str, Any] | None = None
+    """The sqladmin v1 instance; None: it does not exist (404), or was not read."""
+    connector: dict[str, Any] | None = None
+    """The vpcaccess v1 connector the service names; None: it names none, or it does not
+    exist (404; see ``service``'s ``template.vpcAccess.connector``)."""
+    handshake: bytes | None = None
+    """The first byte(s) of the answer to PostgreSQL's SSLRequest at the private IP; None:
+    not dialed (``probe: false``, or the path is not configured), or it did not answer."""
+    handshake_error: str | None = None
+    """Why the private IP did not answer the SSLRequest, when it was dialed and did not."""
 
 
 class GcpCloudSqlPath(GcpCheck):
@@ -31,8 +54,9 @@ class GcpCloudSqlPath(GcpCheck):
 
     service: str = Field(description="Cloud Run service name")
     instance: str = Field(description="Cloud SQL instance name")
-    probe: bool = Field(
+    probe_: bool = Field(
         default=False,
+        alias="probe",
         description="also do a PostgreSQL handshake to the private IP (only when the gate runs inside the VPC)",
     )
     port: int = Field(default=5432, description="database port for the probe")
@@ -57,23 +81,18 @@ class GcpCloudSqlPath(GcpCheck):
             ):
                 yield other.id, "hard"
 
-    async def run(self, ctx: CheckContext) -> Outcome:
-        """Read the service, its connector and the instance; optionally probe the private IP."""
-        reader = Reader(self, ctx)
+    async def probe(self, ctx: CheckContext) -> SqlPathObserved:
+        """Read the service, the instance and the service's connector; with ``probe: true``, when
+        the path is configured, send PostgreSQL's SSLRequest to the private IP."""
+        budget = self.budget(ctx)
+        reader = Reader(ctx, budget)
         region = self.region_for(ctx)
-        svc = await reader.get_or_fail(
-            reads.get_run_service,
-            region,
-            self.service,
-            missing=f"Cloud Run service {self.service} ({region})",
-            hint="deploy the service",
-        )
-        inst = await reader.get_or_fail(
-            reads.get_sql_instance,
-            self.instance,
-            missing=f"Cloud SQL instance {self.instance}",
-            hint="create the instance",
-        )
+        svc = await reader.get_or_none(reads.get_run_service, region, self.service)
+        if svc is None:
+            return SqlPathObserved(reader.project, region, None)
+        inst = await reader.get_or_none(reads.get_sql_instance, self.instance)
+        if inst is None:
+            return SqlPathObserved(reader.project, region, svc)
         connector_name = service_connector(svc)
         conn: dict[str, Any] | None = None
         if connector_name:
@@ -82,16 +101,45 @@ class GcpCloudSqlPath(GcpCheck):
                 if "/locations/" in connector_name
                 else region
             )
-            try:
-                conn = await reader.get(reads.get_connector, conn_region, short(connector_name))
-            except GcpNotFound:
-                conn = {"name": connector_name, "state": "MISSING"}
-        outcome = self.judge(svc, conn, inst, region)
-        if outcome.status.value == "pass" and self.probe:
-            return await self._probe(ctx, outcome, private_ip(inst) or "")
-        return outcome
+            conn = await reader.get_or_none(reads.get_connector, conn_region, short(connector_name))
+        observed = SqlPathObserved(reader.project, region, svc, inst, conn)
+        if not self.probe_ or self._judge_path(observed).status is not Status.PASS:
+            return observed  # dial only a configured path: the handshake adds to a PASS
+        from infra_verify.checks.postgres import ssl_request
 
-    def judge(
+        try:
+            answer = await ssl_request(private_ip(inst) or "", self.port, budget.remaining())
+        except (ProbeError, ProbeFailed) as exc:
+            return replace(observed, handshake_error=str(exc))
+        return replace(observed, handshake=answer)
+
+    def judge(self, observed: SqlPathObserved) -> Outcome:
+        """The path's links, then (``probe: true``, path configured) the handshake."""
+        outcome = self._judge_path(observed)
+        if outcome.status is not Status.PASS or not self.probe_:
+            return outcome
+        return self._judge_handshake(observed, outcome, private_ip(observed.instance or {}) or "")
+
+    def _judge_path(self, observed: SqlPathObserved) -> Outcome:
+        """The configured path alone: the resources exist and every link holds."""
+        svc, inst = observed.service, observed.instance
+        if svc is None:
+            return not_found(
+                f"Cloud Run service {self.service} ({observed.region})",
+                observed.project,
+                "deploy the service",
+            )
+        if inst is None:
+            return not_found(
+                f"Cloud SQL instance {self.instance}", observed.project, "create the instance"
+            )
+        conn = observed.connector
+        connector_name = service_connector(svc)
+        if conn is None and connector_name:
+            conn = {"name": connector_name, "state": "MISSING"}
+        return self._judge_links(svc, conn, inst, observed.region)
+
+    def _judge_links(
         self, svc: dict[str, Any], conn: dict[str, Any] | None, inst: dict[str, Any], region: str
     ) -> Outcome:
         """Each link of the path as an observation; the first missing link is the finding."""
@@ -196,16 +244,19 @@ class GcpCloudSqlPath(GcpCheck):
             f"{self.service} reaches {self.instance} at {pip} via network {sql_net}", obs
         )
 
-    async def _probe(self, ctx: CheckContext, outcome: Outcome, ip: str) -> Outcome:
-        from infra_verify.checks.postgres import ssl_request
-
-        try:
-            answer = await ssl_request(ip, self.port, self.effective_timeout(ctx) / 2)
-        except (ProbeError, ProbeFailed) as exc:
+    def _judge_handshake(self, observed: SqlPathObserved, outcome: Outcome, ip: str) -> Outcome:
+        if observed.handshake_error is not None:
             return Outcome.failed(
-                f"the path is configured, but {ip}:{self.port} does not answer: {exc}",
+                f"the path is configured, but {ip}:{self.port} does not answer: {observed.handshake_error}",
                 outcome.observations,
                 hint="check firewall rules and that the gate runs inside the VPC",
+            )
+        answer = observed.handshake
+        if answer is None:
+            return Outcome.error(
+                f"{outcome.summary}, but no PostgreSQL handshake with {ip}:{self.port} was recorded",
+                outcome.observations,
+                hint="probe: true needs the probe to dial the private IP; this is a bug in the probe",
             )
         ok = answer in (b"S", b"N", b"E")
         obs = (

@@ -4,16 +4,29 @@ in the region of the services that use it; its IP range and instance bounds are 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import Field
 
-from infra_verify.checks.gcp.base import GcpCheck, Reader, same_resource
+from infra_verify.checks.gcp.base import GcpCheck, not_found, same_resource
 from infra_verify.context import CheckContext
 from infra_verify.gcp import reads
 from infra_verify.model import Observation, Outcome
 
 NOT_YET = {"CREATING", "UPDATING"}
+
+
+@dataclass(frozen=True)
+class VpcConnectorObserved:
+    """What the gcp.vpc_connector probe read."""
+
+    project: str
+    """The project read."""
+    region: str
+    """The region the connector was looked up in."""
+    connector: dict[str, Any] | None
+    """The vpcaccess v1 connector as the REST API returns it; None: it does not exist (404)."""
 
 
 class GcpVpcConnector(GcpCheck):
@@ -31,21 +44,22 @@ class GcpVpcConnector(GcpCheck):
         """The connector."""
         return self.connector
 
-    async def run(self, ctx: CheckContext) -> Outcome:
-        """Read the connector, then judge it."""
-        reader = Reader(self, ctx)
+    async def probe(self, ctx: CheckContext) -> VpcConnectorObserved:
+        """Read the connector in the check's region."""
+        reader = self.reader(ctx)
         region = self.region_for(ctx)
-        conn = await reader.get_or_fail(
-            reads.get_connector,
-            region,
-            self.connector,
-            missing=f"VPC connector {self.connector} ({region})",
-            hint=f"gcloud compute networks vpc-access connectors create {self.connector} --region={region} --network={self.network or 'NETWORK'} --range={self.ip_cidr_range or '10.8.0.0/28'}",
-        )
-        return self.judge(conn, region)
+        conn = await reader.get_or_none(reads.get_connector, region, self.connector)
+        return VpcConnectorObserved(reader.project, region, conn)
 
-    def judge(self, conn: dict[str, Any], region: str) -> Outcome:
+    def judge(self, observed: VpcConnectorObserved) -> Outcome:
         """State, network and range; instance bounds are reported."""
+        region, conn = observed.region, observed.connector
+        if conn is None:
+            return not_found(
+                f"VPC connector {self.connector} ({region})",
+                observed.project,
+                f"gcloud compute networks vpc-access connectors create {self.connector} --region={region} --network={self.network or 'NETWORK'} --range={self.ip_cidr_range or '10.8.0.0/28'}",
+            )
         where = f"{self.connector} ({region})"
         state = conn.get("state", "STATE_UNSPECIFIED")
         obs = [Observation("state", "READY", state, state == "READY", where)]
