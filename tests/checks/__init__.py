@@ -1,0 +1,1 @@
+"""Tests of the check kinds: judge on plain data, and probes against real loopback servers."""

@@ -1,0 +1,1 @@
+"""Tests of the Terraform plan check (infra_verify.iac)."""

@@ -1,0 +1,1 @@
+"""Pipelines: Cloud Build, the container, the deploy script, the pytest plugin, init, shards."""

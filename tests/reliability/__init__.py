@@ -1,0 +1,1 @@
+"""Reliability: fault injection, fuzzing, signals, leaks, the guards under hostile input."""

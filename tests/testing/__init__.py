@@ -1,0 +1,1 @@
+"""Tests of infra_verify.testing: the fake GCP API, its fixtures, the certificate factory."""
