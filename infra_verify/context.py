@@ -2,16 +2,24 @@
 
 Resources (the blocking-call pool, cached TLS contexts, Google Cloud clients) are built lazily
 and released by ``close()``.
+
+The blocking-call pool runs the synchronous google-cloud clients (and the OS resolver) on
+*daemon* threads. A call that hangs in a library past the gate's deadline is abandoned, never
+waited for: ``close()`` does not join it, and neither does the interpreter at exit (unlike
+``ThreadPoolExecutor``, whose workers ``concurrent.futures`` joins in an atexit hook). So a run
+ends at its deadline, reports written, whatever a library thread is doing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import queue
 import ssl
+import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from infra_verify.redact import Redactor
 
@@ -19,6 +27,70 @@ if TYPE_CHECKING:
     from infra_verify.gcp.clients import GcpClients, GcpSettings
 
 T = TypeVar("T")
+
+
+class BlockingPool:
+    """At most ``max_workers`` daemon threads running blocking calls; never joined.
+
+    ``submit`` returns a ``concurrent.futures.Future``; ``shutdown`` cancels queued calls and
+    lets idle workers end. A worker stuck in a call stays stuck without holding anyone up: the
+    process exits without it.
+    """
+
+    def __init__(self, max_workers: int, name: str = "infra-verify-blocking") -> None:
+        self.max_workers = max(1, max_workers)
+        self.name = name
+        self._queue: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._idle = threading.Semaphore(0)
+        self._lock = threading.Lock()
+        self._threads: list[threading.Thread] = []
+        self._closed = False
+
+    def submit(self, fn: Callable[[], T]) -> Future[T]:
+        """Queue ``fn``; start a worker when none is idle and the bound allows."""
+        future: Future[T] = Future()
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the blocking pool is shut down")
+            self._queue.put((future, fn))
+            if not self._idle.acquire(blocking=False) and len(self._threads) < self.max_workers:
+                thread = threading.Thread(
+                    target=self._work, name=f"{self.name}-{len(self._threads)}", daemon=True
+                )
+                self._threads.append(thread)
+                thread.start()
+        return future
+
+    def _work(self) -> None:
+        while True:
+            item = self._queue.get()
+            if item is None:
+                return
+            future, fn = item
+            if future.set_running_or_notify_cancel():
+                try:
+                    result = fn()
+                except BaseException as exc:  # handed to the awaiting coroutine
+                    future.set_exception(exc)
+                else:
+                    future.set_result(result)
+            self._idle.release()
+
+    def shutdown(self) -> None:
+        """Cancel the calls not started yet and let idle workers end; join nothing."""
+        with self._lock:
+            self._closed = True
+            while True:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is not None:
+                    item[0].cancel()
+            for _ in self._threads:
+                self._queue.put(None)
 
 
 @dataclass
@@ -31,6 +103,12 @@ class CheckContext:
     ca_bundle: str | None = None
     env: Mapping[str, str] = field(default_factory=dict)
     allow_loopback: bool = False
+    allow_loopback_settings: bool = False
+    """Application settings (the ``environment`` check's ``no_loopback``) may point at loopback
+    in a real environment: ``--allow-loopback-settings``, separate from ``allow_loopback``."""
+    environment_named: bool = True
+    """False when only the policy file named the environment (``--policy FILE`` without an
+    environment name): then a local name (demo, dev, test, ...) lifts no loopback guard."""
     allow_metadata: bool = False
     gcp: GcpSettings | None = None
     redactor: Redactor = field(default_factory=Redactor)
@@ -38,22 +116,27 @@ class CheckContext:
         default_factory=dict, repr=False
     )
     _gcp_clients: GcpClients | None = field(default=None, repr=False)
-    _executor: ThreadPoolExecutor | None = field(default=None, repr=False)
+    _executor: BlockingPool | None = field(default=None, repr=False)
     blocking_workers: int = 16
 
     async def run_blocking(self, fn: Callable[[], T]) -> T:
-        """Run a blocking call (the google-cloud clients are synchronous) in a bounded pool."""
+        """Run a blocking call (the google-cloud clients are synchronous) in a bounded pool.
+
+        The caller passes ``fn`` its time budget (e.g. the read's ``timeout=``); cancelling the
+        await (the gate's deadline) abandons the call: its daemon thread is never waited for.
+        """
         if self._executor is None:
-            self._executor = ThreadPoolExecutor(
-                max_workers=self.blocking_workers, thread_name_prefix="infra-verify-blocking"
-            )
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn)
+            self._executor = BlockingPool(self.blocking_workers)
+        return await asyncio.wrap_future(self._executor.submit(fn))
 
     def close(self) -> None:
-        """Release threads and HTTP sessions; the context can be used again afterwards."""
+        """Release threads and HTTP sessions; the context can be used again afterwards.
+
+        Calls still running are abandoned, not joined (see :class:`BlockingPool`).
+        """
         executor, self._executor = self._executor, None
         if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
+            executor.shutdown()
         clients, self._gcp_clients = self._gcp_clients, None
         if clients is not None:
             clients.close()

@@ -38,7 +38,7 @@ from infra_verify.errors import InfraVerifyError
 from infra_verify.explain import explain
 from infra_verify.graph import Graph, build_graph
 from infra_verify.model import Observation, Outcome, Result, Status
-from infra_verify.policy.load import Policy, load_policy
+from infra_verify.policy.load import CONTEXT_OPTIONS, LOAD_OPTIONS, Policy, load_policy
 
 ResultCallback = Callable[[Result], None]
 AttemptCallback = Callable[[str, Outcome, int], None]
@@ -156,20 +156,17 @@ class Gate:
     def from_policy(cls, policy: str | Path | Policy, **options: Any) -> Gate:
         """A gate for a policy (a file, or one already loaded).
 
-        Keyword options are Gate's (deadline, wait, concurrency, poll, skip, ...) and
-        ``Policy.context()``'s (allow_loopback, allow_metadata, project, timeout, env, ...);
-        they override the policy's defaults.
+        Keyword options are Gate's (deadline, wait, concurrency, poll, skip, ...),
+        ``load_policy()``'s (environment: the one the run asks for, allow_outside_policy_dir)
+        and ``Policy.context()``'s (allow_loopback, allow_loopback_settings, allow_metadata,
+        project, timeout, env, ...); they override the policy's defaults.
         """
-        loaded = policy if isinstance(policy, Policy) else load_policy(policy)
-        ctx_keys = {
-            "allow_loopback",
-            "allow_metadata",
-            "allow_credentials_to_custom_endpoints",
-            "project",
-            "timeout",
-            "env",
-        }
-        ctx_opts = {k: options.pop(k) for k in list(options) if k in ctx_keys}
+        load_opts = {k: options.pop(k) for k in list(options) if k in LOAD_OPTIONS}
+        if isinstance(policy, Policy):
+            loaded = policy.for_environment(load_opts.get("environment"))
+        else:
+            loaded = load_policy(policy, **load_opts)
+        ctx_opts = {k: options.pop(k) for k in list(options) if k in CONTEXT_OPTIONS}
         options.setdefault("deadline", loaded.defaults.deadline)
         options.setdefault("concurrency", loaded.defaults.concurrency)
         options.setdefault("poll", loaded.defaults.poll)

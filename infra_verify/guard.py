@@ -80,6 +80,15 @@ def is_real_environment(environment: str) -> bool:
     return environment.lower() not in LOCAL_ENVIRONMENTS
 
 
+def is_local_run(ctx: CheckContext) -> bool:
+    """The run named a local environment (demo/local/dev/test), where loopback is expected.
+
+    Only the run can: a policy file's ``environment: dev`` alone (``--policy FILE`` without an
+    environment name, ``ctx.environment_named`` False) keeps the guards of a real environment.
+    """
+    return ctx.environment_named and not is_real_environment(ctx.environment)
+
+
 def check_guards(check: Check, ctx: CheckContext) -> Outcome | None:
     """Return a FAIL outcome when a check targets what this run does not allow, else None."""
     return check_targets(check.targets(), ctx)
@@ -101,12 +110,19 @@ def check_targets(targets: tuple[str, ...], ctx: CheckContext) -> Outcome | None
                 hint="run with --allow-metadata if this is really intended",
                 terminal=True,
             )
-    if ctx.allow_loopback or not is_real_environment(ctx.environment):
+    if ctx.allow_loopback or is_local_run(ctx):
         return None
     loop = [t for t in targets if is_loopback(t)]
     if loop:
+        where = (
+            f"the real environment '{ctx.environment}'"
+            if ctx.environment_named
+            else f"environment '{ctx.environment}', which only the policy file names (a "
+            "local environment lifts the guard only when the run names it: "
+            f"'python -m infra_verify {ctx.environment} ...' or environment='{ctx.environment}')"
+        )
         return Outcome.failed(
-            f"points at loopback ({loop[0]}) in the real environment '{ctx.environment}'",
+            f"points at loopback ({loop[0]}) in {where}",
             tuple(Observation("target", "a non-loopback address", t, False) for t in loop),
             hint=(
                 "point the policy at the real hosts; for tests against local fakes run with "

@@ -36,7 +36,7 @@ class CheckFailed(Exception):
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    """Add --infra-verify ENV, --infra-verify-policy FILE and --infra-verify-allow-loopback."""
+    """Add --infra-verify ENV, --infra-verify-policy FILE and the --infra-verify-allow-* flags."""
     group = parser.getgroup("infra-verify", "infra_verify: run a policy's checks as tests")
     group.addoption(
         "--infra-verify",
@@ -63,6 +63,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         dest="infra_verify_allow_loopback",
         help="allow loopback targets in a real environment (tests and local fakes only)",
     )
+    group.addoption(
+        "--infra-verify-allow-loopback-settings",
+        action="store_true",
+        dest="infra_verify_allow_loopback_settings",
+        help="allow the environment check's no_loopback settings to point at loopback",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -79,7 +85,7 @@ def pytest_configure(config: pytest.Config) -> None:
         path = (
             Path(file) if file else find_policy(env, config.getoption("infra_verify_policies_dir"))
         )
-        policy = load_policy(path)
+        policy = load_policy(path, environment=env)  # the run names the environment, not the file
     except InfraVerifyError as exc:
         raise pytest.UsageError(f"infra_verify: {exc}") from None
     if env and file and env != policy.environment:
@@ -184,6 +190,7 @@ def _session_run(config: pytest.Config) -> GateRun:
         gate = Gate.from_policy(
             policy,
             allow_loopback=bool(config.getoption("infra_verify_allow_loopback")),
+            allow_loopback_settings=bool(config.getoption("infra_verify_allow_loopback_settings")),
             skip={c.id for c in policy.checks} - selected,
         )
         config.stash[_RUN] = gate.run()

@@ -1,13 +1,37 @@
-"""Secret redaction: known secret values plus patterns (URL passwords, bearer tokens, DSN keys)."""
+"""Secret redaction: known secret values (and their encodings) plus patterns.
+
+Two rules decide what a secret is, for every caller (the policy loader, ``--show-policy``, the
+``environment`` check, the reporters):
+
+- a *key* is secret when its name contains ``secret``, ``password``, ``passwd``, ``token``,
+  ``key`` or ``credential`` (any case, anywhere in the name: ``aws_secret_access_key``,
+  ``X-Api-Key``, ``DB_PASSWORD``), or is one of the credential-carrying names (``pwd``, ``dsn``,
+  ``authorization``, ``cookie``, ...): :func:`is_secret_key`;
+- a registered *value* is masked as written and in every encoding a server or a library may
+  echo it in: percent-encoded (as in a URL or DSN, upper- or lower-case hex, ``+`` for space),
+  and base64 / base64url, padded or not, at any byte alignment: :meth:`Redactor.add`.
+"""
 
 from __future__ import annotations
 
+import base64
 import re
 import threading
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import quote, quote_plus, unquote, urlsplit
 
 MASK = "***"
+
+SECRET_WORDS = ("secret", "password", "passwd", "token", "key", "credential")
+"""A key whose name contains one of these (any case) holds a secret."""
+
+SECRET_NAMES = frozenset(
+    {"pwd", "dsn", "authorization", "proxy-authorization", "cookie", "set-cookie"}
+)
+"""Whole key names that hold secrets without containing one of :data:`SECRET_WORDS`."""
+
+_WORDS = "|".join(SECRET_WORDS)
 
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # scheme://user:password@host -> scheme://user:***@host
@@ -22,10 +46,11 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         r"\1 ***",
     ),
-    # password=xxx / pwd: xxx / token=xxx / secret=xxx in DSNs, query strings and headers
+    # NAME=value / NAME: value where NAME is a secret key (password=, aws_secret_access_key = ,
+    # X-Api-Key: , sslpassword=, pwd=, ...) in DSNs, query strings, headers and dotenv lines
     (
         re.compile(
-            r"(?i)\b(password|passwd|pwd|token|access_token|secret|api[_-]?key|sslpassword)"
+            rf"(?i)(?<![A-Za-z0-9_.-])([A-Za-z0-9_.-]*(?:{_WORDS})[A-Za-z0-9_.-]*|pwd|dsn)"
             r"(\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|[^\s&;,'\"]+)"
         ),
         r"\1\2***",
@@ -34,6 +59,51 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"\bya29\.[A-Za-z0-9._-]+"), "ya29.***"),
 )
 
+_MIN_SECRET = 4  # shorter values are too ambiguous to mask
+_MIN_FRAGMENT = 8  # an unaligned base64 fragment shorter than this could match by chance
+
+
+def is_secret_key(key: Any) -> bool:
+    """True for keys whose values are secrets: any name containing secret, password, token, key
+    or credential (``aws_secret_access_key``, ``X-Api-Key``), and pwd, dsn, authorization, ..."""
+    k = str(key).lower()
+    return k in SECRET_NAMES or k.endswith("_dsn") or any(w in k for w in SECRET_WORDS)
+
+
+def password_of(value: str) -> str | None:
+    """The password in a URL/DSN (``scheme://user:PASSWORD@host``) or a libpq key/value string
+    (``password=PASSWORD``), else None."""
+    if "://" not in value:
+        match = re.search(r"(?i)\bpassword\s*=\s*('[^']*'|[^\s']+)", value)
+        return match.group(1).strip("'") if match else None
+    try:
+        password = urlsplit(value.strip()).password
+    except ValueError:
+        return None
+    return unquote(password) if password else None
+
+
+def encoded_forms(secret: str) -> set[str]:
+    """``secret`` as written plus the encodings it may be echoed in: percent-encoded (URL, DSN,
+    form; either hex case), and base64/base64url (padded or not) at each of the three byte
+    alignments it can have inside a longer encoded value."""
+    forms = {secret, unquote(secret)}
+    for encoded in (quote(secret, safe=""), quote(secret), quote_plus(secret)):
+        forms.add(encoded)
+        forms.add(re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), encoded))
+    raw = secret.encode("utf-8")
+    for shift in range(3):
+        for encode in (base64.b64encode, base64.urlsafe_b64encode):
+            text = encode(b"\0" * shift + raw).decode("ascii")
+            if shift == 0:
+                forms.add(text)
+                forms.add(text.rstrip("="))
+            # the characters that depend on the secret's bytes alone
+            start, end = -(-8 * shift // 6), (8 * shift + 8 * len(raw)) // 6
+            if end - start >= _MIN_FRAGMENT:
+                forms.add(text[start:end])
+    return {f for f in forms if len(f) >= _MIN_SECRET}
+
 
 class Redactor:
     """Removes secrets from text: values registered at run time plus well-known patterns."""
@@ -41,21 +111,37 @@ class Redactor:
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._lock = threading.Lock()
         self._secrets: set[str] = set()
+        self._ordered: list[str] = []
         for s in secrets:
             self.add(s)
 
     def add(self, secret: str | None) -> None:
-        """Register a secret value; values shorter than 4 characters are too ambiguous to mask."""
-        if secret and len(secret) >= 4:
-            with self._lock:
-                self._secrets.add(secret)
+        """Register a secret value and its encodings (see :func:`encoded_forms`); values shorter
+        than 4 characters are too ambiguous to mask."""
+        if not secret or len(secret) < _MIN_SECRET:
+            return
+        forms = encoded_forms(secret)
+        with self._lock:
+            if forms <= self._secrets:
+                return
+            self._secrets |= forms
+            self._ordered = sorted(self._secrets, key=len, reverse=True)
+
+    def add_setting(self, name: str, value: str | None) -> None:
+        """Register what is secret in a setting: the whole value of a secret-named variable
+        (``API_TOKEN``), and the password in any URL/DSN value (``DATABASE_URL``)."""
+        if not value:
+            return
+        if is_secret_key(name):
+            self.add(value)
+        self.add(password_of(value))
 
     def __call__(self, text: str) -> str:
         """Return ``text`` with every known secret and secret-looking pattern masked."""
         if not text:
             return text
         with self._lock:
-            secrets = sorted(self._secrets, key=len, reverse=True)
+            secrets = self._ordered
         for secret in secrets:
             if secret in text:
                 text = text.replace(secret, MASK)

@@ -97,7 +97,8 @@ def worker_gate(policy: str) -> dict[str, Any]:
     from infra_verify.gate import Gate
 
     t0 = time.perf_counter()
-    gate = Gate.from_policy(policy)
+    # the run names its local environment (loopback world); the CA lives in the world's workdir
+    gate = Gate.from_policy(policy, environment="local", allow_outside_policy_dir=True)
     t1 = time.perf_counter()
     run = gate.run()
     t2 = time.perf_counter()
@@ -120,7 +121,8 @@ def worker_sequential(policy: str, hosts: int) -> dict[str, Any]:
     """Run the first ``hosts`` hosts' checks one after another, as a naive deploy script would."""
     from infra_verify.gate import Gate
 
-    gate = Gate.from_policy(policy)
+    # the run names its local environment (loopback world); the CA lives in the world's workdir
+    gate = Gate.from_policy(policy, environment="local", allow_outside_policy_dir=True)
     ctx = gate.context
     order = [cid for cid in gate.graph.order() if _host_index(cid) < hosts]
     durations: dict[str, float] = {}

@@ -10,8 +10,10 @@
 #   INFRA_VERIFY_ARGS  extra arguments for the gate, e.g. --allow-loopback for local fakes
 #   PYTHON             the interpreter with infra_verify installed (default python3)
 #
-# Exit codes: 0 deployed and verified; otherwise the failing step's code (the gate: 1 not
-# deployed, 2 bad policy or usage). The gate's report above names the root causes and fixes.
+# Exit codes: 0 deployed and verified; otherwise the failing step's code. The gate's codes mean
+# different things and are reported differently: 1 the deployment is NOT working (the report
+# above names the root causes and fixes), 2 the gate could not run (bad policy or usage), 3 the
+# gate itself crashed (a bug in infra_verify: the deployment's state is unknown).
 set -euo pipefail
 
 ENV_NAME=${1:-staging}
@@ -35,8 +37,19 @@ gate+=(${INFRA_VERIFY_ARGS:-})
 echo "==> verify: ${gate[*]}"
 status=0
 "${gate[@]}" || status=$?
-if [ "${status}" -ne 0 ]; then
-  echo "FAILED: ${ENV_NAME} is deployed but NOT working (gate exit ${status}); fix the root causes above" >&2
-  exit "${status}"
-fi
+case "${status}" in
+  0) ;;
+  1)
+    echo "FAILED: ${ENV_NAME} is deployed but NOT working (gate exit 1); fix the root causes above" >&2
+    exit 1 ;;
+  2)
+    echo "FAILED: the gate could not run (gate exit 2: bad policy or usage, see the error above); ${ENV_NAME} is deployed but NOT verified" >&2
+    exit 2 ;;
+  3)
+    echo "FAILED: the gate itself crashed (gate exit 3: a bug in infra_verify, not in the deployment); ${ENV_NAME} is deployed but NOT verified" >&2
+    exit 3 ;;
+  *)
+    echo "FAILED: the gate ended unexpectedly (gate exit ${status}); ${ENV_NAME} is deployed but NOT verified" >&2
+    exit "${status}" ;;
+esac
 echo "success: ${ENV_NAME} is deployed and verified"

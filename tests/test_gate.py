@@ -203,3 +203,60 @@ def test_on_result_callback_sees_every_result() -> None:
         [Scripted(id="a"), Scripted(id="b")], context=CTX, on_result=lambda r: seen.append(r.id)
     ).run()
     assert sorted(seen) == ["a", "b"]
+
+
+def test_an_error_does_not_explain_another_failure() -> None:
+    """An ERROR (could not decide) explains nothing: its soft dependent is a root cause too."""
+    r = run(
+        [Scripted(id="dns", statuses=(E,)), Scripted(id="cert", statuses=(E,), soft_after=("dns",))]
+    )
+    assert r.by_id("cert").explained_by == ()
+    assert sorted(x.id for x in r.root_causes) == ["cert", "dns"]
+
+
+def test_a_dependency_blocked_behind_an_error_explains_nothing() -> None:
+    """A BLOCKED soft dependency whose only root is an ERROR does not explain a failure away."""
+    r = run(
+        [
+            Scripted(id="dns", statuses=(E,)),
+            Scripted(id="lb", after=("dns",)),
+            Scripted(id="cert", statuses=(F,), soft_after=("lb",)),
+        ]
+    )
+    assert r.by_id("lb").status is Status.BLOCKED
+    assert r.by_id("cert").explained_by == ()
+    assert sorted(x.id for x in r.root_causes) == ["cert", "dns"]
+
+
+def test_only_a_decided_failure_explains() -> None:
+    """A FAIL explains its soft dependent; an ERROR does not, even one a FAIL explains."""
+    r = run(
+        [
+            Scripted(id="dns", statuses=(F,)),
+            Scripted(id="cert", statuses=(E,), soft_after=("dns",)),
+            Scripted(id="http", statuses=(F,), soft_after=("cert",)),
+        ]
+    )
+    assert r.by_id("cert").explained_by == ("dns",)
+    assert r.by_id("http").explained_by == ()
+    assert [x.id for x in r.root_causes] == ["dns", "http"]
+
+
+def test_a_shared_cause_is_named_once_with_every_check_it_affects() -> None:
+    """Identical root causes (one silent DNS server) are one cause listing every check."""
+    from infra_verify.explain import shared_causes
+
+    r = run(
+        [
+            Scripted(id="tls", statuses=(E,)),
+            Scripted(id="http", statuses=(E,), soft_after=("tls",)),
+            Scripted(id="ws", statuses=(E,)),
+            Scripted(id="page", after=("ws",)),
+            Scripted(id="vpc", statuses=(F,)),
+        ]
+    )
+    causes = shared_causes(r.results)
+    assert [(c.summary, c.checks, c.affects) for c in causes] == [
+        ("scripted error", ("tls", "http", "ws"), ("page",)),
+        ("scripted fail", ("vpc",), ()),
+    ]

@@ -178,7 +178,7 @@ def test_cli_wait_prints_plain_progress_lines_when_not_a_tty(
         "checks:\n  d: {kind: dns, name: late.wait.test, expect: [127.0.0.1]}\n"
     )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "infra_verify", "--policy", str(policy), "--wait", "10s"],
+        [sys.executable, "-m", "infra_verify", "test", "--policy", str(policy), "--wait", "10s"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

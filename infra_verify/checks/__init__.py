@@ -47,6 +47,8 @@ _LAZY: dict[str, str] = {
     "GcpCloudSqlPath": "infra_verify.checks.gcp.sql_path",
 }
 
+_SUBMODULES = frozenset({"bundles", "registry", "plugins"})
+
 if TYPE_CHECKING:
     from infra_verify.checks.dns import Dns
     from infra_verify.checks.environment import Environment
@@ -66,6 +68,10 @@ if TYPE_CHECKING:
 
 def __getattr__(name: str) -> Any:
     """Import a check class on first use."""
+    if name in _SUBMODULES:  # ``infra_verify.checks.bundles`` before anything imported it
+        value = importlib.import_module(f"{__name__}.{name}")
+        globals()[name] = value
+        return value
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'infra_verify.checks' has no attribute {name!r}")

@@ -18,10 +18,13 @@ from urllib.parse import urlsplit
 from pydantic import Field
 
 from infra_verify.check import Check
+from infra_verify.checks.dsn import hostaddrs_in
+from infra_verify.checks.resolve import is_ip, resolve_address
 from infra_verify.context import CheckContext
 from infra_verify.errors import ProbeError
-from infra_verify.guard import is_loopback, is_real_environment
+from infra_verify.guard import is_local_run, is_loopback, is_real_environment
 from infra_verify.model import Observation, Outcome
+from infra_verify.redact import is_secret_key
 
 _KV_HOST = re.compile(r"(?:^|\s)host\s*=\s*'?([^\s']+)")
 
@@ -40,10 +43,10 @@ def hosts_in(value: str) -> list[str]:
         query_host = re.search(r"[?&]host=([^&]+)", value)
         if query_host:
             hosts.append(query_host.group(1))
-        return [h for h in hosts if h]
+        return [h for h in hosts + hostaddrs_in(value) if h]
     match = _KV_HOST.search(value)
-    if match:
-        return match.group(1).split(",")
+    if match or hostaddrs_in(value):
+        return (match.group(1).split(",") if match else []) + hostaddrs_in(value)
     if value and " " not in value and "/" not in value:
         return [value.rsplit(":", 1)[0] if value.count(":") == 1 else value]
     return []
@@ -82,7 +85,13 @@ class EnvironmentObserved:
     environment: str = "local"
     """The environment the gate runs for (``defaults.environment``), e.g. staging."""
     allow_loopback: bool = False
-    """Whether this run allows loopback targets (then loopback values only get a note)."""
+    """Whether this run allows loopback *settings* (``--allow-loopback-settings``; then loopback
+    values only get a note). ``--allow-loopback`` (probe targets) does not."""
+    addresses: Mapping[str, str] = field(default_factory=dict)
+    """Host name -> the address it resolves to (real environments only): a name that
+    /etc/hosts or a resolver maps to 127.0.0.1 is loopback too."""
+    environment_named: bool = True
+    """False when only the policy file named the environment: a local name lifts nothing then."""
 
 
 class Environment(Check):
@@ -117,20 +126,47 @@ class Environment(Check):
     async def probe(self, ctx: CheckContext) -> EnvironmentObserved:
         """Read the named variables (from ``dotenv`` or the context) and the run's environment."""
         env = read_dotenv(Path(self.dotenv)) if self.dotenv else dict(ctx.env)
-        for name in (*self.require, *self.no_loopback):
-            ctx.redactor.add(_password_of(env.get(name, "")))
         names = (*self.require, *self.no_loopback, *self.equals)
+        for name in names:
+            ctx.redactor.add_setting(name, env.get(name))
         return EnvironmentObserved(
             values={name: env[name] for name in names if name in env},
             environment=ctx.environment,
-            allow_loopback=ctx.allow_loopback,
+            allow_loopback=ctx.allow_loopback_settings,
+            environment_named=ctx.environment_named,
+            addresses=await self._resolve(env, ctx),
         )
+
+    async def _resolve(self, env: Mapping[str, str], ctx: CheckContext) -> dict[str, str]:
+        """Where the no_loopback hosts that are names resolve (real environments only).
+
+        A name that does not resolve from here, or whose resolver does not answer, is judged
+        by its name alone.
+        """
+        if is_local_run(ctx):
+            return {}
+        names = {
+            h
+            for var in self.no_loopback
+            for h in hosts_in(env.get(var, ""))
+            if not is_ip(h) and not is_loopback(h) and not h.startswith("/")
+        }
+        budget, out = self.budget(ctx), {}
+        for i, host in enumerate(sorted(names)):
+            try:
+                found = await resolve_address(host, ctx, budget.part(1 / (len(names) - i)))
+            except ProbeError:
+                continue
+            if found.address:
+                out[host] = found.address
+        return out
 
     def judge(self, observed: EnvironmentObserved) -> Outcome:
         """Presence, loopback, allowed domains and exact values, each as an observation."""
         env = observed.values
         where = self.subject()
-        strict = is_real_environment(observed.environment) and not observed.allow_loopback
+        local = observed.environment_named and not is_real_environment(observed.environment)
+        strict = not (local or observed.allow_loopback)
         obs: list[Observation] = []
         for name in self.require:
             present = bool(env.get(name))
@@ -147,11 +183,13 @@ class Environment(Check):
                 )
                 continue
             for host in hosts_in(value) or ["(no host)"]:
-                if is_loopback(host):
+                address = observed.addresses.get(host)
+                if is_loopback(host) or (address is not None and is_loopback(address)):
                     note = "" if strict else " (allowed for this run)"
+                    seen = host if address is None else f"{host} (resolves to {address})"
                     obs.append(
                         Observation(
-                            f"{name} host", "not localhost/loopback", host + note, not strict, where
+                            f"{name} host", "not localhost/loopback", seen + note, not strict, where
                         )
                     )
                 elif self.allowed_domains:
@@ -167,9 +205,14 @@ class Environment(Check):
                     )
         for name, want in self.equals.items():
             got = env.get(name)
-            obs.append(
-                Observation(name, want, got if got is not None else "(unset)", got == want, where)
-            )
+            ok = got == want
+            shown = got if got is not None else "(unset)"
+            if is_secret_key(name):  # a secret's value is never printed, expected or actual
+                want = "the expected value"
+                shown = (
+                    "(unset)" if got is None else ("the expected value" if ok else "another value")
+                )
+            obs.append(Observation(name, want, shown, ok, where))
         hint = (
             "the application would run against the wrong backend: set these variables from the "
             f"{observed.environment} secrets (e.g. Secret Manager), not a developer .env"
@@ -177,13 +220,3 @@ class Environment(Check):
         return Outcome.judge(
             obs, ok=f"{len(obs)} setting(s) fit the '{observed.environment}' environment", hint=hint
         )
-
-
-def _password_of(value: str) -> str | None:
-    if "://" not in value:
-        match = re.search(r"password\s*=\s*'?([^\s']+)", value)
-        return match.group(1) if match else None
-    try:
-        return urlsplit(value).password
-    except ValueError:
-        return None

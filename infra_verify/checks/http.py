@@ -2,23 +2,38 @@
 maximum latency and request headers; with an optional ``resolve:`` pin like curl's --resolve.
 A 503 reads as plainly as: ``GET https://api…/health → 503 Service Unavailable (server:
 Google Frontend) after 120 ms``.
+
+Every request, the first and each followed redirect, goes through the same steps: resolve the
+URL's host (the policy's resolvers, else the OS), guard the address, dial exactly that address
+with the name kept in ``Host`` and SNI. Redirects are followed here, not by httpx, so a hop is
+never dialled unguarded and a redirect's body is never read.
+
+Bodies are read bounded: at most :data:`MAX_BODY` bytes *after* decoding. ``gzip`` and
+``deflate`` are inflated in steps of at most what is still wanted, so neither memory nor the
+event loop pays for what the server claims the body expands to. More than one encoding
+(``gzip, gzip``) is refused, and so is a compressed body that inflates past the limit at more
+than :data:`MAX_RATIO` to one (a decompression bomb).
 """
 
 from __future__ import annotations
 
 import time
+import zlib
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from pydantic import Field, field_validator
 
+from infra_verify.budget import Budget
 from infra_verify.checks.resolve import RESOLVE_PART, Resolution, resolve_address
 from infra_verify.checks.url import (
     UrlCheck,
     env_headers,
     pinned,
+    url_port,
 )
 from infra_verify.context import CheckContext
 from infra_verify.durations import Duration, format_duration
@@ -27,6 +42,15 @@ from infra_verify.guard import check_guards_for_host
 from infra_verify.model import Observation, Outcome
 
 MAX_BODY = 64 * 1024
+"""The most body the check reads, counted after decoding."""
+MAX_RAW = 4 * MAX_BODY
+"""The most encoded bytes read while the decoded body is still under :data:`MAX_BODY`."""
+MAX_RATIO = 100
+"""A compressed body inflating past MAX_BODY at more than this ratio is a decompression bomb."""
+MAX_REDIRECTS = 5
+ACCEPT_ENCODING = "gzip, deflate"
+"""The encodings the check asks for (and the only ones it decodes)."""
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 MISSING = object()
 
 
@@ -51,7 +75,8 @@ class HttpObserved:
     response: HttpResponse | None = None
     """The final response (after redirects, when followed); None when the exchange ended early."""
     resolution: Resolution | None = None
-    """How the policy's resolvers resolved the host (None: pinned by ``resolve:``, or not asked)."""
+    """How the host resolved (the policy's resolvers, else the OS), and the guards' verdict
+    on that address (None: pinned by ``resolve:``)."""
     refused_hop: str | None = None
     """A redirect target the guards refused to request (metadata, loopback)."""
     refused_by: Outcome | None = None
@@ -62,15 +87,8 @@ class HttpObserved:
     """Why the server's certificate did not verify, when it did not."""
     protocol_error: str | None = None
     """How the server broke the HTTP protocol, when it did."""
-
-
-class RedirectRefused(Exception):
-    """Raised by the redirect hook to stop at a target the guards refuse (caught in probe)."""
-
-    def __init__(self, url: str, verdict: Outcome) -> None:
-        super().__init__(url)
-        self.url = url
-        self.verdict = verdict
+    body_refused: str | None = None
+    """Why the response body was refused (stacked or unknown encoding, decompression bomb)."""
 
 
 def json_field(doc: Any, path: str) -> Any:
@@ -123,56 +141,25 @@ class Http(UrlCheck):
         import httpcore  # noqa: F401
 
     async def probe(self, ctx: CheckContext) -> HttpObserved:
-        """One request on a fresh connection; reads at most 64 KiB of body."""
+        """Request on a fresh connection, following redirects if asked; a bounded body read."""
         budget = self.budget(ctx)
         timeout = self.effective_timeout(ctx)  # named in messages: the check's own timeout
-        resolution = None
-        if not self.resolve:
-            resolution = await resolve_address(self.host() or "", ctx, budget.part(RESOLVE_PART))
-            if resolution.failure() is not None:
-                return HttpObserved(resolution=resolution)
-        pin = self.resolve or (resolution.address if resolution else None)
-        url, host_header = pinned(self.url, pin)
         headers = env_headers(self.headers, self.headers_from_env, ctx)
-        if host_header:
-            headers.setdefault("Host", host_header)
-        extensions = {"sni_hostname": self.host()} if pin and url.startswith("https") else {}
+        if not _has(headers, "accept-encoding"):
+            headers["Accept-Encoding"] = ACCEPT_ENCODING
+        hops = _Hops(ctx, budget, headers)
+        if self.resolve:
+            hops.pins[(self.host() or "", self.port)] = self.resolve
         verify = ctx.ssl_context(self.ca_bundle, verify=self.verify)
-
-        async def guard_hop(request: httpx.Request) -> None:
-            """A redirect may not lead where the policy itself could not (metadata, loopback)."""
-            blocked = check_guards_for_host(request.url.host, ctx)
-            if blocked is not None:
-                raise RedirectRefused(str(request.url), blocked)
-
-        start = time.monotonic()
         try:
             async with (
                 budget.bound(),
-                httpx.AsyncClient(
-                    verify=verify,
-                    timeout=budget.remaining(),
-                    follow_redirects=self.follow_redirects,
-                    max_redirects=5,
-                    trust_env=False,
-                    event_hooks={"request": [guard_hop]},
-                ) as client,
+                httpx.AsyncClient(verify=verify, timeout=budget.remaining(), trust_env=False) as c,
             ):
-                request = client.build_request(
-                    self.method, url, headers=headers, extensions=extensions
-                )
-                response = await client.send(request, stream=True)
-                try:
-                    body, truncated = await _read_bounded(response)
-                finally:
-                    await response.aclose()
-        except RedirectRefused as exc:
-            return HttpObserved(resolution=resolution, refused_hop=exc.url, refused_by=exc.verdict)
-        except httpx.TooManyRedirects:
-            return HttpObserved(resolution=resolution, redirect_loop=True)
+                return await self._exchange(c, hops)
         except httpx.ConnectError as exc:
             if _cert_failure(exc):
-                return HttpObserved(resolution=resolution, cert_error=_why(exc))
+                return HttpObserved(resolution=hops.first, cert_error=_why(exc))
             raise ProbeError(
                 f"{self.method} {self.url}: could not connect: {_why(exc)}",
                 hint="is the service listening, and does DNS point at it?",
@@ -181,13 +168,52 @@ class Http(UrlCheck):
             raise ProbeError(
                 f"{self.method} {self.url}: no complete response within {format_duration(timeout)}"
             ) from exc
-        except (httpx.RemoteProtocolError, httpx.DecodingError) as exc:
-            return HttpObserved(resolution=resolution, protocol_error=_why(exc))
+        except (httpx.RemoteProtocolError, httpx.DecodingError, httpx.InvalidURL) as exc:
+            return HttpObserved(resolution=hops.first, protocol_error=_why(exc))
         except httpx.HTTPError as exc:
             raise ProbeError(
                 f"{self.method} {self.url}: {type(exc).__name__}: {_why(exc)}"
             ) from exc
-        latency = time.monotonic() - start
+
+    async def _exchange(self, client: httpx.AsyncClient, hops: _Hops) -> HttpObserved:
+        """Send the request, and each redirect when following them; read the last body."""
+        url, method = self.url, self.method
+        start = time.monotonic()
+        for hop in range(MAX_REDIRECTS + 1):
+            stop = await hops.route(url, hop)
+            if stop is not None:
+                return stop
+            if hop == 0:
+                start = time.monotonic()
+            response = await client.send(hops.request(client, method, url), stream=True)
+            try:
+                location = response.headers.get("location")
+                if (
+                    self.follow_redirects
+                    and response.status_code in REDIRECT_STATUSES
+                    and location is not None
+                ):
+                    if hop == MAX_REDIRECTS:
+                        return HttpObserved(resolution=hops.first, redirect_loop=True)
+                    next_url = _redirect_url(url, location)
+                    if not _same_origin(url, next_url):
+                        hops.headers = _cross_origin(hops.headers, url, next_url)
+                    url, method = next_url, _redirect_method(method, response.status_code)
+                    continue  # a redirect's body is never read
+                body = await read_body(response)
+            finally:
+                await response.aclose()
+            return self._observed(response, body, time.monotonic() - start, hops.first)
+        raise AssertionError("unreachable: the last hop returns")  # pragma: no cover
+
+    @staticmethod
+    def _observed(
+        response: httpx.Response, body: Body, latency: float, resolution: Resolution | None
+    ) -> HttpObserved:
+        if body.refused is not None:
+            return HttpObserved(resolution=resolution, body_refused=body.refused)
+        if body.broken is not None:
+            return HttpObserved(resolution=resolution, protocol_error=body.broken)
         try:
             reason = HTTPStatus(response.status_code).phrase
         except ValueError:
@@ -198,8 +224,8 @@ class Http(UrlCheck):
                 reason,
                 response.headers.get("server"),
                 latency,
-                body,
-                truncated,
+                body.text,
+                body.truncated,
                 response.headers.get("content-type"),
                 response.headers.get("location"),
             ),
@@ -281,6 +307,14 @@ class Http(UrlCheck):
             return Outcome.failed(
                 f"{head}: the server did not speak HTTP properly: {observed.protocol_error}"
             )
+        if observed.body_refused is not None:
+            return Outcome.failed(
+                f"{head}: response body refused: {observed.body_refused}",
+                hint=(
+                    f"serve the body plainly or with one Content-Encoding ({ACCEPT_ENCODING}); "
+                    f"the check reads at most {MAX_BODY // 1024} KiB of decoded body"
+                ),
+            )
         return None
 
     def _json_observations(self, r: HttpResponse) -> list[Observation]:
@@ -357,12 +391,182 @@ def _hint(r: HttpResponse) -> str:
     return "compare the expected and actual values above"
 
 
-async def _read_bounded(response: httpx.Response) -> tuple[str, bool]:
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in response.aiter_bytes():
-        chunks.append(chunk)
-        size += len(chunk)
-        if size >= MAX_BODY:
-            return b"".join(chunks)[:MAX_BODY].decode("utf-8", "replace"), True
-    return b"".join(chunks).decode("utf-8", "replace"), False
+def _has(headers: dict[str, str], name: str) -> bool:
+    return any(k.lower() == name for k in headers)
+
+
+class _Hops:
+    """Where each request of one exchange goes: resolved, guarded, pinned (like curl --resolve).
+
+    Every hop's host is resolved once (the policy's resolvers, else the OS) and its address
+    guarded before it is dialled; the request then goes to that address with ``Host`` and SNI
+    naming the host.
+    """
+
+    def __init__(self, ctx: CheckContext, budget: Budget, headers: dict[str, str]) -> None:
+        self.ctx = ctx
+        self.budget = budget
+        self.headers = headers
+        self.pins: dict[tuple[str, int], str] = {}
+        self.first: Resolution | None = None
+        """How the first host resolved (None: pinned by ``resolve:``, or an IP literal)."""
+
+    async def route(self, url: str, hop: int) -> HttpObserved | None:
+        """Resolve and guard ``url``'s host; the observation that stops the exchange, if any."""
+        host = (urlsplit(url).hostname or "").lower()
+        key = (host.rstrip("."), url_port(url))
+        address = self.pins.get(key)
+        if address is None:
+            seen = await resolve_address(host, self.ctx, self.budget.part(RESOLVE_PART))
+            if hop == 0:
+                self.first = seen
+            failure = seen.failure()
+            if failure is not None:
+                if hop == 0 or seen.negative is not None:
+                    return HttpObserved(resolution=seen)
+                return HttpObserved(resolution=self.first, refused_hop=url, refused_by=failure)
+            if seen.address:
+                self.pins[key] = address = seen.address
+        if hop > 0:  # the first hop's own targets were guarded before the probe
+            blocked = check_guards_for_host(address or host, self.ctx)
+            if blocked is not None:
+                return HttpObserved(resolution=self.first, refused_hop=url, refused_by=blocked)
+        return None
+
+    def request(self, client: httpx.AsyncClient, method: str, url: str) -> httpx.Request:
+        """The request for ``url``, sent to its routed address."""
+        host = (urlsplit(url).hostname or "").lower()
+        address = self.pins.get((host.rstrip("."), url_port(url)))
+        dial, host_header = pinned(url, address)
+        headers = dict(self.headers)
+        if host_header and not _has(headers, "host"):
+            headers["Host"] = host_header
+        secure = address is not None and url.startswith("https")
+        extensions = {"sni_hostname": host} if secure else {}
+        return client.build_request(method, dial, headers=headers, extensions=extensions)
+
+
+def _redirect_url(url: str, location: str) -> str:
+    """The absolute URL a Location header points to (relative to ``url``), as httpx does it."""
+    base, target = httpx.URL(url), httpx.URL(location)
+    if target.scheme and not target.host:
+        target = target.copy_with(host=base.host)
+    if target.is_relative_url:
+        target = base.join(target)
+    if base.fragment and not target.fragment:
+        target = target.copy_with(fragment=base.fragment)
+    if target.scheme not in ("http", "https"):
+        raise httpx.RemoteProtocolError(f"redirect to a non-HTTP URL: {str(target)[:200]}")
+    return str(target)
+
+
+def _same_origin(a: str, b: str) -> bool:
+    x, y = httpx.URL(a), httpx.URL(b)
+    return (x.scheme, x.host, x.port or url_port(a)) == (y.scheme, y.host, y.port or url_port(b))
+
+
+def _cross_origin(headers: dict[str, str], old: str, new: str) -> dict[str, str]:
+    """Headers for a hop to another origin: no Host (it follows the URL), no Authorization
+    unless it is the same host upgraded to https (httpx's rule)."""
+    upgrade = (
+        httpx.URL(old).host == httpx.URL(new).host
+        and old.startswith("http://")
+        and new.startswith("https://")
+    )
+    drop = {"host"} | (set() if upgrade else {"authorization"})
+    return {k: v for k, v in headers.items() if k.lower() not in drop}
+
+
+def _redirect_method(method: str, status: int) -> str:
+    """The method of the next hop (303 and 302 turn into GET, a POST on 301 too)."""
+    if status in (302, 303) and method != "HEAD":
+        return "GET"
+    if status == 301 and method == "POST":
+        return "GET"
+    return method
+
+
+@dataclass(frozen=True)
+class Body:
+    """A response body as read: decoded text (at most MAX_BODY bytes), or why it was not."""
+
+    text: str = ""
+    truncated: bool = False
+    refused: str | None = None
+    """Why the body was refused (stacked or unsupported encoding, decompression bomb)."""
+    broken: str | None = None
+    """How the encoded body was corrupt (it does not inflate)."""
+
+
+class _Inflater:
+    """gzip or deflate, inflated in bounded steps: never more output than asked for."""
+
+    def __init__(self, encoding: str) -> None:
+        self.encoding = encoding
+        self.raw_deflate = False
+        self._obj = zlib.decompressobj(31 if encoding in ("gzip", "x-gzip") else 15)
+        self._tail = b""
+        self._started = False
+
+    def feed(self, data: bytes, want: int) -> bytes:
+        """At most ``want`` decoded bytes from what has arrived so far."""
+        data, self._tail = self._tail + data, b""
+        try:
+            out = self._obj.decompress(data, want)
+        except zlib.error:
+            if self.encoding != "deflate" or self._started:
+                raise
+            self._obj = zlib.decompressobj(-15)  # deflate without its zlib header
+            out = self._obj.decompress(data, want)
+        self._started = True
+        self._tail = self._obj.unconsumed_tail
+        return out
+
+    @property
+    def pending(self) -> int:
+        """Encoded bytes received but not consumed yet."""
+        return len(self._tail)
+
+    @property
+    def done(self) -> bool:
+        """The compressed stream ended (anything after it is ignored, as httpx does)."""
+        return self._obj.eof
+
+
+async def read_body(response: httpx.Response) -> Body:
+    """Read at most MAX_BODY decoded bytes of a streamed response, decoding in bounded steps."""
+    codings = [
+        c.strip().lower()
+        for c in response.headers.get_list("content-encoding", split_commas=True)
+        if c.strip() and c.strip().lower() != "identity"
+    ]
+    if len(codings) > 1:
+        return Body(refused=f"stacked Content-Encoding '{', '.join(codings)}' (one at most)")
+    if codings and codings[0] not in ("gzip", "x-gzip", "deflate"):
+        return Body(refused=f"unsupported Content-Encoding '{codings[0]}' ({ACCEPT_ENCODING})")
+    inflater = _Inflater(codings[0]) if codings else None
+    out = bytearray()
+    raw = 0
+    async for chunk in response.aiter_raw():
+        raw += len(chunk)
+        want = MAX_BODY + 1 - len(out)
+        if inflater is None:
+            out += chunk[:want]
+        elif not inflater.done:
+            try:
+                out += inflater.feed(chunk, want)
+            except zlib.error as exc:
+                return Body(broken=f"the {inflater.encoding} body does not decode: {exc}")
+        if len(out) > MAX_BODY:
+            if inflater is not None and len(out) > MAX_RATIO * max(1, raw - inflater.pending):
+                return Body(
+                    refused=(
+                        f"decompression bomb: {inflater.encoding} inflates past "
+                        f"{MAX_BODY // 1024} KiB at more than {MAX_RATIO}:1"
+                    )
+                )
+            break
+        if raw > MAX_RAW:
+            break
+    truncated = len(out) > MAX_BODY or raw > MAX_RAW
+    return Body(bytes(out[:MAX_BODY]).decode("utf-8", "replace"), truncated)

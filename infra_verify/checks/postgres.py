@@ -1,11 +1,19 @@
 """The ``postgres`` check. Without credentials: TCP connect plus PostgreSQL's SSLRequest
 handshake, which proves a PostgreSQL server answers. With a DSN from an env var: an
 authenticated ``SELECT 1`` under the timeout. The DSN's password never appears anywhere.
+
+A PostgreSQL server (7.0 and later) answers the SSLRequest with exactly one byte: ``N``, or
+``S`` followed by a TLS handshake. Anything else is "not PostgreSQL" (:meth:`SslAnswer.
+not_postgres`, the one rule the check and ``gcp.cloud_sql_path`` share): more bytes (an SSH
+banner starts with ``S``), an ``S`` with no TLS behind it, or an ``E`` ErrorResponse, which is
+what servers older than 7.0 send.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import ssl
 import struct
 import time
 from collections.abc import Iterable, Sequence
@@ -17,7 +25,7 @@ from pydantic import Field, model_validator
 from infra_verify.budget import Budget
 from infra_verify.check import Check
 from infra_verify.checks.dsn import parse_dsn
-from infra_verify.checks.resolve import RESOLVE_PART, Resolution, resolve_address
+from infra_verify.checks.resolve import RESOLVE_PART, Resolution, is_ip, resolve_address
 from infra_verify.context import CheckContext
 from infra_verify.edges import address_records_on_host, norm_host
 from infra_verify.errors import ProbeError, ProbeFailed
@@ -37,9 +45,15 @@ class SslAnswer:
     address: str
     """host:port as dialed."""
     answer: bytes
-    """b"S", b"N" or b"E", else the first bytes that came back; b"" when none came."""
+    """Every byte that came back (up to 16) before the client's next step; b"" when none
+    came. PostgreSQL sends exactly one: b"S" or b"N"."""
     broke: str | None = None
     """How the connection broke during the handshake, when it did (the OS's words)."""
+    tls: str | None = None
+    """After b"S": the TLS version the handshake that followed negotiated."""
+    tls_error: str | None = None
+    """After b"S": why the TLS handshake that must follow did not complete (the probe always
+    attempts it; None with b"S" means it completed)."""
 
     def failure(self) -> Outcome | None:
         """FAIL when the connection broke or closed without an answer, else None (pure)."""
@@ -54,6 +68,27 @@ class SslAnswer:
             )
         return None
 
+    def not_postgres(self) -> str | None:
+        """Why this answer is not PostgreSQL's, else None (pure): the one rule for both kinds."""
+        if self.answer[:1] == b"E":
+            return (
+                "answered the SSLRequest with an ErrorResponse (E): not PostgreSQL, "
+                "or a server older than 7.0"
+            )
+        if self.answer not in (b"S", b"N"):
+            return f"answered {self.answer[:16]!r}"
+        if self.answer == b"S" and self.tls_error is not None:
+            return f"said S (SSL) but no TLS handshake followed: {self.tls_error}"
+        return None
+
+    def shown(self) -> str:
+        """The answer as a reader sees it, e.g. ``S (SSL supported)``."""
+        if self.answer == b"S":
+            return "S (SSL supported)"
+        if self.answer == b"N":
+            return "N (no SSL)"
+        return repr(self.answer[:16])
+
 
 @dataclass(frozen=True)
 class PostgresObserved:
@@ -62,11 +97,12 @@ class PostgresObserved:
     where: str
     """host:port (handshake), or host:port/database as user (with a DSN)."""
     resolution: Resolution | None = None
-    """How the policy's resolvers resolved the host (handshake only; None: not asked)."""
+    """How the host (or the DSN's host) resolved, and the guards' verdict on its address
+    (None: an IP literal, a Unix socket, or a DSN hostaddr)."""
     ssl: SslAnswer | None = None
     """The answer to the SSLRequest (handshake only)."""
     refused_by: Outcome | None = None
-    """The guards' verdict on the DSN's host, when they refuse it (not dialed)."""
+    """The guards' verdict on the address libpq would dial, when they refuse it (not dialed)."""
     login_error: str | None = None
     """The server's refusal of the credentials or database (redacted), when it refused."""
     row: tuple[Any, ...] | None = None
@@ -126,11 +162,12 @@ class Postgres(Check):
         resolution = await resolve_address(host, ctx, budget.part(RESOLVE_PART))
         if resolution.failure() is not None:
             return PostgresObserved(where, resolution)
-        answer = await ssl_exchange(resolution.dial(host), port, budget)
+        sni = None if is_ip(host) else host
+        answer = await ssl_exchange(resolution.dial(host), port, budget, sni=sni)
         return PostgresObserved(where, resolution, ssl=answer)
 
     def judge(self, observed: PostgresObserved) -> Outcome:
-        """'S' or 'N' (or 'E' from old servers) means PostgreSQL answered; with a DSN, SELECT 1."""
+        """Exactly 'N', or 'S' and a TLS handshake, means PostgreSQL; with a DSN, SELECT 1."""
         unresolved = observed.resolution.failure() if observed.resolution else None
         if unresolved is not None:
             return unresolved
@@ -142,16 +179,14 @@ class Postgres(Check):
         if broken is not None:
             return broken
         answer, where = observed.ssl.answer, observed.where
-        shown = {b"S": "S (SSL supported)", b"N": "N (no SSL)", b"E": "E (error response)"}.get(
-            answer, repr(answer)
-        )
-        is_pg = answer in (b"S", b"N", b"E")
-        obs = [Observation("SSLRequest answer", "S or N", shown, is_pg, where)]
+        shown = observed.ssl.shown()
+        why_not = observed.ssl.not_postgres()
+        obs = [Observation("SSLRequest answer", "S or N", shown, why_not is None, where)]
         if self.require_ssl:
             obs.append(Observation("SSL", "supported (S)", shown, answer == b"S", where))
-        if not is_pg:
+        if why_not is not None:
             return Outcome.failed(
-                f"{where} is not a PostgreSQL server (answered {answer[:16]!r})",
+                f"{where} is not a PostgreSQL server ({why_not})",
                 tuple(obs),
                 hint="check the host and port: something else listens there",
             )
@@ -194,15 +229,27 @@ class Postgres(Check):
         where = f"{host}:{port}/{dsn.database or ''} as {dsn.user or '?'}"
         from infra_verify.guard import check_guards_for_host
 
-        guarded = check_guards_for_host(host, ctx)
+        # libpq must dial exactly the address the guards judged: the DSN's hostaddr when it
+        # gives one (and the check names no host), a Unix socket (local: judged as localhost),
+        # else the host's resolved address, passed on as hostaddr with host kept for TLS.
+        dial: str | None = None
+        if self.host_ is None and dsn.hostaddr:
+            dial = dsn.hostaddr
+        elif not host.startswith("/"):
+            resolution = await resolve_address(host, ctx, budget.part(RESOLVE_PART))
+            if resolution.failure() is not None:
+                return PostgresObserved(where, resolution)
+            dial = resolution.address or host
+        guarded = check_guards_for_host(dial or "localhost", ctx)
         if guarded is not None:
             return PostgresObserved(where, refused_by=guarded)
+        hostaddr = dial if dial not in (None, host) else None
         session = budget.part(SESSION_PART)
         start = time.monotonic()
         try:
             async with session.bound():
                 conn = await psycopg.AsyncConnection.connect(
-                    dsn.libpq(host=host, port=port),
+                    dsn.libpq(host=host, port=port, hostaddr=hostaddr),
                     connect_timeout=max(1, int(session.total)),
                     autocommit=True,
                 )
@@ -233,11 +280,16 @@ class Postgres(Check):
         return PostgresObserved(where, row=tuple(row) if row is not None else None, took=took)
 
 
-async def ssl_exchange(host: str, port: int, budget: Budget) -> SslAnswer:
+async def ssl_exchange(
+    host: str, port: int, budget: Budget, *, sni: str | None = None
+) -> SslAnswer:
     """Send PostgreSQL's SSLRequest within ``budget`` and record the answer.
 
-    A connection that breaks or closes without an answer is recorded (a fact about the
-    server); ``ProbeError`` when no connection opens or nothing answers in time.
+    After an answer of exactly ``S``, the TLS handshake that must follow is attempted (without
+    verifying the certificate: the tls check judges certificates; this proves TLS is spoken),
+    with ``sni`` as the server name. A connection that breaks or closes without an answer is
+    recorded (a fact about the server); ``ProbeError`` when no connection opens or nothing
+    answers in time.
     """
     try:
         async with budget.bound():  # one budget for connect and read
@@ -256,6 +308,9 @@ async def ssl_exchange(host: str, port: int, budget: Budget) -> SslAnswer:
         async with budget.bound():
             await writer.drain()
             data = await reader.read(16)
+        if data != b"S":
+            return SslAnswer(address, data)
+        return await _tls_after_s(address, writer, budget, sni)
     except TimeoutError as exc:
         raise ProbeError(
             f"{host}:{port} accepted the connection but never answered the SSLRequest",
@@ -268,19 +323,56 @@ async def ssl_exchange(host: str, port: int, budget: Budget) -> SslAnswer:
         try:
             async with asyncio.timeout(1):
                 await writer.wait_closed()
-        except (TimeoutError, OSError):
+        except (TimeoutError, OSError, ssl.SSLError):
             pass
-    return SslAnswer(address, data[:1] if data[:1] in (b"S", b"N", b"E") else data)
+
+
+async def _tls_after_s(
+    address: str, writer: asyncio.StreamWriter, budget: Budget, sni: str | None
+) -> SslAnswer:
+    """The TLS handshake a server that said 'S' must now complete."""
+    try:
+        async with budget.bound():
+            await writer.start_tls(
+                _tls_probe_context(),
+                server_hostname=sni,
+                ssl_handshake_timeout=budget.remaining(),
+            )
+    except TimeoutError as exc:
+        raise ProbeError(
+            f"{address} said S (SSL) to the SSLRequest, but the TLS handshake got no answer in time"
+        ) from exc
+    except (ssl.SSLError, OSError, EOFError) as exc:
+        why = str(getattr(exc, "reason", None) or exc) or type(exc).__name__
+        return SslAnswer(address, b"S", tls_error=why)
+    sslobj = writer.get_extra_info("ssl_object")
+    return SslAnswer(address, b"S", tls=sslobj.version() if sslobj is not None else None)
+
+
+@functools.cache
+def _tls_probe_context() -> ssl.SSLContext:
+    """A client context that speaks TLS without judging the certificate (built once)."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    return context
 
 
 async def ssl_request(host: str, port: int, timeout: float) -> bytes:
-    """Send PostgreSQL's SSLRequest and return the first byte(s) of the answer.
+    """Send PostgreSQL's SSLRequest and return the answer: b"S" (TLS followed) or b"N".
 
     Raises ``ProbeError`` when the server could not be reached in ``timeout`` seconds and
-    ``ProbeFailed`` when it broke or closed the connection without answering.
+    ``ProbeFailed`` when it broke or closed the connection without answering, or answered as
+    no PostgreSQL server does (:meth:`SslAnswer.not_postgres`).
     """
     seen = await ssl_exchange(host, port, Budget.start(timeout))
     broken = seen.failure()
     if broken is not None:
         raise ProbeFailed(broken.summary, hint=broken.hint)
+    why_not = seen.not_postgres()
+    if why_not is not None:
+        raise ProbeFailed(
+            f"{seen.address} is not a PostgreSQL server ({why_not})",
+            hint="check the host and port: something else listens there",
+        )
     return seen.answer

@@ -1,9 +1,11 @@
-"""Resolve a hostname the way the policy says: through ``defaults.resolvers``, never a cache.
+"""Resolve a hostname the way the policy says, and guard the address that will be dialled.
 
-With resolvers configured, tls/http/websocket/tcp checks dial the address *those* resolvers
-give (what the world sees), not whatever /etc/hosts or a stale local cache says. Without
-resolvers, the operating system resolves. The resolved address passes the same loopback and
-metadata guards as the policy's own targets.
+With ``defaults.resolvers``, tls/http/websocket/tcp/postgres checks dial the address *those*
+resolvers give (what the world sees), not whatever /etc/hosts or a stale local cache says.
+Without resolvers, the operating system resolves (``getaddrinfo`` in the blocking pool, inside
+the probe's budget). Either way the check then dials exactly that address (SNI and the Host
+header keep the name), and that address passes the loopback and metadata guards first: a name
+that /etc/hosts or a resolver maps to 127.0.0.1 is judged as 127.0.0.1.
 
 :func:`resolve_address` returns what it saw as a :class:`Resolution`; a name that does not
 resolve, or resolves where the guards forbid, is a fact the check's ``judge`` turns into FAIL
@@ -13,6 +15,7 @@ resolve, or resolves where the guards forbid, is a fact the check's ``judge`` tu
 from __future__ import annotations
 
 import ipaddress
+import socket
 from dataclasses import dataclass
 
 from infra_verify.budget import Budget
@@ -28,6 +31,21 @@ RESOLVE_PART = 0.5
 UNDECIDED = frozenset({"TIMEOUT", "UNREACHABLE", "REFUSED"})
 """Server answers that say nothing about the name (the server did not really answer)."""
 
+SYSTEM_RESOLVER = "the system resolver"
+"""How a Resolution names the operating system's resolver (``getaddrinfo``)."""
+
+_NEGATIVE_GAI = {
+    getattr(socket, name): rcode
+    for name, rcode in (
+        ("EAI_NONAME", "NXDOMAIN"),
+        ("EAI_NODATA", "NOERROR"),
+        ("EAI_ADDRFAMILY", "NOERROR"),
+        ("EAI_FAIL", "SERVFAIL"),
+    )
+    if hasattr(socket, name)
+}
+"""getaddrinfo errors that are the resolver's answer about the name (not a failure to ask)."""
+
 
 @dataclass(frozen=True)
 class Resolution:
@@ -35,7 +53,7 @@ class Resolution:
 
     host: str
     address: str | None = None
-    """The IP to dial; None lets the OS resolve ``host`` (an IP literal, or no resolvers)."""
+    """The IP to dial; None only when ``host`` is an IP literal (dialled as written)."""
     refused: Outcome | None = None
     """The guards' verdict on ``address`` when it may not be dialed (loopback, metadata)."""
     negative: ServerAnswer | None = None
@@ -71,13 +89,20 @@ def is_ip(host: str) -> bool:
 
 
 async def resolve_address(host: str, ctx: CheckContext, budget: Budget) -> Resolution:
-    """Ask the policy's resolvers for ``host`` (A, then AAAA) within ``budget``.
+    """Resolve ``host`` within ``budget`` and guard the address to dial.
 
-    Each question gets an even share of what is left of the budget. Raises ``ProbeError`` only
-    when a resolver did not answer and none gave an address (the probe could not look).
+    With the policy's resolvers: A, then AAAA, each question an even share of what is left.
+    Without: the operating system's resolver. The chosen address goes through the loopback
+    and metadata guards (``Resolution.refused``). Raises ``ProbeError`` only when no resolver
+    answered (the probe could not look).
     """
-    if is_ip(host) or not ctx.resolvers:
+    if is_ip(host):
         return Resolution(host)
+    if not ctx.resolvers:
+        found = await system_address(host, ctx, budget)
+        if isinstance(found, ServerAnswer):
+            return Resolution(host, negative=found)
+        return Resolution(host, found, refused=check_targets((found,), ctx))
     questions = [(server, rdtype) for server in ctx.resolvers for rdtype in ("A", "AAAA")]
     answers: list[ServerAnswer] = []
     for i, (server, rdtype) in enumerate(questions):
@@ -93,3 +118,33 @@ async def resolve_address(host: str, ctx: CheckContext, budget: Budget) -> Resol
     raise ProbeError(
         f"could not resolve {host}: {silent.server} did not answer ({silent.describe()})"
     )
+
+
+async def system_address(host: str, ctx: CheckContext, budget: Budget) -> str | ServerAnswer:
+    """The address the OS resolves ``host`` to (IPv4 first, like the resolvers' A then AAAA).
+
+    Returns the negative answer when the name does not resolve; raises ``ProbeError`` when the
+    resolver gave no answer within ``budget``. ``getaddrinfo`` runs in the context's blocking
+    pool, so a resolver that hangs past the deadline holds no one up.
+    """
+    try:
+        async with budget.bound():
+            infos = await ctx.run_blocking(
+                lambda: socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+            )
+    except TimeoutError as exc:
+        raise ProbeError(
+            f"could not resolve {host}: {SYSTEM_RESOLVER} did not answer within {budget.total:.1f}s"
+        ) from exc
+    except (socket.gaierror, UnicodeError) as exc:
+        code = getattr(exc, "errno", None)
+        why = getattr(exc, "strerror", None) or str(exc)
+        if isinstance(exc, UnicodeError) or code in _NEGATIVE_GAI:
+            rcode = _NEGATIVE_GAI.get(code, "NXDOMAIN") if code is not None else "NXDOMAIN"
+            return ServerAnswer(SYSTEM_RESOLVER, "resolver", rcode, detail=why)
+        raise ProbeError(f"could not resolve {host}: {SYSTEM_RESOLVER} failed ({why})") from exc
+    addresses = [str(info[4][0]) for info in infos if info[0] in (socket.AF_INET, socket.AF_INET6)]
+    if not addresses:
+        return ServerAnswer(SYSTEM_RESOLVER, "resolver", "NOERROR")
+    v4 = [a for a in addresses if ":" not in a]
+    return (v4 or addresses)[0]

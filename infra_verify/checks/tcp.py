@@ -23,7 +23,8 @@ class TcpObserved:
     """What the tcp probe saw: how the host resolved, and whether the connection opened."""
 
     resolution: Resolution | None = None
-    """How the policy's resolvers resolved the host (None: not asked)."""
+    """How the host resolved (the policy's resolvers, else the OS), and the guards' verdict
+    on that address."""
     connected_after: float | None = None
     """Seconds until the connection opened; None when it did not."""
     refused: bool = False

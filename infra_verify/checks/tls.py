@@ -60,7 +60,8 @@ class TlsObserved:
     now: dt.datetime
     """When the certificate was seen: days left count from here (judge reads no clock)."""
     resolution: Resolution | None = None
-    """How the policy's resolvers resolved the host (None: dialed ``ip``, or not asked)."""
+    """How the host resolved (the policy's resolvers, else the OS), and the guards' verdict
+    on that address (None: dialed ``ip``)."""
 
 
 def parse_cert(der: bytes) -> CertInfo:

@@ -41,11 +41,12 @@ class WebSocketObserved:
     exchange: WsExchange | None = None
     """The upgrade and any reply; None when the upgrade or the exchange did not complete."""
     resolution: Resolution | None = None
-    """How the policy's resolvers resolved the host (None: pinned by ``resolve:``, or not asked)."""
+    """How the host resolved (the policy's resolvers, else the OS), and the guards' verdict
+    on that address (None: pinned by ``resolve:``)."""
     rejected_status: int | None = None
     """The HTTP status that answered the upgrade request instead of 101."""
     rejected_server: str | None = None
-    """The Server header of that rejection."""
+    """The Server header(s) of that rejection, joined with ", " when there are several."""
     handshake_error: str | None = None
     """How the server broke the WebSocket handshake, when it answered but not with one."""
     closed: str | None = None
@@ -110,7 +111,7 @@ class WebSocket(UrlCheck):
             return WebSocketObserved(
                 resolution=resolution,
                 rejected_status=exc.response.status_code,
-                rejected_server=exc.response.headers.get("server"),
+                rejected_server=", ".join(exc.response.headers.get_all("server")) or None,
             )
         except InvalidHandshake as exc:
             return WebSocketObserved(resolution=resolution, handshake_error=str(exc))

@@ -1,32 +1,143 @@
-"""Pieces every command shares: one-line usage errors and the exit-code contract.
+"""Pieces every command shares: one-line usage errors, the exit-code contract, safe streams.
 
-Exit codes: 0 the deployment (or plan) is complete, 1 it is not, 2 bad input or usage.
+Exit codes: 0 the deployment (or plan) is complete, 1 it is not, 2 bad input or usage (an
+unwritable report included), 3 internal error (an exception escaped infra_verify: a bug).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, cast
 
 from infra_verify.errors import UsageError
 
-EXIT_OK, EXIT_INCOMPLETE, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_INCOMPLETE, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+EXIT_CODES = (
+    "exit codes: 0 deployment complete; 1 not complete (a check failed, errored or is blocked, "
+    "or the run was interrupted); 2 bad input or usage (a malformed policy, a bad flag, an "
+    "unreadable file, a report that cannot be written, stdout included); 3 internal error "
+    "(infra_verify itself crashed: a bug, please report it)"
+)
+"""The ``--help`` epilog of every command (README's "Exit codes" says the same)."""
+
+
+class OutputError(UsageError):
+    """The report could not be written where the run was told to write it (exit 2)."""
+
+
+def err(text: str) -> None:
+    """Write to stderr; a closed, full or broken stderr is ignored (the exit code still tells)."""
+    with contextlib.suppress(AttributeError, OSError, ValueError):
+        sys.stderr.write(text)
+        sys.stderr.flush()
+
+
+class _Stderr:
+    """``sys.stderr`` as a stream that never raises (for progress lines and annotations)."""
+
+    def write(self, text: str) -> int:
+        err(text)
+        return len(text)
+
+    def flush(self) -> None:
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        try:
+            return bool(sys.stderr.isatty())
+        except (AttributeError, OSError, ValueError):
+            return False
+
+
+def stderr() -> TextIO:
+    """A stderr that drops text when the real one is closed or unwritable."""
+    return cast(TextIO, _Stderr())
+
+
+class ReportStream:
+    """The stream a command prints its report on (stdout): a write or flush that fails (stdout
+    closed, a broken pipe, a full disk) raises OutputError once, exit 2, and later output is
+    dropped, so that neither this command nor the interpreter's exit prints a traceback."""
+
+    def __init__(self, stream: TextIO | None, name: str = "stdout") -> None:
+        self._stream = stream
+        self._name = name
+        self.failed = False
+
+    def _fail(self, exc: BaseException | None) -> OutputError:
+        self.failed = True
+        _silence(self._stream)
+        if exc is None or isinstance(exc, AttributeError):
+            return OutputError(f"cannot write the report: {self._name} is closed")
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        return OutputError(f"cannot write the report to {self._name}: {reason}")
+
+    def write(self, text: str) -> int:
+        if self.failed:
+            return len(text)
+        if self._stream is None:
+            raise self._fail(None)
+        try:
+            return self._stream.write(text)
+        except (OSError, ValueError, AttributeError) as exc:
+            raise self._fail(exc) from None
+
+    def flush(self) -> None:
+        if self.failed:
+            return
+        if self._stream is None:
+            return
+        try:
+            self._stream.flush()
+        except (OSError, ValueError, AttributeError) as exc:
+            raise self._fail(exc) from None
+
+    def isatty(self) -> bool:
+        try:
+            return self._stream is not None and bool(self._stream.isatty())
+        except (OSError, ValueError, AttributeError):
+            return False
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._stream, name)
+
+
+def _silence(stream: TextIO | None) -> None:
+    """Point a failed OS-level stream at /dev/null, so that the interpreter's final flush of
+    what is still buffered does not fail again (and print "Exception ignored ...")."""
+    try:
+        fd = stream.fileno() if stream is not None else -1
+    except (AttributeError, OSError, ValueError):
+        return
+    if fd < 0:
+        return
+    with contextlib.suppress(OSError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, fd)
+        finally:
+            os.close(null)
 
 
 class OneLineParser(argparse.ArgumentParser):
     """An ArgumentParser whose usage errors are one line on stderr and exit 2."""
 
     def __init__(self, *args: object, label: str = "infra_verify", **kwargs: object) -> None:
+        kwargs.setdefault("epilog", EXIT_CODES)
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.label = label
 
     def error(self, message: str) -> None:  # type: ignore[override]
         """Usage errors: one line, exit 2."""
-        self.print_usage(sys.stderr)
-        sys.stderr.write(f"{self.label}: error: {message} (see --help)\n")
+        self.print_usage(stderr())
+        err(f"{self.label}: error: {message} (see --help)\n")
         raise SystemExit(EXIT_USAGE)
 
 
@@ -46,7 +157,7 @@ def run_command(
     try:
         return body(args, out)
     except UsageError as exc:
-        sys.stderr.write(f"{label}: error: {exc}\n")
+        err(f"{label}: error: {exc}\n")
         return EXIT_USAGE
 
 

@@ -37,7 +37,10 @@ def build_parser() -> argparse.ArgumentParser:
         label="infra_verify init",
         prog="python -m infra_verify init",
         description="Write a starter policy by reading a load balancer's chain through the GCP APIs.",
-        epilog="exit codes: 0 written, 2 bad input, missing resource or API error",
+        epilog=(
+            "exit codes: 0 written; 2 bad input, missing resource or API error; 3 internal "
+            "error (infra_verify itself crashed: a bug)"
+        ),
     )
     p.add_argument(
         "--from-forwarding-rule",

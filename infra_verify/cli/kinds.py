@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from typing import TextIO
 
 from infra_verify.checks.registry import kind_names, plugins
+from infra_verify.cli.common import err
 from infra_verify.errors import UsageError
 from infra_verify.policy.reference import COMMON_KEYS, KindDoc, all_kinds, kind_doc
 
@@ -88,5 +88,5 @@ def kinds_main(argv: list[str], *, stdout: TextIO) -> int:
     text = render_json(docs) if args.format == "json" else render_text(docs, common=args.common)
     stdout.write(text)
     for name, error in sorted(plugins().errors.items()):
-        sys.stderr.write(f"infra_verify: warning: plugin kind '{name}' not loaded: {error}\n")
+        err(f"infra_verify: warning: plugin kind '{name}' not loaded: {error}\n")
     return 0

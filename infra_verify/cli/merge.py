@@ -23,6 +23,7 @@ from typing import TextIO
 from infra_verify.cli.common import OneLineParser, run_command, write_file
 from infra_verify.errors import UsageError
 from infra_verify.gate import GateRun
+from infra_verify.policy.yaml_lines import read_limited
 from infra_verify.reporters.serialize import run_from_dict
 from infra_verify.shard import merge_runs
 
@@ -35,7 +36,10 @@ def build_parser() -> argparse.ArgumentParser:
         label="infra_verify merge",
         prog="python -m infra_verify merge",
         description="Combine the JSON reports of --shard runs into one verdict.",
-        epilog="exit codes: 0 every check passed, 1 not, 2 bad input or usage",
+        epilog=(
+            "exit codes: 0 every check passed; 1 not; 2 bad input or usage (a report that "
+            "cannot be written included); 3 internal error (infra_verify itself crashed: a bug)"
+        ),
     )
     p.add_argument("reports", nargs="+", metavar="REPORT.json", help="JSON reports (--json F)")
     p.add_argument("--format", choices=["text", "json"], default="text", help="stdout format")
@@ -45,12 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+MAX_REPORT_BYTES = 256 * 1024 * 1024
+"""A shard's JSON report of 10,000 checks is a few MiB; anything past this is not a report."""
+
+
 def load_report(path: str | Path) -> GateRun:
     """Read one JSON report; UsageError when it is unreadable or not a report."""
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+    try:  # bounded: a device or an endless file is refused, not read until memory runs out
+        data = json.loads(read_limited(Path(path), MAX_REPORT_BYTES, what="JSON report"))
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise UsageError(f"{path}: not JSON ({exc})") from None
     if not isinstance(data, dict):

@@ -3,18 +3,17 @@
     python -m infra_verify plan staging --plan plan.json [--tf-outputs outputs.json] [--tf-dir infra/]
 
 Exit codes as for the live gate: 0 the plan declares what the policy expects and breaks no rule,
-1 findings, 2 bad input (a missing or malformed plan, a bad policy).
+1 findings, 2 bad input (a missing or malformed plan, a bad policy), 3 internal error.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from infra_verify.cli.common import OneLineParser, run_command, write_file
+from infra_verify.cli.common import OneLineParser, err, run_command, write_file
 from infra_verify.errors import UsageError
 
 
@@ -25,7 +24,10 @@ def build_parser() -> argparse.ArgumentParser:
         prog="python -m infra_verify plan",
         description="Verify that a Terraform plan declares what the policy expects, "
         "and check the built-in rules (IV001 DNS records for certificate domains, ...).",
-        epilog="exit codes: 0 ok, 1 findings, 2 bad input or usage",
+        epilog=(
+            "exit codes: 0 ok; 1 findings; 2 bad input or usage (a report that cannot be "
+            "written included); 3 internal error (infra_verify itself crashed: a bug)"
+        ),
     )
     p.add_argument(
         "environment", nargs="?", help="environment name; reads policies/<environment>.yaml"
@@ -84,6 +86,8 @@ def _main(args: argparse.Namespace, out: TextIO) -> int:
             Path(args.policy) if args.policy else find_policy(args.environment, args.policies_dir)
         )
         policy, settings = load_plan_policy(path, extra=extra)
+        for secret in policy.secrets:  # registered at load, as for the live gate
+            redactor.add(secret)
         if args.environment and args.policy and args.environment != policy.environment:
             raise UsageError(
                 f"--policy {path} is for environment '{policy.environment}', not '{args.environment}'"
@@ -101,6 +105,6 @@ def _main(args: argparse.Namespace, out: TextIO) -> int:
         text = render("text", run, opts) if args.format != "text" else text
     out.write(text)
     for warning in run.warnings:
-        sys.stderr.write(f"infra_verify plan: note: {warning}\n")
+        err(f"infra_verify plan: note: {warning}\n")
     out.flush()
     return run.exit_code

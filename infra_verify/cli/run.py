@@ -4,7 +4,8 @@
     python -m infra_verify staging --list          show the checks and their dependencies
     python -m infra_verify plan staging --plan F   check a Terraform plan against the policy
 
-Exit codes: 0 the deployment is complete, 1 it is not, 2 bad input or usage.
+Exit codes: 0 the deployment is complete, 1 it is not, 2 bad input or usage, 3 internal error
+(see ``common.EXIT_CODES``).
 """
 
 from __future__ import annotations
@@ -26,9 +27,12 @@ if TYPE_CHECKING:
     from infra_verify.shard import Shard
 
 from infra_verify.cli.common import (
+    EXIT_CODES,
     EXIT_INCOMPLETE,
     EXIT_OK,
     OneLineParser,
+    err,
+    stderr,
     write_file,
 )
 
@@ -38,10 +42,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = OneLineParser(
         prog="python -m infra_verify",
         description="Decide whether a deployment is really done: run a policy's checks and name root causes.",
-        epilog="exit codes: 0 deployment complete, 1 not complete, 2 bad input or usage",
+        epilog=EXIT_CODES,
     )
     p.add_argument(
-        "environment", nargs="?", help="environment name; reads policies/<environment>.yaml"
+        "environment",
+        nargs="?",
+        help=(
+            "environment name; reads policies/<environment>.yaml, whose 'environment:' must be "
+            "this name"
+        ),
     )
     p.add_argument(
         "--policy", metavar="FILE", help="policy file (overrides the environment's default path)"
@@ -124,7 +133,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--allow-loopback",
         action="store_true",
-        help="allow loopback/localhost targets in a real environment (tests and local fakes only)",
+        help=(
+            "allow probing loopback/localhost targets in a real environment (tests and local "
+            "fakes only); application settings still need --allow-loopback-settings"
+        ),
+    )
+    p.add_argument(
+        "--allow-loopback-settings",
+        action="store_true",
+        help=(
+            "allow the environment check's no_loopback settings (DATABASE_URL, ...) to point at "
+            "loopback in a real environment"
+        ),
+    )
+    p.add_argument(
+        "--allow-outside-policy-dir",
+        action="store_true",
+        help="allow extends:, dotenv: and ca_bundle: files outside the policy's directory",
     )
     p.add_argument(
         "--shard",
@@ -166,7 +191,7 @@ def run_main(argv: Sequence[str], *, stdout: TextIO | None = None) -> int:
     try:
         return _main(args, out)
     except KeyboardInterrupt:
-        sys.stderr.write("infra_verify: interrupted\n")
+        err("infra_verify: interrupted\n")
         return EXIT_INCOMPLETE
 
 
@@ -188,16 +213,21 @@ def _main(args: argparse.Namespace, out: TextIO) -> int:
         from infra_verify.iac.outputs import read_outputs
 
         extra = read_outputs(args.tf_outputs)
-    policy = load_policy(path, extra=extra)
+    # The environment the run asked for: the policy must say the same (else exit 2); without a
+    # name (--policy FILE alone) the file's environment names the run but lifts no guard.
+    policy = load_policy(
+        path,
+        extra=extra,
+        environment=requested_environment(args.environment),
+        allow_outside_policy_dir=args.allow_outside_policy_dir,
+    )
     if args.show_policy:
         from infra_verify.policy.extends import show_policy
 
-        out.write(show_policy(path, extra=extra))
-        return EXIT_OK
-    if args.environment and args.policy and args.environment != policy.environment:
-        raise UsageError(
-            f"--policy {path} is for environment '{policy.environment}', not '{args.environment}'"
+        out.write(
+            show_policy(path, extra=extra, allow_outside_policy_dir=args.allow_outside_policy_dir)
         )
+        return EXIT_OK
 
     def duration(flag: str, value: str | None) -> float | None:
         if value is None:
@@ -210,6 +240,7 @@ def _main(args: argparse.Namespace, out: TextIO) -> int:
     timeout = duration("--timeout", args.timeout)
     options: dict[str, object] = {
         "allow_loopback": args.allow_loopback,
+        "allow_loopback_settings": args.allow_loopback_settings,
         "allow_metadata": args.allow_metadata,
         "allow_credentials_to_custom_endpoints": args.allow_credentials_to_custom_endpoints,
         "project": args.project,
@@ -251,8 +282,8 @@ def _main(args: argparse.Namespace, out: TextIO) -> int:
     if wait:
         from infra_verify.reporters.progress import progress_for
 
-        live = sys.stderr.isatty() and args.color != "never"
-        progress = progress_for(sys.stderr, wait, live=live)
+        live = stderr().isatty() and args.color != "never"
+        progress = progress_for(stderr(), wait, live=live)
         progress.attach(gate)
         with progress:
             run = _run(gate)
@@ -264,6 +295,13 @@ def _main(args: argparse.Namespace, out: TextIO) -> int:
         run = mark_not_in_shard(run, not_in_shard, shard)
     _report(run, gate, args, out, color, path)
     return run.exit_code
+
+
+def requested_environment(argument: str | None) -> str | None:
+    """The environment name the command line asked for; None when it gave a path instead."""
+    if not argument or Path(argument).suffix in {".yaml", ".yml"} or os.sep in argument:
+        return None
+    return argument
 
 
 def _run(gate: Gate) -> GateRun:
@@ -303,7 +341,7 @@ def _report(
             write_file(file, render(fmt, run, plain))
     github = args.github if args.github is not None else os.environ.get("GITHUB_ACTIONS") == "true"
     if github:
-        sys.stderr.write(render("github", run, plain))
+        stderr().write(render("github", run, plain))
     text = render(args.format, run, opts)
     if args.output:
         write_file(

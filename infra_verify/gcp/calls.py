@@ -15,7 +15,13 @@ from typing import TypeVar
 
 import tenacity
 
-from infra_verify.gcp.errors import GcpUnavailable, is_transient, map_error, status_code_of
+from infra_verify.gcp.errors import (
+    GcpUnavailable,
+    error_info,
+    is_transient,
+    map_error,
+    status_code_of,
+)
 
 __all__ = ["MIN_ATTEMPT_TIMEOUT", "call", "call_with"]
 
@@ -26,17 +32,27 @@ MIN_ATTEMPT_TIMEOUT = 0.05
 """The smallest per-attempt timeout handed to a client call, in seconds."""
 
 _FORBIDDEN_ATTEMPTS = 2
+_FINAL_REASONS = frozenset({"ACCESS_TOKEN_SCOPE_INSUFFICIENT", "CONSUMER_INVALID"})
+"""403 reasons no retry can change (the token's scopes, a wrong project): answered at once."""
 
 
 class _OutOfTime(Exception):
     """The budget ran out before another attempt could start."""
 
 
-def call(fn: Callable[[float], T], *, timeout: float, role: str, what: str) -> T:
+def call(
+    fn: Callable[[float], T],
+    *,
+    timeout: float,
+    role: str,
+    what: str,
+    project: str | None = None,
+) -> T:
     """Call ``fn(attempt_timeout)`` within ``timeout`` seconds; map failures to GcpError.
 
     ``fn`` must pass ``attempt_timeout`` on as the client's ``timeout=`` (and ``retry=None``).
-    ``role`` is the read-only IAM role a 403 asks for; ``what`` names the resource in messages.
+    ``role`` is the read-only IAM role a 403 asks for; ``what`` names the resource in messages;
+    ``project`` is the project read (named when the API is disabled or the project is wrong).
     """
     start = time.monotonic()
     deadline = start + timeout
@@ -49,6 +65,9 @@ def call(fn: Callable[[float], T], *, timeout: float, role: str, what: str) -> T
             return False
         last.append(exc)
         if status_code_of(exc) == 403:
+            info = error_info(exc)
+            if info is not None and info.reason in _FINAL_REASONS:
+                return False
             forbidden += 1
             return forbidden < _FORBIDDEN_ATTEMPTS
         return is_transient(exc)
@@ -74,9 +93,11 @@ def call(fn: Callable[[float], T], *, timeout: float, role: str, what: str) -> T
                 what=what,
             ) from exc
         cause = last[-1]
-        raise map_error(cause, role=role, what=what, elapsed=time.monotonic() - start) from cause
+        elapsed = time.monotonic() - start
+        raise map_error(cause, role=role, what=what, elapsed=elapsed, project=project) from cause
     except Exception as exc:
-        raise map_error(exc, role=role, what=what, elapsed=time.monotonic() - start) from exc
+        elapsed = time.monotonic() - start
+        raise map_error(exc, role=role, what=what, elapsed=elapsed, project=project) from exc
 
 
 def call_with(
@@ -86,6 +107,7 @@ def call_with(
     timeout: float,
     role: str,
     what: str,
+    project: str | None = None,
 ) -> T:
     """Build the client (its first use may import a library), then ``call`` it in the time left.
 
@@ -93,6 +115,12 @@ def call_with(
     and construction errors (e.g. no Application Default Credentials) are mapped too.
     """
     deadline = time.monotonic() + timeout
-    client = call(lambda _: build(), timeout=timeout, role=role, what=what)
+    client = call(lambda _: build(), timeout=timeout, role=role, what=what, project=project)
     remaining = max(deadline - time.monotonic(), 0.0)
-    return call(lambda left: request(client, left), timeout=remaining, role=role, what=what)
+    return call(
+        lambda left: request(client, left),
+        timeout=remaining,
+        role=role,
+        what=what,
+        project=project,
+    )

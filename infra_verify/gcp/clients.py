@@ -25,7 +25,8 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
-from urllib.parse import urlsplit
+
+from infra_verify.gcp.endpoints import EndpointError, parse_endpoint
 
 __all__ = [
     "API_KEYS",
@@ -37,7 +38,7 @@ __all__ = [
     "is_google_api_endpoint",
 ]
 
-READ_ONLY_SCOPE = "https://www.googleapis.com/auth/cloud-platform.read-only"
+READ_ONLY_SCOPE = "https://www.googleapis.com/auth/cloud-platform"  # read-only by IAM roles
 
 DEFAULT_ENDPOINTS: Mapping[str, str] = {
     "compute": "https://compute.googleapis.com",
@@ -69,6 +70,14 @@ COMPUTE_CLIENTS = frozenset(
         "BackendServicesClient",
         "RegionNetworkEndpointGroupsClient",
         "NetworksClient",
+        # the regional external Application Load Balancer, and backend buckets
+        "AddressesClient",
+        "ForwardingRulesClient",
+        "RegionTargetHttpsProxiesClient",
+        "RegionTargetHttpProxiesClient",
+        "RegionUrlMapsClient",
+        "RegionBackendServicesClient",
+        "BackendBucketsClient",
     }
 )
 
@@ -89,6 +98,16 @@ class GcpSettings:
             raise ValueError(f"unknown GCP endpoint keys {sorted(unknown)}; use {sorted(API_KEYS)}")
         if self.credentials not in ("adc", "anonymous"):
             raise ValueError(f"credentials must be 'adc' or 'anonymous', not {self.credentials!r}")
+        canonical: dict[str, str] = {}
+        for api, raw in self.endpoints.items():
+            if not raw:
+                continue
+            try:
+                canonical[api] = parse_endpoint(raw).url
+            except EndpointError as exc:
+                raise EndpointError(f"gcp.endpoints.{api}: {exc}") from None
+        # the client libraries get the canonical URL: the host they dial is the host judged
+        object.__setattr__(self, "endpoints", canonical)
 
     def endpoint(self, api: str) -> str:
         """The endpoint for one API key: the override, or Google's default."""
@@ -98,10 +117,15 @@ class GcpSettings:
 
 
 def is_google_api_endpoint(endpoint: str) -> bool:
-    """True if ``endpoint`` is an HTTPS ``*.googleapis.com`` host (PSC ``*.p.`` names included)."""
-    split = urlsplit(endpoint if "://" in endpoint else f"https://{endpoint}")
-    host = (split.hostname or "").lower().rstrip(".")
-    return split.scheme == "https" and host.endswith(".googleapis.com")
+    """True if ``endpoint`` is an HTTPS ``*.googleapis.com`` host (PSC ``*.p.`` names included).
+
+    Decided by the strict parser (:mod:`infra_verify.gcp.endpoints`) on the host the transport
+    dials; an endpoint that parser refuses is never Google's.
+    """
+    try:
+        return parse_endpoint(endpoint).is_google
+    except EndpointError:
+        return False
 
 
 def credentials_mode(settings: GcpSettings, api: str) -> Literal["adc", "anonymous"]:

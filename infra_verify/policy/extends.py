@@ -34,7 +34,9 @@ from pathlib import Path
 from typing import Any
 
 from infra_verify.errors import PolicyError
-from infra_verify.policy.yaml_lines import Path_, line_of, load_yaml, read_policy_file
+from infra_verify.policy.paths import ensure_inside
+from infra_verify.policy.yaml_lines import Path_, dotted, line_of, load_yaml, read_policy_file
+from infra_verify.redact import MASK, Redactor, is_secret_key
 
 REMOVE = {"remove": True}
 MAX_DEPTH = 16
@@ -67,13 +69,21 @@ class Merged:
         return best[1] if best else None
 
 
-def load_merged(source: str | Path, read: Any = None) -> Merged:
-    """Read a policy file and, following ``extends:``, merge it over its bases."""
+def load_merged(
+    source: str | Path, read: Any = None, *, allow_outside_policy_dir: bool = False
+) -> Merged:
+    """Read a policy file and, following ``extends:``, merge it over its bases.
+
+    Every base must be inside the named policy's directory tree (``paths.py``) unless
+    ``allow_outside_policy_dir``."""
     reader = read or read_policy_file
-    return _load(Path(source), reader, ())
+    path = Path(source)
+    return _load(path, reader, (), path.parent, allow_outside_policy_dir)
 
 
-def _load(path: Path, read: Any, stack: tuple[Path, ...]) -> Merged:
+def _load(
+    path: Path, read: Any, stack: tuple[Path, ...], root: Path, allow_outside: bool
+) -> Merged:
     file = str(path)
     resolved = path.resolve()
     names = [p.name for p in stack]
@@ -100,6 +110,14 @@ def _load(path: Path, read: Any, stack: tuple[Path, ...]) -> Merged:
             hint="e.g. extends: base.yaml (relative to this file)",
         )
     base_path = path.parent / base_ref
+    ensure_inside(
+        base_path,
+        root,
+        allow=allow_outside,
+        file=file,
+        line=line_of(lines, ("extends",)),
+        key="extends",
+    )
     if not base_path.is_file():
         chain = " -> ".join([*names, path.name, base_ref])
         raise PolicyError(
@@ -109,7 +127,7 @@ def _load(path: Path, read: Any, stack: tuple[Path, ...]) -> Merged:
             key="extends",
             hint="extends: is relative to the file that names it",
         )
-    base = _load(base_path, read, (*stack, path))
+    base = _load(base_path, read, (*stack, path), root, allow_outside)
     child = {k: v for k, v in data.items() if k != "extends"}
     if not isinstance(base.data, dict):
         raise PolicyError("a base policy must be a mapping", file=str(base_path))
@@ -192,10 +210,7 @@ def _drop(path: Path_, lines: dict[Path_, int], files: dict[Path_, str]) -> None
 
 def dotted_path(path: Path_) -> str:
     """``("checks", "a", "after", 0)`` -> ``checks.a.after[0]`` (as PolicyError keys read)."""
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
+    return dotted(path)
 
 
 @contextmanager
@@ -216,46 +231,27 @@ def attributed(merged: Merged) -> Iterator[None]:
         ) from None
 
 
-SECRET_KEYS = frozenset(
-    {
-        "password",
-        "passwd",
-        "pwd",
-        "secret",
-        "token",
-        "dsn",
-        "api_key",
-        "apikey",
-        "access_token",
-        "client_secret",
-        "private_key",
-        "authorization",
-        "cookie",
-        "x-api-key",
-        "proxy-authorization",
-    }
-)
+NOT_SECRET_PATHS: frozenset[Path_] = frozenset({("gcp", "credentials")})
+"""Keys whose names look secret but whose values are not: ``gcp.credentials`` is adc/anonymous."""
 
 
-def is_secret_key(key: Any) -> bool:
-    """True for keys whose values are secrets: password, token, secret, dsn, ... (any case)."""
-    k = str(key).lower()
-    return k in SECRET_KEYS or k.endswith(("_password", "_token", "_secret", "_dsn"))
-
-
-def redact_tree(data: Any) -> Any:
-    """Mask values under secret-named keys and secret-looking text (URL passwords, tokens)."""
-    from infra_verify.redact import MASK, redact
-
+def redact_tree(data: Any, redactor: Redactor | None = None, path: Path_ = ()) -> Any:
+    """Mask values under secret-named keys (``redact.is_secret_key``: any key containing
+    secret, password, token, key or credential), registered secrets and secret-looking text."""
+    clean = redactor or Redactor()
     if isinstance(data, dict):
         return {
-            k: (MASK if is_secret_key(k) and v not in (None, "") else redact_tree(v))
+            k: (
+                MASK
+                if is_secret_key(k) and (*path, k) not in NOT_SECRET_PATHS and v not in (None, "")
+                else redact_tree(v, clean, (*path, k))
+            )
             for k, v in data.items()
         }
     if isinstance(data, list):
-        return [redact_tree(v) for v in data]
+        return [redact_tree(v, clean, (*path, i)) for i, v in enumerate(data)]
     if isinstance(data, str):
-        return redact(data)
+        return clean(data)
     return data
 
 
@@ -264,20 +260,25 @@ def show_policy(
     *,
     env: Any = None,
     extra: Any = None,
+    allow_outside_policy_dir: bool = False,
 ) -> str:
-    """The fully merged and interpolated policy as YAML, secrets redacted (``--show-policy``)."""
+    """The fully merged and interpolated policy as YAML, secrets redacted (``--show-policy``):
+    values under secret-named keys, and every value a secret-named ``${VAR}`` put anywhere."""
     import os
 
     import yaml
 
     from infra_verify.policy.interpolate import interpolate_tree
 
-    merged = load_merged(source)
+    merged = load_merged(source, allow_outside_policy_dir=allow_outside_policy_dir)
     environ = os.environ if env is None else env
     extras = dict(extra or {})
+    redactor = Redactor()
 
     def lookup(name: str) -> str | None:
         value = extras.get(name) if "." in name else environ.get(name)
+        if value is not None and is_secret_key(name):
+            redactor.add(str(value))
         return None if value is None else str(value)
 
     def missing(path: tuple[Any, ...], name: str) -> None:
@@ -288,7 +289,7 @@ def show_policy(
             key=dotted_path(path),
         )
 
-    data = redact_tree(interpolate_tree(merged.data, lookup, missing))
+    data = redact_tree(interpolate_tree(merged.data, lookup, missing), redactor)
     header = f"# {source}" + (f" (merged: {merged.chain_text()})" if len(merged.chain) > 1 else "")
     body = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False)
     return f"{header}\n{body}"

@@ -18,7 +18,7 @@ from __future__ import annotations
 import difflib
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +29,28 @@ from infra_verify.checks.registry import get_bundle, get_kind, kind_names, plugi
 from infra_verify.context import CheckContext
 from infra_verify.errors import PolicyError
 from infra_verify.graph import find_cycle
-from infra_verify.policy.extends import attributed, load_merged
+from infra_verify.policy.extends import NOT_SECRET_PATHS, attributed, load_merged
 from infra_verify.policy.interpolate import interpolate_tree
+from infra_verify.policy.paths import PATH_KEYS, check_ca_bundle, ensure_inside, supplied_by_run
 from infra_verify.policy.schema import Defaults, GcpSection, PolicyDocument
-from infra_verify.policy.yaml_lines import Path_, line_of
+from infra_verify.policy.yaml_lines import Path_, dotted, key_text, line_of
+from infra_verify.redact import Redactor, is_secret_key
+
+CONTEXT_OPTIONS = frozenset(
+    {
+        "allow_loopback",
+        "allow_loopback_settings",
+        "allow_metadata",
+        "allow_credentials_to_custom_endpoints",
+        "project",
+        "timeout",
+        "env",
+    }
+)
+"""``Policy.context()``'s keyword options (``Gate.from_policy`` passes these on)."""
+
+LOAD_OPTIONS = frozenset({"environment", "allow_outside_policy_dir"})
+"""``load_policy()``'s run options (``Gate.from_policy`` passes these on)."""
 
 
 @dataclass
@@ -46,33 +64,82 @@ class Policy:
     checks: list[Check]
     description: str | None = None
     lines: dict[Path_, int] = field(default_factory=dict, repr=False)
+    environment_named: bool = False
+    """True when the run named the environment (``load_policy(..., environment=...)``, the CLI's
+    argument) and the policy agreed; False when only the file names it (``--policy FILE``): then
+    a local name (demo, dev, test, ...) lifts no loopback guard. No policy can lift a guard."""
+    secrets: tuple[str, ...] = field(default=(), repr=False)
+    """Secret values written in (or interpolated into) the policy, registered at load."""
+    secret_env: tuple[tuple[str, bool], ...] = field(default=(), repr=False)
+    """Variables whose values are secrets: (name, whole value) pairs; else only a DSN password."""
+
+    def for_environment(self, environment: str | None) -> Policy:
+        """This policy for a run that asked for ``environment``; PolicyError (exit 2) when the
+        policy's own ``environment:`` differs. ``None``: the run named none (see
+        ``environment_named``)."""
+        if environment is None:
+            return self
+        if environment != self.environment:
+            raise PolicyError(
+                f"the policy is for environment '{key_text(self.environment)}', "
+                f"but the run asked for '{key_text(environment)}'",
+                file=self.path,
+                line=line_of(self.lines, ("environment",)),
+                key="environment",
+                hint=(
+                    "a policy cannot choose the environment it runs as: fix 'environment:' in "
+                    "the file, or run the environment it names"
+                ),
+            )
+        return replace(self, environment_named=True)
+
+    def redactor(self, env: Mapping[str, str] | None = None) -> Redactor:
+        """A Redactor holding every secret of this policy before any check runs: its written
+        secrets and the values of the variables it names (``headers_from_env``, ``dsn_env``,
+        the ``environment`` check's variables) as ``env`` holds them."""
+        environ = os.environ if env is None else env
+        redactor = Redactor(self.secrets)
+        for name, whole in self.secret_env:
+            value = environ.get(name)
+            if whole and value:
+                redactor.add(value)
+                scheme, _, credential = value.partition(" ")
+                if scheme.lower() in {"bearer", "basic", "token"}:
+                    redactor.add(credential)
+            redactor.add_setting(name, value)
+        return redactor
 
     def context(
         self,
         *,
         allow_loopback: bool = False,
+        allow_loopback_settings: bool = False,
         allow_metadata: bool = False,
         allow_credentials_to_custom_endpoints: bool = False,
         project: str | None = None,
         timeout: float | None = None,
         env: Mapping[str, str] | None = None,
     ) -> CheckContext:
-        """The CheckContext for running this policy."""
+        """The CheckContext for running this policy, its secrets registered up front."""
         gcp_settings = None
         if self.gcp is not None or project:
             gcp_settings = (self.gcp or GcpSection()).settings(
                 project=project,
                 allow_credentials_to_custom_endpoints=allow_credentials_to_custom_endpoints,
             )
+        environ = dict(os.environ if env is None else env)
         return CheckContext(
             environment=self.environment,
+            environment_named=self.environment_named,
             timeout=timeout if timeout is not None else self.defaults.timeout,
             resolvers=self.defaults.resolvers,
             ca_bundle=self.defaults.ca_bundle,
-            env=dict(os.environ if env is None else env),
+            env=environ,
             allow_loopback=allow_loopback,
+            allow_loopback_settings=allow_loopback_settings,
             allow_metadata=allow_metadata,
             gcp=gcp_settings,
+            redactor=self.redactor(environ),
         )
 
 
@@ -107,13 +174,31 @@ def load_policy(
     *,
     env: Mapping[str, str] | None = None,
     extra: Mapping[str, str] | None = None,
+    environment: str | None = None,
+    allow_outside_policy_dir: bool = False,
 ) -> Policy:
-    """Read, interpolate and validate a policy file."""
+    """Read, interpolate and validate a policy file.
+
+    ``environment`` is the environment the run asked for: the policy's ``environment:`` must
+    be exactly that (else PolicyError, exit 2), and only then may a local name lift the
+    loopback guards. Files the policy names (``extends:``, ``dotenv:``, ``ca_bundle:``) must be
+    inside its directory tree unless ``allow_outside_policy_dir`` (``paths.py``).
+    """
 
     path = Path(source)
-    merged = load_merged(path)  # follows extends: and merges (see extends.py)
+    # follows extends: and merges (see extends.py)
+    merged = load_merged(path, allow_outside_policy_dir=allow_outside_policy_dir)
     with attributed(merged):
-        return parse_policy(merged.data, merged.lines, file=str(path), env=env, extra=extra)
+        policy = parse_policy(
+            merged.data,
+            merged.lines,
+            file=str(path),
+            env=env,
+            extra=extra,
+            root=path.parent,
+            allow_outside_policy_dir=allow_outside_policy_dir,
+        )
+        return policy.for_environment(environment)
 
 
 def parse_policy(
@@ -123,8 +208,10 @@ def parse_policy(
     file: str,
     env: Mapping[str, str] | None = None,
     extra: Mapping[str, str] | None = None,
+    root: Path | None = None,
+    allow_outside_policy_dir: bool = False,
 ) -> Policy:
-    """Validate an already-parsed policy document."""
+    """Validate an already-parsed policy document (files it names: see ``load_policy``)."""
     if not isinstance(data, dict):
         raise PolicyError(
             "a policy must be a mapping with 'environment' and 'checks'",
@@ -134,9 +221,13 @@ def parse_policy(
         )
     environ = os.environ if env is None else env
     extras = dict(extra or {})
+    secrets: list[str] = []
 
     def lookup(name: str) -> str | None:
-        return extras.get(name) if "." in name else environ.get(name)
+        value = extras.get(name) if "." in name else environ.get(name)
+        if value and is_secret_key(name.rsplit(".", 1)[-1]):
+            secrets.append(value)  # ${DB_PASSWORD} is a secret wherever the policy puts it
+        return value
 
     def missing(p: tuple[Any, ...], name: str) -> None:
         hint = f"export {name}=... or write ${{{name}:-default}}"
@@ -146,6 +237,7 @@ def parse_policy(
             f"'{name}' is not set", file=file, line=line_of(lines, p), key=_dotted(p), hint=hint
         )
 
+    raw = data
     data = interpolate_tree(data, lookup, missing)
     try:
         doc = PolicyDocument.model_validate(data)
@@ -153,7 +245,113 @@ def parse_policy(
         raise _from_validation(exc, PolicyDocument, (), lines, file) from None
     checks = [c for cid, spec in doc.checks.items() for c in _build_entry(cid, spec, lines, file)]
     _check_edges(checks, lines, file)
-    return Policy(file, doc.environment, doc.defaults, doc.gcp, checks, doc.description, lines)
+    _check_files(
+        raw,
+        data,
+        lines,
+        file,
+        Path(file).parent if root is None else root,
+        allow_outside_policy_dir,
+    )
+    secrets.extend(_written_secrets(data))
+    return Policy(
+        file,
+        doc.environment,
+        doc.defaults,
+        doc.gcp,
+        checks,
+        doc.description,
+        lines,
+        secrets=tuple(dict.fromkeys(secrets)),
+        secret_env=_secret_variables(checks),
+    )
+
+
+def _check_files(
+    raw: Any, data: Any, lines: dict[Path_, int], file: str, root: Path, allow_outside: bool
+) -> None:
+    """Every ``dotenv:`` and ``ca_bundle:`` value, at any depth: inside the policy's tree
+    (unless the run allows it, or the value is one ``${VAR}`` the run supplies), and a
+    ``ca_bundle`` a loadable PEM bundle. One PolicyError naming the key's line otherwise."""
+
+    def walk(raw_node: Any, node: Any, path: Path_) -> None:
+        if isinstance(node, dict):
+            raw_map = raw_node if isinstance(raw_node, dict) else {}
+            for key, value in node.items():
+                sub = (*path, key)
+                if key in PATH_KEYS and isinstance(value, str) and value.strip():
+                    line, name, target = line_of(lines, sub), dotted(sub), Path(value)
+                    if not supplied_by_run(raw_map.get(key)):
+                        ensure_inside(
+                            target, root, allow=allow_outside, file=file, line=line, key=name
+                        )
+                    if key == "ca_bundle":
+                        check_ca_bundle(target, file=file, line=line, key=name)
+                else:
+                    walk(raw_map.get(key), value, sub)
+        elif isinstance(node, list):
+            raw_list = raw_node if isinstance(raw_node, list) else []
+            for i, item in enumerate(node):
+                walk(raw_list[i] if i < len(raw_list) else None, item, (*path, i))
+
+    walk(raw, data, ())
+
+
+def _written_secrets(data: Any, path: Path_ = ()) -> list[str]:
+    """String values under secret-named keys (``headers: {Authorization: ...}``, ``password:``)."""
+    out: list[str] = []
+    if isinstance(data, dict):
+        for key, value in data.items():
+            sub = (*path, key)
+            if str(key).endswith("_env"):
+                continue  # holds variable names (dsn_env, headers_from_env), not values
+            if is_secret_key(key) and sub not in NOT_SECRET_PATHS:
+                out.extend(_strings(value))
+            else:
+                out.extend(_written_secrets(value, sub))
+    elif isinstance(data, list):
+        for i, item in enumerate(data):
+            out.extend(_written_secrets(item, (*path, i)))
+    return out
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def _secret_variables(checks: list[Check]) -> tuple[tuple[str, bool], ...]:
+    """The variables the checks read secrets from: ``headers_from_env`` and ``dsn_env`` (whole
+    values), and the ``environment`` check's variables (a DSN's password; a secret-named
+    variable's whole value). Registered by ``Policy.redactor`` before any check runs, so a
+    secret is masked even when the check that reads it is skipped or blocked."""
+    out: dict[str, bool] = {}
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for var in (node.get("headers_from_env") or {}).values():
+                out[str(var)] = True
+            if isinstance(node.get("dsn_env"), str):
+                out[node["dsn_env"]] = True
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list | tuple):
+            for item in node:
+                walk(item)
+
+    for check in checks:
+        fields = check.model_dump()
+        walk(fields)
+        if check.kind == "environment":
+            names = [*fields.get("require", ()), *fields.get("no_loopback", ())]
+            for var in [*names, *(fields.get("equals") or {})]:
+                out.setdefault(str(var), False)
+    return tuple(out.items())
 
 
 def _build_entry(cid: str, spec: Any, lines: dict[Path_, int], file: str) -> list[Check]:
@@ -194,7 +392,7 @@ def _build_check(cid: str, spec: Any, lines: dict[Path_, int], file: str) -> Che
         hint = f"did you mean '{close[0]}'?" if close else f"one of: {', '.join(kind_names())}"
         hint = plugins().errors.get(kind, hint)  # a plugin kind that failed to load says why
         raise PolicyError(
-            f"unknown kind '{kind}'",
+            f"unknown kind '{key_text(kind)}'",
             file=file,
             line=line_of(lines, (*base, "kind")),
             key=f"checks.{cid}.kind",
@@ -229,7 +427,9 @@ def _from_validation(
         valid = _field_names(_model_at(model, loc[:-1]))
         close = difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
         hint = f"did you mean '{close[0]}'?" if close else f"valid keys: {', '.join(valid)}"
-        return PolicyError(f"unknown key '{name}'", file=file, line=line, key=key, hint=hint)
+        return PolicyError(
+            f"unknown key '{key_text(name)}'", file=file, line=line, key=key, hint=hint
+        )
     if etype == "missing":
         return PolicyError(
             "required key is missing",
@@ -244,13 +444,7 @@ def _from_validation(
         .replace("a valid tuple", "a list")
         .replace("a valid dictionary", "a mapping")
     )
-    given = err.get("input")
-    if (
-        isinstance(given, str | int | float)
-        and not isinstance(given, bool)
-        and len(str(given)) < 60
-    ):
-        msg += f" (got {given!r})"
+    # the value itself is never quoted: the line points at it, and the file may not be a policy
     return PolicyError(msg, file=file, line=line, key=key)
 
 
@@ -281,10 +475,7 @@ def _describe_field(model: type[BaseModel], name: str) -> str | None:
 
 
 def _dotted(path: Path_) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out
+    return dotted(path)
 
 
 def _check_edges(checks: list[Check], lines: dict[Path_, int], file: str) -> None:
@@ -294,7 +485,7 @@ def _check_edges(checks: list[Check], lines: dict[Path_, int], file: str) -> Non
             if dep not in ids:
                 close = difflib.get_close_matches(dep, ids, n=1)
                 raise PolicyError(
-                    f"unknown check id '{dep}'",
+                    f"unknown check id '{key_text(dep)}'",
                     file=file,
                     line=line_of(lines, ("checks", check.id, "after", i)),
                     key=f"checks.{check.id}.after",
@@ -304,7 +495,7 @@ def _check_edges(checks: list[Check], lines: dict[Path_, int], file: str) -> Non
     cycle = find_cycle(ids, lambda cid: by_id[cid].after)
     if cycle:
         raise PolicyError(
-            "dependency cycle: " + " -> ".join(cycle),
+            "dependency cycle: " + " -> ".join(key_text(c) for c in cycle),
             file=file,
             line=line_of(lines, ("checks", cycle[0], "after")),
             key=f"checks.{cycle[0]}.after",

@@ -5,10 +5,11 @@ from __future__ import annotations
 import os
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from infra_verify.durations import Duration
 from infra_verify.gcp.clients import GcpSettings
+from infra_verify.gcp.endpoints import parse_endpoint
 
 
 class Defaults(BaseModel):
@@ -40,6 +41,12 @@ class Endpoints(BaseModel):
     sqladmin: str | None = None
     vpcaccess: str | None = None
     certificatemanager: str | None = None
+
+    @field_validator("*")
+    @classmethod
+    def _strict_url(cls, value: str | None) -> str | None:
+        """Parse each override with the one strict endpoint parser; keep its canonical URL."""
+        return parse_endpoint(value).url if value else value
 
 
 class GcpSection(BaseModel):

@@ -12,6 +12,10 @@ collections, their envelopes and the shared-``v1/`` routing are tabled in
 :mod:`infra_verify.testing.fake_gcp_routes`. Cloud DNS record sets live at
 ``dns/v1/projects/{p}/managedZones/{z}/rrsets/{name}/{type}`` (the rrsets ``get`` path).
 
+A custom method's answer (a Cloud Run service's IAM policy) is stored at its own path,
+``v2/projects/{p}/locations/{l}/services/{s}:getIamPolicy``, and never listed; an existing
+service without one answers an empty policy, as the real API does.
+
 Run ``python -m infra_verify.testing.fake_gcp --fixture FILE [--port N]`` to serve a fixture.
 """
 
@@ -38,6 +42,7 @@ from infra_verify.testing.fake_gcp_routes import (
     Collection,
     canonical_path,
     collection_for_list,
+    custom_method,
 )
 from infra_verify.testing.lifecycle import StartStop
 
@@ -80,6 +85,8 @@ class _Fault:
     malformed: bool
     remaining: int
     answered: int = 0
+    details: list[dict[str, Any]] = field(default_factory=list)
+    message: str | None = None
 
 
 @dataclass
@@ -90,9 +97,9 @@ class Reply:
     extra_headers: dict[str, str] = field(default_factory=dict)
 
 
-def _error_body(code: int, message: str) -> bytes:
+def _error_body(code: int, message: str, details: Sequence[Mapping[str, Any]] = ()) -> bytes:
     status = _STATUS_NAMES.get(code, "UNKNOWN")
-    error = {
+    error: dict[str, Any] = {
         "code": code,
         "message": message,
         "status": status,
@@ -100,6 +107,8 @@ def _error_body(code: int, message: str) -> bytes:
             {"message": message, "domain": "global", "reason": _REASONS.get(code, "backendError")}
         ],
     }
+    if details:
+        error["details"] = [dict(d) for d in details]
     return json.dumps({"error": error}).encode()
 
 
@@ -232,15 +241,28 @@ class FakeGcp(StartStop):
         delay: float = 0,
         malformed: bool = False,
         times: int | None = None,
+        details: Sequence[Mapping[str, Any]] = (),
+        message: str | None = None,
     ) -> None:
         """Make the next requests under ``path_prefix`` fail, slow down or return bad JSON.
 
         ``statuses`` are answered in order, the last one repeating while ``times`` lasts;
         ``times`` defaults to ``len(statuses)``, or to every request when no status is given.
-        Use ``times=FOREVER`` for a fault that never recovers.
+        Use ``times=FOREVER`` for a fault that never recovers. ``details`` and ``message`` make
+        the error body the real APIs send: ``details`` entries such as ``{"@type":
+        "type.googleapis.com/google.rpc.ErrorInfo", "reason": "SERVICE_DISABLED", "domain":
+        "googleapis.com", "metadata": {...}}``, ``message`` the server's words.
         """
         count = times if times is not None else (len(statuses) or FOREVER)
-        fault = _Fault(canonical_path(path_prefix), list(statuses), delay, malformed, count)
+        fault = _Fault(
+            canonical_path(path_prefix),
+            list(statuses),
+            delay,
+            malformed,
+            count,
+            details=[dict(d) for d in details],
+            message=message,
+        )
         with self._lock:
             self._faults.append(fault)
 
@@ -270,7 +292,8 @@ class FakeGcp(StartStop):
             reply.delay = fault.delay
             if fault.statuses:
                 code = fault.statuses[min(fault.answered, len(fault.statuses)) - 1]
-                reply = Reply(code, _error_body(code, f"injected HTTP {code}"), fault.delay)
+                said = fault.message or f"injected HTTP {code}"
+                reply = Reply(code, _error_body(code, said, fault.details), fault.delay)
             elif fault.malformed:
                 reply = Reply(200, b'{"name": "truncated', fault.delay)
         return reply
@@ -280,6 +303,9 @@ class FakeGcp(StartStop):
             return Reply(501, _error_body(501, f"the fake GCP API is read-only: {method}"))
         if path in self._resources:
             return Reply(200, json.dumps(self._resources[path]).encode())
+        if custom_method(path) == "getIamPolicy" and path.rsplit(":", 1)[0] in self._resources:
+            # the real API: a resource without bindings has an empty policy, never a 404
+            return Reply(200, json.dumps({"etag": "ACAB"}).encode())
         collection = collection_for_list(path)
         if collection is None:
             return Reply(404, _error_body(404, f"The resource '{path}' was not found"))
@@ -295,7 +321,9 @@ class FakeGcp(StartStop):
         items = [
             resource
             for key, resource in sorted(self._resources.items())
-            if key.startswith(prefix) and key[len(prefix) :].count("/") == collection.depth - 1
+            if key.startswith(prefix)
+            and key[len(prefix) :].count("/") == collection.depth - 1
+            and not custom_method(key)
         ]
         if collection.api == "dns.v1":
             items = _filter(items, query)

@@ -10,12 +10,18 @@ API                 collection path (a resource is ``<collection>/<name>``)     
 compute v1          ``compute/v1/projects/{p}/global/{sslCertificates|addresses|...}``  ``items``
 compute v1          ``compute/v1/projects/{p}/regions/{r}/{sslCertificates|...}``       ``items``
 Cloud Run v2        ``v2/projects/{p}/locations/{l}/services``                          ``services``
+Cloud Run v2        ``v2/projects/{p}/locations/{l}/services/{s}:getIamPolicy`` (one)   (none)
 VPC Access v1       ``v1/projects/{p}/locations/{l}/connectors``                        ``connectors``
 Certificate Mgr v1  ``v1/projects/{p}/locations/{l}/certificates``                      ``certificates``
+Certificate Mgr v1  ``v1/projects/{p}/locations/{l}/certificateMaps``                   ``certificateMaps``
+Certificate Mgr v1  ``v1/.../certificateMaps/{m}/certificateMapEntries``                ``certificateMapEntries``
 Cloud SQL Admin v1  ``v1/projects/{p}/instances`` (``sql/v1beta4/...`` is an alias)      ``items``
 Cloud DNS v1        ``dns/v1/projects/{p}/managedZones``                                ``managedZones``
 Cloud DNS v1        ``dns/v1/projects/{p}/managedZones/{z}/rrsets`` (``.../{name}/{type}``) ``rrsets``
 ==================  ==================================================================  ===========
+
+A custom-method resource (``…/services/{s}:getIamPolicy``) is stored at that path, answers a GET
+there, and is never listed with its collection.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ __all__ = [
     "canonical_path",
     "collection_for_list",
     "collection_for_resource",
+    "custom_method",
 ]
 
 
@@ -44,6 +51,8 @@ class Collection:
     schema: str
     depth: int = 1
     parent_must_exist: bool = False
+    method: str = ""
+    """A custom method (``getIamPolicy``): the resource is ``<collection>/<name>:<method>``."""
 
 
 def _compute(scope: str, collection: str, schema: str, kind: str) -> Collection:
@@ -70,6 +79,12 @@ COLLECTIONS: tuple[Collection, ...] = (
     _compute("global", "backendServices", "BackendService", "backendService"),
     _compute("region", "networkEndpointGroups", "NetworkEndpointGroup", "networkEndpointGroup"),
     _compute("global", "networks", "Network", "network"),
+    _compute("region", "forwardingRules", "ForwardingRule", "forwardingRule"),
+    _compute("region", "targetHttpsProxies", "TargetHttpsProxy", "targetHttpsProxy"),
+    _compute("region", "targetHttpProxies", "TargetHttpProxy", "targetHttpProxy"),
+    _compute("region", "urlMaps", "UrlMap", "urlMap"),
+    _compute("region", "backendServices", "BackendService", "backendService"),
+    _compute("global", "backendBuckets", "BackendBucket", "backendBucket"),
     Collection(
         re.compile(r"v2/projects/[^/]+/locations/[^/]+/services"),
         "services",
@@ -77,6 +92,15 @@ COLLECTIONS: tuple[Collection, ...] = (
         "pageSize",
         "run.v2",
         "GoogleCloudRunV2Service",
+    ),
+    Collection(
+        re.compile(r"v2/projects/[^/]+/locations/[^/]+/services"),
+        "",
+        None,
+        "",
+        "run.v2",
+        "GoogleIamV1Policy",
+        method="getIamPolicy",
     ),
     Collection(
         re.compile(r"v1/projects/[^/]+/locations/[^/]+/connectors"),
@@ -93,6 +117,25 @@ COLLECTIONS: tuple[Collection, ...] = (
         "pageSize",
         "certificatemanager.v1",
         "Certificate",
+    ),
+    Collection(
+        re.compile(r"v1/projects/[^/]+/locations/[^/]+/certificateMaps"),
+        "certificateMaps",
+        None,
+        "pageSize",
+        "certificatemanager.v1",
+        "CertificateMap",
+    ),
+    Collection(
+        re.compile(
+            r"v1/projects/[^/]+/locations/[^/]+/certificateMaps/[^/]+/certificateMapEntries"
+        ),
+        "certificateMapEntries",
+        None,
+        "pageSize",
+        "certificatemanager.v1",
+        "CertificateMapEntry",
+        parent_must_exist=True,
     ),
     Collection(
         re.compile(r"v1/projects/[^/]+/instances"),
@@ -135,12 +178,21 @@ def canonical_path(path: str) -> str:
 
 def collection_for_list(path: str) -> Collection | None:
     """The collection whose list path is exactly ``path``, if any."""
-    return next((c for c in COLLECTIONS if c.pattern.fullmatch(path)), None)
+    return next((c for c in COLLECTIONS if not c.method and c.pattern.fullmatch(path)), None)
+
+
+def custom_method(path: str) -> str:
+    """The custom method a resource path ends with (``…/s:getIamPolicy`` -> ``getIamPolicy``)."""
+    last = path.rsplit("/", 1)[-1]
+    return last.split(":", 1)[1] if ":" in last else ""
 
 
 def collection_for_resource(path: str) -> Collection | None:
     """The collection that holds the resource at ``path``, if any."""
+    method = custom_method(path)
     for collection in COLLECTIONS:
+        if collection.method != method:
+            continue
         parts = path.split("/")
         parent = "/".join(parts[: -collection.depth])
         if len(parts) > collection.depth and collection.pattern.fullmatch(parent):

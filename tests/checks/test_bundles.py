@@ -227,7 +227,7 @@ def _bundle_policy(tmp_path: Path) -> Path:
 
 def test_policy_bundle_entry_expands_with_prefixed_ids(tmp_path: Path) -> None:
     """kind: bundle.cloud_run_https expands at load time into `stack.*` checks."""
-    policy = load_policy(_bundle_policy(tmp_path), env={})
+    policy = load_policy(_bundle_policy(tmp_path), env={}, allow_outside_policy_dir=True)
     ids = [c.id for c in policy.checks]
     assert ids[:3] == ["stack.dns-records", "stack.certificate", "stack.load-balancer"]
     assert "stack.ws-app" in ids and ids[-1] == "app-settings"
@@ -275,7 +275,7 @@ def story(request: pytest.FixtureRequest) -> Iterator[StoryWorld]:
 
 
 def _run(path: Path, world: StoryWorld) -> GateRun:
-    policy = load_policy(path, env=world.env)
+    policy = load_policy(path, env=world.env, allow_outside_policy_dir=True)
     gate: Gate = Gate.from_policy(policy, allow_loopback=True, env=world.env, deadline=60)
     return gate.run()
 

@@ -204,10 +204,13 @@ def test_unreadable_dotenv_is_an_error(tmp_path: Path) -> None:
     assert result.hint is not None and "dotenv" in result.hint
 
 
-def test_allow_loopback_turns_the_finding_into_a_pass() -> None:
-    """allow_loopback=True in staging accepts localhost and says it was allowed."""
+def test_allow_loopback_settings_turns_the_finding_into_a_pass() -> None:
+    """allow_loopback_settings=True in staging accepts localhost and says it was allowed
+    (allow_loopback, for probe targets, no longer does: issue 15, item 7)."""
     check = Environment(no_loopback=("DATABASE_URL",))
-    result = run_one(check, {"DATABASE_URL": STORY_DSN}, allow_loopback=True)
+    env = {"DATABASE_URL": STORY_DSN}
+    ctx = CheckContext(environment="staging", timeout=1.0, env=env, allow_loopback_settings=True)
+    result = Gate([check], context=ctx).run().results[0]
     assert result.status is Status.PASS, result.summary
     assert result.observations[0].actual == "localhost (allowed for this run)"
 
@@ -234,3 +237,11 @@ def test_local_environments_do_not_fail_loopback(environment: str) -> None:
 def test_hosts_in(value: str, hosts: list[str]) -> None:
     """hosts_in finds every host of URLs, multi-host DSNs, libpq strings and host:port."""
     assert hosts_in(value) == hosts
+
+
+def test_environment_hosts_include_libpq_hostaddr() -> None:
+    """hostaddr (URL parameter or key/value) is a host libpq dials, so no_loopback sees it."""
+    from infra_verify.checks.environment import hosts_in
+
+    assert hosts_in("postgresql://u@10.20.0.3/app?hostaddr=127.0.0.1") == ["10.20.0.3", "127.0.0.1"]
+    assert hosts_in("hostaddr=127.0.0.1 dbname=app") == ["127.0.0.1"]

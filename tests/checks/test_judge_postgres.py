@@ -18,10 +18,10 @@ def answered(answer: bytes, broke: str | None = None) -> PostgresObserved:
 
 @pytest.mark.parametrize(
     ("answer", "shown"),
-    [(b"S", "S (SSL supported)"), (b"N", "N (no SSL)"), (b"E", "E (error response)")],
+    [(b"S", "S (SSL supported)"), (b"N", "N (no SSL)")],
 )
 def test_a_postgresql_answer_passes(answer: bytes, shown: str) -> None:
-    """'S', 'N' or 'E' to the SSLRequest means PostgreSQL answers: PASS naming the answer."""
+    """'S' or 'N' to the SSLRequest means PostgreSQL answers: PASS naming the answer."""
     outcome = Postgres(host="db.internal").judge(answered(answer))
     assert outcome.status is Status.PASS
     assert outcome.summary == f"PostgreSQL answers at {WHERE} ({shown})"
@@ -42,13 +42,29 @@ def test_require_ssl_fails_on_n() -> None:
             answered(b"HTTP/1.1 400 Bad"),
             f"{WHERE} is not a PostgreSQL server (answered b'HTTP/1.1 400 Bad')",
         ),
+        (
+            answered(b"E"),
+            f"{WHERE} is not a PostgreSQL server (answered the SSLRequest with an ErrorResponse "
+            "(E): not PostgreSQL, or a server older than 7.0)",
+        ),
+        (
+            answered(b"SSH-2.0-OpenSSH_9.6"),
+            f"{WHERE} is not a PostgreSQL server (answered b'SSH-2.0-OpenSSH_')",
+        ),
+        (
+            PostgresObserved(
+                WHERE, ssl=SslAnswer("10.20.0.3:5432", b"S", tls_error="WRONG_VERSION_NUMBER")
+            ),
+            f"{WHERE} is not a PostgreSQL server (said S (SSL) but no TLS handshake followed: "
+            "WRONG_VERSION_NUMBER)",
+        ),
         (answered(b""), "10.20.0.3:5432 closed the connection without answering the SSLRequest"),
         (
             answered(b"", broke="Connection reset by peer"),
             "10.20.0.3:5432: the connection broke during the handshake (Connection reset by peer)",
         ),
     ],
-    ids=["not-postgres", "closed", "reset"],
+    ids=["not-postgres", "error-response", "ssh-banner", "s-without-tls", "closed", "reset"],
 )
 def test_something_other_than_postgresql_fails(observed: PostgresObserved, summary: str) -> None:
     """Other bytes, a close without an answer or a reset mid-handshake: FAIL."""

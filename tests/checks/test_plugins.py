@@ -106,7 +106,10 @@ def test_without_the_plugin_the_kind_is_unknown(tmp_path: Path) -> None:
 def test_plugin_policy_runs_and_reports(plugin: None, flags: WebServer, tmp_path: Path) -> None:
     """A policy using the plugin kind runs through the CLI: PASS and FAIL, reported in JSON."""
     out = io.StringIO()
-    assert main(["--policy", str(_policy(tmp_path, flags)), "--format", "json"], stdout=out) == 0
+    assert (
+        main(["test", "--policy", str(_policy(tmp_path, flags)), "--format", "json"], stdout=out)
+        == 0
+    )
     report = json.loads(out.getvalue())
     result = report["results"][0]
     assert (result["id"], result["kind"], result["status"]) == (
@@ -117,7 +120,7 @@ def test_plugin_policy_runs_and_reports(plugin: None, flags: WebServer, tmp_path
     assert result["summary"] == "flag flags.new-checkout.enabled is false"
     out = io.StringIO()
     path = _policy(tmp_path, flags, expect="true")
-    assert main(["--policy", str(path), "--format", "json"], stdout=out) == 1
+    assert main(["test", "--policy", str(path), "--format", "json"], stdout=out) == 1
     result = json.loads(out.getvalue())["results"][0]
     assert result["status"] == "fail"
     assert result["observations"][0]["expected"] == "true"
@@ -233,7 +236,15 @@ def test_plugin_in_a_fresh_process(plugin_site: Path, flags: WebServer, tmp_path
         "PYTHONPATH": os.pathsep.join([str(plugin_site), str(PLUGIN / "src")]),
     }
     proc = subprocess.run(
-        [sys.executable, "-m", "infra_verify", "--policy", str(_policy(tmp_path, flags)), "-q"],
+        [
+            sys.executable,
+            "-m",
+            "infra_verify",
+            "test",
+            "--policy",
+            str(_policy(tmp_path, flags)),
+            "-q",
+        ],
         capture_output=True,
         text=True,
         env=env,

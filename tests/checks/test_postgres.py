@@ -238,3 +238,13 @@ def test_dsn_to_silent_server_is_an_error() -> None:
     assert "no answer within 0.8s" in result.summary
     assert took < 1.5
     assert WRONG_PASSWORD not in everything_said(result)
+
+
+def test_the_libpq_url_dials_only_the_checked_address() -> None:
+    """The DSN's own host/hostaddr/port parameters are dropped; hostaddr is the checked IP."""
+    from infra_verify.checks.dsn import parse_dsn
+
+    dsn = parse_dsn("postgresql://u:p@db.internal/app?hostaddr=127.0.0.1&host=vm&sslmode=require")
+    assert (dsn.host, dsn.hostaddr) == ("vm", "127.0.0.1")
+    url = dsn.libpq(host="db.internal", port=5432, hostaddr="10.20.0.3")
+    assert url == "postgresql://u:p@db.internal:5432/app?sslmode=require&hostaddr=10.20.0.3"

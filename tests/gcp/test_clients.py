@@ -268,7 +268,8 @@ def test_connection_refused_becomes_unavailable_within_the_timeout(
         ("adc", "http://127.0.0.1:8080", True, "adc"),
         ("adc", "http://compute.googleapis.com", False, "anonymous"),
         ("adc", "https://compute.googleapis.com.evil.example", False, "anonymous"),
-        ("adc", "https://compute.googleapis.com@evil.example", False, "anonymous"),
+        # userinfo spellings ("...googleapis.com@evil.example") are refused outright:
+        # tests/gcp/test_endpoints.py
         ("adc", "https://googleapis.com", False, "anonymous"),
     ],
 )

@@ -58,3 +58,38 @@ def test_failed_deploy_stops_before_the_gate() -> None:
     assert proc.returncode == 1
     assert "FAILED: the deploy command failed; the gate was not run" in proc.stderr
     assert "==> verify" not in proc.stdout
+
+
+CRASHING_PYTHON = """#!/bin/sh
+# python, except that infra_verify's policy loader crashes (a stand-in for a bug in infra_verify)
+shift 2  # "-m infra_verify"
+exec "{python}" -c '
+import sys
+import infra_verify.policy.load as load
+def crash(*args, **kwargs):
+    raise RuntimeError("simulated bug")
+load.load_policy = crash
+from infra_verify.cli.main import main
+sys.exit(main(sys.argv[1:]))
+' "$@"
+"""
+
+
+def test_bad_usage_is_told_apart_from_a_broken_deployment() -> None:
+    """Gate exit 2 (bad policy or usage) is reported as "could not run", not as NOT working."""
+    proc = deploy({}, INFRA_VERIFY_ARGS="--no-such-flag")
+    assert proc.returncode == 2
+    assert "FAILED: the gate could not run (gate exit 2: bad policy or usage" in proc.stderr
+    assert "NOT working" not in proc.stderr and "success" not in proc.stdout
+
+
+def test_a_crashing_gate_is_told_apart_from_a_broken_deployment(tmp_path: Path) -> None:
+    """Gate exit 3 (infra_verify crashed) is reported as a bug in the gate, exit 3."""
+    python = tmp_path / "python"
+    python.write_text(CRASHING_PYTHON.format(python=sys.executable))
+    python.chmod(0o755)
+    proc = deploy({}, PYTHON=str(python))
+    assert proc.returncode == 3, proc.stderr
+    assert "infra_verify: internal error: RuntimeError: simulated bug" in proc.stderr
+    assert "FAILED: the gate itself crashed (gate exit 3: a bug in infra_verify" in proc.stderr
+    assert "NOT working" not in proc.stderr and "success" not in proc.stdout

@@ -81,12 +81,22 @@ def test_k_selects_checks_and_deselected_ones_are_not_run(project: pytest.Pytest
 
 
 def test_staging_refuses_loopback_unless_allowed(project: pytest.Pytester) -> None:
-    """In 'staging' a loopback DSN fails the check; --infra-verify-allow-loopback lets it pass."""
+    """In 'staging' a loopback DSN fails the check, also with --infra-verify-allow-loopback
+    (probe targets only); --infra-verify-allow-loopback-settings lets it pass."""
     strict = run(project, "--infra-verify", "staging", "-k", "db-url")
     strict.assert_outcomes(failed=1, deselected=3)
     strict.stdout.fnmatch_lines(["*IV_PLUGIN_DB host*127.0.0.1*"])
-    allowed = run(
+    probes = run(
         project, "--infra-verify", "staging", "-k", "db-url", "--infra-verify-allow-loopback"
+    )
+    probes.assert_outcomes(failed=1, deselected=3)
+    allowed = run(
+        project,
+        "--infra-verify",
+        "staging",
+        "-k",
+        "db-url",
+        "--infra-verify-allow-loopback-settings",
     )
     allowed.assert_outcomes(passed=1, deselected=3)
 

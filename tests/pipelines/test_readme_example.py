@@ -18,7 +18,7 @@ import os
 from infra_verify import CheckContext, Gate
 from infra_verify.checks.http import Http
 
-run = Gate.from_policy("policies/demo.yaml").run()  # 1. from a policy file
+run = Gate.from_policy("policies/demo.yaml", environment="demo").run()  # 1. a policy file
 print(run.summary())
 health = Http(id="health", url=f"https://api.demo.test:{os.environ['DEMO_HTTPS_PORT']}/health")
 ctx = CheckContext(environment="demo", resolvers=(os.environ["DEMO_RESOLVER"],), ca_bundle=os.environ["DEMO_CA_BUNDLE"])

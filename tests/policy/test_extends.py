@@ -72,7 +72,8 @@ def test_policy_inherits_overrides_and_removes(tmp_path: Path) -> None:
         "defaults: {resolvers: [127.0.0.9:53]}\n"
         "checks:\n  settings: {equals: {ENVIRONMENT: prod}}\n  old: {remove: true}\n",
     )
-    policy = load_policy(child, env={})
+    # the base is in a sibling folder, outside envs/: the run has to allow that explicitly
+    policy = load_policy(child, env={}, allow_outside_policy_dir=True)
     assert policy.environment == "prod"
     assert policy.defaults.timeout == 5.0
     assert policy.defaults.resolvers == ("127.0.0.9:53",)

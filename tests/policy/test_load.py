@@ -207,13 +207,16 @@ def test_find_policy_suggests_close_environment(tmp_path: Path) -> None:
         find_policy("stagin", tmp_path)
 
 
-def test_shipped_policies_load() -> None:
+def test_shipped_policies_load(tmp_path: Path) -> None:
     """Every policy in policies/ loads with its defaults (interpolation defaults suffice)."""
+    from infra_verify.testing.certs import CertFactory
+
     root = Path(__file__).resolve().parents[2] / "policies"
     env = {
         "DEMO_RESOLVER": "127.0.0.1:53",
         "DEMO_HTTPS_PORT": "443",
-        "DEMO_CA_BUNDLE": "/dev/null",
+        # a ca_bundle is checked at load (a PEM file), so this is a real one
+        "DEMO_CA_BUNDLE": str(CertFactory().write_ca_bundle(tmp_path / "ca.pem")),
         "DEMO_IP": "127.0.0.1",
     }
     for path in sorted(root.glob("*.yaml")):

@@ -106,7 +106,7 @@ def test_signal_ends_the_run_promptly_with_a_partial_report(
     policy = tmp_path / "silent.yaml"
     policy.write_text(SILENT_POLICY.format(port=silent.port))
     proc = subprocess.Popen(
-        [sys.executable, "-m", "infra_verify", "--policy", str(policy), "--color", "never"],
+        [sys.executable, "-m", "infra_verify", "test", "--policy", str(policy), "--color", "never"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -29,7 +29,7 @@ from infra_verify.checks.registry import kind_names
 from infra_verify.errors import PolicyError
 from infra_verify.policy.load import Policy, load_policy
 
-from .conftest import ROOT, run_cli
+from .conftest import run_cli
 
 FUZZ = settings(
     max_examples=100,
@@ -256,38 +256,61 @@ def test_cli_on_a_directory_exits_two(tmp_path: Path) -> None:
 AS_NOBODY = textwrap.dedent(
     """
     import io, os, pwd, sys
-    import infra_verify.cli.main, infra_verify.policy.load, infra_verify.reporters, infra_verify.durations
+    from infra_verify.cli.main import main
+    # As root, load a readable policy once: every module the load path needs is imported now,
+    # so that after dropping privileges nothing is read from the checkout (which may be
+    # readable by root only) or the current directory.
+    assert main(["test", "--policy", sys.argv[2], "--list"], stdout=io.StringIO()) == 0
+    os.chdir(os.path.dirname(sys.argv[2]))
     nobody = pwd.getpwnam("nobody")
     os.setgid(nobody.pw_gid)
     os.setuid(nobody.pw_uid)
-    code = infra_verify.cli.main.main(["--policy", sys.argv[1]], stdout=io.StringIO())
-    sys.exit(code)
+    sys.exit(main(["--policy", sys.argv[1]], stdout=io.StringIO()))
     """
 )
 
 
+@pytest.fixture
+def readable_dir() -> Iterator[Path]:
+    """A fresh folder 'nobody' can reach (pytest's tmp_path is under a root-only folder)."""
+    import shutil
+
+    folder = Path(tempfile.mkdtemp(prefix="iv-nobody-"))
+    folder.chmod(0o755)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="dropping to 'nobody' needs root")
 @pytest.mark.parametrize("how", ["file mode 000", "directory mode 700"])
-def test_unreadable_policy_as_an_unprivileged_user_exits_two(tmp_path: Path, how: str) -> None:
-    """Read by 'nobody', an unreadable policy (or one in a closed directory) is exit 2, one line."""
+def test_unreadable_policy_as_an_unprivileged_user_exits_two(readable_dir: Path, how: str) -> None:
+    """Read by 'nobody', an unreadable policy (or one in a closed directory) is exit 2, one line.
+
+    What the child needs is copied to a folder anyone can read, and the child runs there: the
+    test does not depend on the checkout's permissions (a checkout only root can read passes).
+    """
     import subprocess
 
-    folder = tmp_path / "closed"
+    warm = readable_dir / "readable.yaml"
+    warm.write_text("environment: test\nchecks:\n  s: {kind: environment}\n")
+    warm.chmod(0o644)
+    folder = readable_dir / "closed"
     folder.mkdir()
     path = folder / "p.yaml"
     path.write_text("environment: test\nchecks: {}\n")
     if how == "file mode 000":
         folder.chmod(0o755)
-        tmp_path.chmod(0o755)
         path.chmod(0)
     else:
         folder.chmod(0o700)
     proc = subprocess.run(
-        [sys.executable, "-c", AS_NOBODY, str(path)],
+        [sys.executable, "-c", AS_NOBODY, str(path), str(warm)],
         capture_output=True,
         text=True,
-        timeout=60,
-        cwd=ROOT,
+        timeout=120,
+        cwd=readable_dir,
     )
     assert proc.returncode == 2, proc.stderr
     assert "permission denied" in proc.stderr and "Traceback" not in proc.stderr

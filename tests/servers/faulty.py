@@ -14,9 +14,21 @@ Each ``FaultyServer`` misbehaves in one way, named by its ``behaviour``:
 - ``ws_close_after_upgrade``: a correct WebSocket upgrade, then the TCP connection closes with
   no close frame.
 - ``pg_not_postgres``: answer PostgreSQL's SSLRequest (or startup packet) with an HTTP response.
+- ``ssh_banner``: greet like an SSH server (``SSH-2.0-OpenSSH_9.6``) on connect, before any
+  request, then read until the client leaves.
+- ``pg_s_then_plain``: answer the SSLRequest with exactly ``S``, then answer the TLS
+  ClientHello in plain text (``S`` without a TLS server behind it).
+- ``pg_error_response``: answer the SSLRequest with an ``E`` ErrorResponse, as servers older
+  than PostgreSQL 7.0 do.
+- ``gzip_bomb``: ``200 OK`` with ``Content-Encoding: gzip`` and a body of about 130 KB that
+  decodes to 128 MiB of zeros.
+- ``gzip_stacked``: ``200 OK`` with ``Content-Encoding: gzip, gzip`` and a body of a few KB that
+  decodes (twice) to 512 MiB of zeros.
+- ``ws_reject_two_servers``: refuse the WebSocket upgrade with ``403`` carrying two ``Server``
+  headers.
 
 With ``ssl_context`` the TLS handshake happens first and the behaviour follows inside TLS, except
-for ``http_plain`` and ``pg_not_postgres``, which never speak TLS. ``stop()`` aborts every
+for ``http_plain``, ``ssh_banner`` and the ``pg_*`` behaviours, which never speak TLS. ``stop()`` aborts every
 connection and closes every socket.
 """
 
@@ -30,7 +42,9 @@ import os
 import socket
 import ssl
 import struct
+import zlib
 from collections.abc import Awaitable, Callable
+from functools import cache
 from typing import Literal, TypeAlias, get_args
 
 from tests.servers.loop_thread import BackgroundServer, ConnectionTracker
@@ -49,9 +63,18 @@ Behaviour: TypeAlias = Literal[
     "ws_101_bad",
     "ws_close_after_upgrade",
     "pg_not_postgres",
+    "ssh_banner",
+    "pg_s_then_plain",
+    "pg_error_response",
+    "gzip_bomb",
+    "gzip_stacked",
+    "ws_reject_two_servers",
 ]
 BEHAVIOURS: frozenset[str] = frozenset(get_args(Behaviour))
-_NEVER_TLS = frozenset({"http_plain", "pg_not_postgres"})
+_NEVER_TLS = frozenset(
+    {"http_plain", "pg_not_postgres", "ssh_banner", "pg_s_then_plain", "pg_error_response"}
+)
+SSH_BANNER = b"SSH-2.0-OpenSSH_9.6p1 Ubuntu-3ubuntu13.5\r\n"
 _WS_GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 _READ_TIMEOUT = 2.0
 _HANDSHAKE_TIMEOUT = 10.0
@@ -85,6 +108,8 @@ class FaultyServer(BackgroundServer):
         self._server: asyncio.Server | None = None
         self._tracker = ConnectionTracker()
         self._tasks: set[asyncio.Task[object]] = set()
+        if behaviour in ("gzip_bomb", "gzip_stacked"):
+            _bomb(behaviour == "gzip_stacked")  # built once, before any client waits for it
 
     @property
     def port(self) -> int:
@@ -236,6 +261,81 @@ class FaultyServer(BackgroundServer):
             await reader.readexactly(8)
         writer.write(_http_head(400, "Bad Request", {"Content-Length": "0"}))
         await _finish(reader, writer)
+
+    async def _ssh_banner(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Greet like an SSH server at once, then read until the client leaves."""
+        writer.write(SSH_BANNER)
+        await writer.drain()
+        while await reader.read(65536):
+            pass
+
+    async def _pg_s_then_plain(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        """Say 'S' (SSL accepted) to the SSLRequest, then answer the ClientHello in plain text."""
+        async with asyncio.timeout(_READ_TIMEOUT):
+            await reader.readexactly(8)
+        writer.write(b"S")
+        await writer.drain()
+        await _read_some(reader, timeout=_READ_TIMEOUT)
+        writer.write(_http_head(400, "Bad Request", {"Content-Length": "0"}))
+        await _finish(reader, writer)
+
+    async def _pg_error_response(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        """Answer the SSLRequest with an 'E' ErrorResponse (what pre-7.0 servers sent)."""
+        async with asyncio.timeout(_READ_TIMEOUT):
+            await reader.readexactly(8)
+        fields = b"SFATAL\0C08P01\0Munsupported frontend protocol\0\0"
+        writer.write(b"E" + struct.pack("!i", 4 + len(fields)) + fields)
+        await _finish(reader, writer)
+
+    async def _gzip_bomb(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """A small gzip body that decodes to 128 MiB."""
+        await self._send_encoded(reader, writer, "gzip", _bomb(False))
+
+    async def _gzip_stacked(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        """A tiny body gzipped twice (``gzip, gzip``) that decodes to 512 MiB."""
+        await self._send_encoded(reader, writer, "gzip, gzip", _bomb(True))
+
+    async def _send_encoded(
+        self,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+        encoding: str,
+        body: bytes,
+    ) -> None:
+        await _read_head(reader)
+        headers = {"Content-Encoding": encoding, "Content-Length": str(len(body))}
+        writer.write(_http_head(200, "OK", headers) + body)
+        await _finish(reader, writer)
+
+    async def _ws_reject_two_servers(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        """Refuse the upgrade with 403 and two Server headers."""
+        await _read_head(reader)
+        writer.write(
+            b"HTTP/1.1 403 Forbidden\r\nServer: edge-proxy\r\nServer: backend\r\n"
+            b"Content-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        await _finish(reader, writer)
+
+
+@cache
+def _bomb(stacked: bool) -> bytes:
+    """gzip of zeros: 128 MiB once (level 9), or 512 MiB gzipped twice (about 3 KB)."""
+    mib = 512 if stacked else 128
+    comp = zlib.compressobj(1 if stacked else 9, zlib.DEFLATED, 31)
+    block = bytes(1 << 20)
+    body = b"".join([comp.compress(block) for _ in range(mib)] + [comp.flush()])
+    if stacked:
+        outer = zlib.compressobj(9, zlib.DEFLATED, 31)
+        body = outer.compress(body) + outer.flush()
+    return body
 
 
 def _http_head(status: int, reason: str, headers: dict[str, str]) -> bytes:

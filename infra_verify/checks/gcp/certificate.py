@@ -13,13 +13,14 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from infra_verify.check import Check
-from infra_verify.checks.gcp.base import GcpCheck, not_found
+from infra_verify.checks.gcp.base import GcpCheck, not_found, valid_name
 from infra_verify.context import CheckContext
 from infra_verify.edges import address_records_on_host, norm_host, of_kind
 from infra_verify.gcp import reads
+from infra_verify.gcp.names import ResourceName
 from infra_verify.model import Observation, Outcome
 
 DOMAIN_STATUS: dict[str, tuple[str, str]] = {
@@ -64,6 +65,8 @@ class CertificateObserved:
     returns it; None: it does not exist (404)."""
     read_at: dt.datetime
     """When it was read (UTC): the days left before expiry count from here."""
+    missing: tuple[str, ...] = ()
+    """The server's words for the 404, when the certificate does not exist."""
 
 
 class GcpManagedCertificate(GcpCheck):
@@ -71,7 +74,10 @@ class GcpManagedCertificate(GcpCheck):
 
     kind = "gcp.managed_certificate"
 
-    name: str = Field(description="certificate name")
+    name: str = Field(
+        description="certificate name (or its path: projects/P/global/sslCertificates/NAME, "
+        "projects/P/regions/R/sslCertificates/NAME, projects/P/locations/L/certificates/NAME)"
+    )
     domains: tuple[str, ...] = Field(
         default=(), description="domains that must be on the certificate and ACTIVE"
     )
@@ -87,9 +93,20 @@ class GcpManagedCertificate(GcpCheck):
         default=False, description="a regional compute SSL certificate (in 'region')"
     )
 
+    @model_validator(mode="after")
+    def _valid_name(self) -> GcpManagedCertificate:
+        valid_name(self.name, "certificates" if self.certificate_manager else "sslCertificates")
+        return self
+
     def subject(self) -> str:
         """The certificate's name."""
         return self.name
+
+    @property
+    def short_name(self) -> str:
+        """The certificate's own name."""
+        kind = "certificates" if self.certificate_manager else "sslCertificates"
+        return ResourceName.parse(self.name, kind).name
 
     def host(self) -> str | None:
         """The first domain."""
@@ -108,16 +125,26 @@ class GcpManagedCertificate(GcpCheck):
     async def probe(self, ctx: CheckContext) -> CertificateObserved:
         """Read the certificate (compute, global or regional, or Certificate Manager)."""
         reader = self.reader(ctx)
+        await reader.ensure_project()
         region = self.region_for(ctx)
+        kind = "certificates" if self.certificate_manager else "sslCertificates"
+        name = ResourceName.parse(self.name, kind)
+        project = name.project or self.project_for(reader)
         if self.certificate_manager:
             cert = await reader.get_or_none(
-                reads.get_certificate_manager_certificate, self.location, self.name
+                reads.get_certificate_manager_certificate,
+                name.location or self.location,
+                name.name,
+                project=project,
             )
         else:
+            regional = self.regional or (name.location not in (None, "global"))
+            region = name.location if regional and name.location else region
             cert = await reader.get_or_none(
-                reads.get_ssl_certificate, self.name, region if self.regional else None
+                reads.get_ssl_certificate, name.name, region if regional else None, project=project
             )
-        return CertificateObserved(reader.project, region, cert, dt.datetime.now(dt.UTC))
+        now = dt.datetime.now(dt.UTC)
+        return CertificateObserved(project, region, cert, now, tuple(reader.missing))
 
     def judge(self, observed: CertificateObserved) -> Outcome:
         """The certificate's status per domain and its days left, as of ``observed.read_at``."""
@@ -126,17 +153,19 @@ class GcpManagedCertificate(GcpCheck):
         if self.certificate_manager:
             if cert is None:
                 return not_found(
-                    f"Certificate Manager certificate {self.name} ({self.location})",
+                    f"Certificate Manager certificate {self.short_name} ({self.location})",
                     observed.project,
-                    f"gcloud certificate-manager certificates create {self.name} --domains={domains}",
+                    f"gcloud certificate-manager certificates create {self.short_name} --domains={domains}",
+                    observed.missing,
                 )
             return self._judge_certificate_manager(cert, now)
         if cert is None:
             return not_found(
-                f"SSL certificate {self.name}",
+                f"SSL certificate {self.short_name}",
                 observed.project,
-                f"gcloud compute ssl-certificates create {self.name} --domains={domains} "
+                f"gcloud compute ssl-certificates create {self.short_name} --domains={domains} "
                 + (f"--region={observed.region}" if self.regional else "--global"),
+                observed.missing,
             )
         return self._judge_ssl_certificate(cert, now)
 

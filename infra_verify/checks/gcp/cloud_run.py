@@ -1,17 +1,34 @@
 """``gcp.cloud_run_service`` (run v2): the service is Ready, not reconciling, serving its latest
 revision, with the expected ingress, VPC connector (or Direct VPC egress) and Cloud SQL instances.
+
+Resource names are compared fully qualified: the service's connector, network and subnetwork are
+read in the service's project (``project:``, default the gate's) unless they name their own, and
+a Direct VPC interface that gives only a subnetwork is on the subnetwork's network (the API looks
+it up from the subnetwork; so does the probe). An omitted VPC egress is the API's default,
+PRIVATE_RANGES_ONLY. Traffic is read from what was asked (``traffic``) and what is served
+(``trafficStatuses``): while they disagree the service is still reconciling.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from infra_verify.checks.gcp.base import GcpCheck, normalize_enum, not_found, same_resource, short
+from infra_verify.checks.gcp.base import (
+    GcpCheck,
+    Reader,
+    normalize_enum,
+    not_found,
+    qualified,
+    short,
+    valid_name,
+)
 from infra_verify.context import CheckContext
 from infra_verify.gcp import reads
+from infra_verify.gcp.names import ResourceName
 from infra_verify.model import Observation, Outcome
 
 INGRESS = {
@@ -26,6 +43,11 @@ EGRESS = {
     "all": "ALL_TRAFFIC",
     "private-ranges-only": "PRIVATE_RANGES_ONLY",
 }
+DEFAULT_EGRESS = "PRIVATE_RANGES_ONLY"
+"""run v2 ``VpcAccess.egress``: "If not provided, it defaults to PRIVATE_RANGES_ONLY"."""
+
+PROXY_IMAGES = ("cloud-sql-proxy", "cloudsql-proxy", "cloudsql-docker/gce-proxy")
+"""Image name parts of the Cloud SQL Auth Proxy, run as a sidecar container."""
 
 
 def gcloud_value(value: str, aliases: dict[str, str]) -> str:
@@ -34,15 +56,94 @@ def gcloud_value(value: str, aliases: dict[str, str]) -> str:
     return next((k for k, v in aliases.items() if v == enum), value.lower())
 
 
+def _vpc_access(svc: Mapping[str, Any]) -> dict[str, Any]:
+    return dict((svc.get("template") or {}).get("vpcAccess") or {})
+
+
 def service_connector(svc: dict[str, Any]) -> str | None:
     """The service template's VPC connector (full name), if any."""
-    return ((svc.get("template") or {}).get("vpcAccess") or {}).get("connector")
+    return _vpc_access(svc).get("connector") or None
 
 
 def service_networks(svc: dict[str, Any]) -> list[str]:
-    """Networks of the service's Direct VPC egress interfaces."""
-    vpc = (svc.get("template") or {}).get("vpcAccess") or {}
-    return [i.get("network", "") for i in vpc.get("networkInterfaces", []) if i.get("network")]
+    """Networks of the service's Direct VPC egress interfaces (as the API spells them)."""
+    return [
+        i.get("network", "")
+        for i in _vpc_access(svc).get("networkInterfaces", [])
+        if i.get("network")
+    ]
+
+
+def service_subnetworks(svc: dict[str, Any]) -> list[str]:
+    """Subnetworks of the Direct VPC interfaces that name no network (looked up from them)."""
+    return [
+        i["subnetwork"]
+        for i in _vpc_access(svc).get("networkInterfaces", [])
+        if i.get("subnetwork") and not i.get("network")
+    ]
+
+
+def service_egress(svc: dict[str, Any]) -> str:
+    """The VPC egress in effect: the API's default when VPC access omits it; '' without access."""
+    access = _vpc_access(svc)
+    if not access.get("connector") and not access.get("networkInterfaces"):
+        return str(access.get("egress") or "")
+    egress = str(access.get("egress") or "")
+    return DEFAULT_EGRESS if egress in ("", "VPC_EGRESS_UNSPECIFIED") else egress
+
+
+def parse_or_none(text: str | None, kind: str) -> ResourceName | None:
+    """A name the API returned, parsed; None when it is absent or not a resource name."""
+    if not text:
+        return None
+    try:
+        return ResourceName.parse(text, kind)
+    except ValueError:
+        return None
+
+
+def service_location(svc: Mapping[str, Any], project: str, region: str) -> tuple[str, str]:
+    """The service's own project and region, from its ``name`` (else the ones it was read in)."""
+    name = parse_or_none(str(svc.get("name") or ""), "services")
+    if name is None or name.project is None:
+        return project, region
+    return name.project, name.location or region
+
+
+def subnetwork_key(text: str, project: str, region: str) -> ResourceName | None:
+    """A Direct VPC subnetwork as the service names it, qualified in the service's project."""
+    name = parse_or_none(text, "subnetworks")
+    return name.qualified(project, region) if name else None
+
+
+def service_vpc_networks(
+    svc: dict[str, Any],
+    project: str,
+    region: str,
+    subnetworks: Mapping[str, dict[str, Any] | None],
+) -> list[tuple[str, ResourceName | None]]:
+    """Each Direct VPC interface: how the service names it, and its network fully qualified.
+
+    An interface with only a subnetwork is on the subnetwork's network, read into
+    ``subnetworks`` (keyed by the subnetwork's qualified path; None: it does not exist).
+    """
+    project, region = service_location(svc, project, region)
+    out: list[tuple[str, ResourceName | None]] = []
+    for interface in _vpc_access(svc).get("networkInterfaces", []):
+        network, subnet = interface.get("network"), interface.get("subnetwork")
+        if network:
+            name = parse_or_none(network, "networks")
+            out.append((network, name.qualified(project) if name else None))
+        elif subnet:
+            key = subnetwork_key(subnet, project, region)
+            read = subnetworks.get(key.path) if key else None
+            found = parse_or_none(str((read or {}).get("network") or ""), "networks")
+            via = found.qualified(key.project or project) if found and key else None
+            label = (
+                f"{via.display(project) if via else '(unknown network)'} (from subnetwork {subnet})"
+            )
+            out.append((label, via))
+    return out
 
 
 def service_sql_instances(svc: dict[str, Any]) -> list[str]:
@@ -51,6 +152,48 @@ def service_sql_instances(svc: dict[str, Any]) -> list[str]:
     for volume in (svc.get("template") or {}).get("volumes", []):
         out.extend((volume.get("cloudSqlInstance") or {}).get("instances", []))
     return out
+
+
+def proxy_sidecars(svc: dict[str, Any]) -> dict[str, str]:
+    """Per Cloud SQL connection name in a Cloud SQL Auth Proxy sidecar's args, its image."""
+    found: dict[str, str] = {}
+    for container in (svc.get("template") or {}).get("containers", []):
+        image = str(container.get("image") or "")
+        if not any(part in image for part in PROXY_IMAGES):
+            continue
+        for arg in [*container.get("command", []), *container.get("args", [])]:
+            for word in str(arg).replace("=", " ").replace(",", " ").split():
+                name = word.split("?", 1)[0]
+                if name.count(":") >= 2 and not name.startswith("-"):
+                    found[name] = image
+    return found
+
+
+def _traffic_key(entry: Mapping[str, Any]) -> tuple[str, str, int, str]:
+    kind = str(entry.get("type") or "")
+    revision = "" if kind.endswith("_LATEST") else short(entry.get("revision"))
+    return kind, revision, int(entry.get("percent") or 0), str(entry.get("tag") or "")
+
+
+def traffic_disagreement(svc: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(asked, served) when ``traffic`` and ``trafficStatuses`` differ; None when they agree
+    (or one of them is absent)."""
+    asked, served = svc.get("traffic"), svc.get("trafficStatuses")
+    if not asked or not served:
+        return None
+    a = sorted(_traffic_key(t) for t in asked if int(t.get("percent") or 0) or t.get("tag"))
+    s = sorted(_traffic_key(t) for t in served if int(t.get("percent") or 0) or t.get("tag"))
+    if a == s:
+        return None
+    return _describe_traffic(asked), _describe_traffic(served)
+
+
+def _describe_traffic(entries: list[dict[str, Any]]) -> str:
+    parts = []
+    for t in entries:
+        who = "latest" if str(t.get("type", "")).endswith("_LATEST") else short(t.get("revision"))
+        parts.append(f"{who or '?'} {int(t.get('percent') or 0)}%")
+    return ", ".join(parts) or "(none)"
 
 
 @dataclass(frozen=True)
@@ -63,6 +206,11 @@ class CloudRunObserved:
     """The region the service was looked up in."""
     service: dict[str, Any] | None
     """The run v2 service as the REST API returns it; None: it does not exist (404)."""
+    subnetworks: Mapping[str, dict[str, Any] | None] = field(default_factory=dict)
+    """The compute subnetworks of Direct VPC interfaces that name no network, keyed by their
+    qualified path (``projects/P/regions/R/subnetworks/S``); None: the subnetwork does not exist."""
+    missing: tuple[str, ...] = ()
+    """The server's words for each 404 (the service's, when it does not exist)."""
 
 
 class GcpCloudRunService(GcpCheck):
@@ -70,20 +218,27 @@ class GcpCloudRunService(GcpCheck):
 
     kind = "gcp.cloud_run_service"
 
-    service: str = Field(description="Cloud Run service name")
+    service: str = Field(
+        description="Cloud Run service name (or projects/P/locations/R/services/NAME)"
+    )
     ingress: str | None = Field(
         default=None,
         description="expected ingress: all, internal, internal-and-cloud-load-balancing (or the REST enum)",
     )
     connector: str | None = Field(
         default=None,
-        description="expected VPC connector (short name or projects/…/connectors/NAME)",
+        description="expected VPC connector (short name in the service's project, or "
+        "projects/P/locations/R/connectors/NAME, e.g. in a Shared VPC host project)",
     )
     network: str | None = Field(
-        default=None, description="expected Direct VPC egress network (instead of a connector)"
+        default=None,
+        description="expected Direct VPC egress network (instead of a connector): short name in "
+        "the service's project, or projects/P/global/networks/NAME (a Shared VPC host's)",
     )
     egress: str | None = Field(
-        default=None, description="expected VPC egress: private-ranges-only or all-traffic"
+        default=None,
+        description="expected VPC egress: private-ranges-only or all-traffic (omitted by the "
+        "API: private-ranges-only)",
     )
     cloud_sql_instances: tuple[str, ...] = Field(
         default=(),
@@ -94,28 +249,58 @@ class GcpCloudRunService(GcpCheck):
         description="percent of traffic that must reach the latest ready revision (null: don't check)",
     )
 
+    @field_validator("service")
+    @classmethod
+    def _service_name(cls, value: str) -> str:
+        return valid_name(value, "services") or value
+
+    @field_validator("connector")
+    @classmethod
+    def _connector_name(cls, value: str | None) -> str | None:
+        return valid_name(value, "connectors")
+
+    @field_validator("network")
+    @classmethod
+    def _network_name(cls, value: str | None) -> str | None:
+        return valid_name(value, "networks")
+
     def subject(self) -> str:
         """The service."""
         return self.service
 
+    def service_name(self, project: str, region: str) -> ResourceName:
+        """The service, qualified: its path's project and region, else ``project:``/``region:``."""
+        return ResourceName.parse(self.service, "services").qualified(
+            self.project or project, region
+        )
+
     async def probe(self, ctx: CheckContext) -> CloudRunObserved:
-        """Read the service in the check's region."""
+        """Read the service in the check's region (and project); for a Direct VPC interface
+        that names only a subnetwork, read the subnetwork to learn its network."""
         reader = self.reader(ctx)
-        region = self.region_for(ctx)
-        svc = await reader.get_or_none(reads.get_run_service, region, self.service)
-        return CloudRunObserved(reader.project, region, svc)
+        await reader.ensure_project()
+        name = self.service_name(reader.project, self.region_for(ctx))
+        project, region = name.project or reader.project, name.location or self.region_for(ctx)
+        svc = await reader.get_or_none(reads.get_run_service, region, name.name, project=project)
+        subnetworks: dict[str, dict[str, Any] | None] = {}
+        if svc is not None and self.network:
+            subnetworks = await read_subnetworks(reader, svc, project, region)
+        return CloudRunObserved(project, region, svc, subnetworks, tuple(reader.missing))
 
     def judge(self, observed: CloudRunObserved) -> Outcome:
         """Readiness, revision, traffic, ingress, VPC access and Cloud SQL, each as an observation."""
         region, svc = observed.region, observed.service
+        name = ResourceName.parse(self.service, "services").name
         if svc is None:
             return not_found(
-                f"Cloud Run service {self.service} ({region})",
+                f"Cloud Run service {name} ({region})",
                 observed.project,
-                f"deploy it: gcloud run deploy {self.service} --region={region} --image=IMAGE",
+                f"deploy it: gcloud run deploy {name} --region={region} --image=IMAGE"
+                + (f" --project={observed.project}" if self.project else ""),
+                observed.missing,
             )
-        where = f"{self.service} ({region})"
-        base = f"gcloud run services update {self.service} --region={region}"
+        where = f"{name} ({region})"
+        base = f"gcloud run services update {name} --region={region}"
         cond = svc.get("terminalCondition") or {}
         ready = cond.get("type") == "Ready" and cond.get("state") == "CONDITION_SUCCEEDED"
         reconciling = bool(svc.get("reconciling"))
@@ -132,7 +317,7 @@ class GcpCloudRunService(GcpCheck):
                     ready,
                     where,
                 ),
-                f"read why the revision does not start: gcloud run services describe {self.service} --region={region}, and its logs",
+                f"read why the revision does not start: gcloud run services describe {name} --region={region}, and its logs",
             ),
             (
                 Observation(
@@ -151,6 +336,15 @@ class GcpCloudRunService(GcpCheck):
                 f"the newest revision {short(latest_created)} is not ready: check its logs (gcloud run revisions describe {short(latest_created)} --region={region})",
             ),
         ]
+        disagreement = traffic_disagreement(svc)
+        if disagreement is not None:
+            asked, served = disagreement
+            checks.append(
+                (
+                    Observation("traffic served (trafficStatuses)", asked, served, False, where),
+                    "wait: the traffic split asked for is still being rolled out (reconciling)",
+                )
+            )
         if self.traffic_latest_percent is not None:
             pct = _latest_percent(svc, latest_ready)
             checks.append(
@@ -174,43 +368,7 @@ class GcpCloudRunService(GcpCheck):
                     f"{base} --ingress={gcloud_value(self.ingress, INGRESS)}",
                 )
             )
-        connector = service_connector(svc)
-        if self.connector:
-            checks.append(
-                (
-                    Observation(
-                        "VPC connector",
-                        self.connector,
-                        connector or "(none)",
-                        same_resource(self.connector, connector),
-                        where,
-                    ),
-                    f"{base} --vpc-connector={short(self.connector)} --vpc-egress={gcloud_value(self.egress or 'private-ranges-only', EGRESS)}",
-                )
-            )
-        if self.network:
-            nets = service_networks(svc)
-            checks.append(
-                (
-                    Observation(
-                        "Direct VPC egress network",
-                        self.network,
-                        ", ".join(nets) or "(none)",
-                        any(same_resource(self.network, n) for n in nets),
-                        where,
-                    ),
-                    f"{base} --network={short(self.network)} --subnet=SUBNET --vpc-egress={gcloud_value(self.egress or 'private-ranges-only', EGRESS)}",
-                )
-            )
-        if self.egress:
-            want = normalize_enum(self.egress, EGRESS) or ""
-            got = ((svc.get("template") or {}).get("vpcAccess") or {}).get("egress", "(none)")
-            checks.append(
-                (
-                    Observation("VPC egress", want, got, got == want, where),
-                    f"{base} --vpc-egress={gcloud_value(self.egress, EGRESS)}",
-                )
-            )
+        checks += self._vpc_checks(observed, svc, where, base)
         attached = service_sql_instances(svc)
         for instance in self.cloud_sql_instances:
             checks.append(
@@ -228,14 +386,87 @@ class GcpCloudRunService(GcpCheck):
         obs = tuple(o for o, _ in checks)
         bad = [(o, h) for o, h in checks if not o.ok]
         if not bad:
-            return Outcome.passed(f"Cloud Run {self.service} Ready on {short(latest_ready)}", obs)
+            return Outcome.passed(f"Cloud Run {name} Ready on {short(latest_ready)}", obs)
         o, hint = bad[0]
-        summary = f"Cloud Run {self.service}: {o.property}: expected {o.expected}, got {o.actual}"
+        summary = f"Cloud Run {name}: {o.property}: expected {o.expected}, got {o.actual}"
         if o.property == "VPC connector" and o.actual == "(none)":
-            summary = f"Cloud Run {self.service} has no VPC connector (expected {self.connector}): it cannot reach private IPs such as Cloud SQL's"
+            summary = f"Cloud Run {name} has no VPC connector (expected {self.connector}): it cannot reach private IPs such as Cloud SQL's"
+        if o.property == "traffic served (trafficStatuses)":
+            summary = f"Cloud Run {name} is reconciling: traffic asked for ({o.expected}) is not yet what is served ({o.actual})"
         if len(bad) > 1:
             summary += f" (+{len(bad) - 1} more)"
         return Outcome.failed(summary, obs, hint=hint)
+
+    def _vpc_checks(
+        self, observed: CloudRunObserved, svc: dict[str, Any], where: str, base: str
+    ) -> list[tuple[Observation, str]]:
+        """Connector and Direct VPC network compared fully qualified; egress with its default."""
+        project, region = service_location(svc, observed.project, observed.region)
+        home = self.project or observed.project
+        checks: list[tuple[Observation, str]] = []
+        connector = service_connector(svc)
+        if self.connector:
+            want = qualified(self.connector, "connectors", home, region)
+            got = parse_or_none(connector, "connectors")
+            got_q = got.qualified(project, region) if got else None
+            checks.append(
+                (
+                    Observation(
+                        "VPC connector",
+                        self.connector,
+                        connector or "(none)",
+                        bool(want and got_q and want.same(got_q)),
+                        where,
+                    ),
+                    f"{base} --vpc-connector={want.path if want and want.project != project else short(self.connector)} --vpc-egress={gcloud_value(self.egress or 'private-ranges-only', EGRESS)}",
+                )
+            )
+        if self.network:
+            want_net = qualified(self.network, "networks", home)
+            nets = service_vpc_networks(svc, project, region, observed.subnetworks)
+            checks.append(
+                (
+                    Observation(
+                        "Direct VPC egress network",
+                        self.network,
+                        ", ".join(label for label, _ in nets) or "(none)",
+                        any(
+                            n is not None and want_net is not None and want_net.same(n)
+                            for _, n in nets
+                        ),
+                        where,
+                    ),
+                    f"{base} --network={self.network if want_net and want_net.project != project else short(self.network)} --subnet=SUBNET --vpc-egress={gcloud_value(self.egress or 'private-ranges-only', EGRESS)}",
+                )
+            )
+        if self.egress:
+            want_egress = normalize_enum(self.egress, EGRESS) or ""
+            got_egress = service_egress(svc) or "(none)"
+            checks.append(
+                (
+                    Observation(
+                        "VPC egress", want_egress, got_egress, got_egress == want_egress, where
+                    ),
+                    f"{base} --vpc-egress={gcloud_value(self.egress, EGRESS)}",
+                )
+            )
+        return checks
+
+
+async def read_subnetworks(
+    reader: Reader, svc: dict[str, Any], project: str, region: str
+) -> dict[str, dict[str, Any] | None]:
+    """Read each subnetwork a Direct VPC interface names without its network (None: 404)."""
+    project, region = service_location(svc, project, region)
+    out: dict[str, dict[str, Any] | None] = {}
+    for text in service_subnetworks(svc):
+        key = subnetwork_key(text, project, region)
+        if key is None or key.path in out:
+            continue
+        out[key.path] = await reader.get_or_none(
+            reads.get_subnetwork, key.location or region, key.name, project=key.project
+        )
+    return out
 
 
 def _latest_percent(svc: dict[str, Any], latest_ready: str) -> int:

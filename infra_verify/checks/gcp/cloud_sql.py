@@ -1,5 +1,7 @@
 """``gcp.cloud_sql_instance``: the instance is RUNNABLE with activation policy ALWAYS, has a
-private IP on the expected VPC network when expected, and the expected version and SSL mode.
+private IP on the expected VPC network when expected (compared fully qualified: a Shared VPC
+host's ``default`` is not the service project's ``default``), Private Service Connect when
+expected, and the expected version and SSL mode.
 """
 
 from __future__ import annotations
@@ -7,11 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from infra_verify.checks.gcp.base import GcpCheck, not_found, same_resource
+from infra_verify.checks.gcp.base import GcpCheck, Reader, not_found, qualified, valid_name
 from infra_verify.context import CheckContext
 from infra_verify.gcp import reads
+from infra_verify.gcp.names import ResourceName
 from infra_verify.model import Observation, Outcome
 
 
@@ -23,10 +26,54 @@ def private_ip(instance: dict[str, Any]) -> str | None:
     )
 
 
+def public_ip(instance: dict[str, Any]) -> str | None:
+    """The instance's public (PRIMARY) IP address when public IP is enabled, else None."""
+    ipc = (instance.get("settings") or {}).get("ipConfiguration") or {}
+    if ipc.get("ipv4Enabled") is False:
+        return None
+    return next(
+        (a.get("ipAddress") for a in instance.get("ipAddresses", []) if a.get("type") == "PRIMARY"),
+        None,
+    )
+
+
 def private_network(instance: dict[str, Any]) -> str:
     """The instance's private network path (``/projects/P/global/networks/N``), or ''."""
     return str(
         ((instance.get("settings") or {}).get("ipConfiguration") or {}).get("privateNetwork", "")
+    )
+
+
+def private_network_name(instance: dict[str, Any], project: str) -> ResourceName | None:
+    """The instance's private network, fully qualified (a bare name is in ``project``)."""
+    text = private_network(instance)
+    if not text:
+        return None
+    try:
+        return ResourceName.parse(text, "networks").qualified(project)
+    except ValueError:
+        return None
+
+
+def psc_config(instance: dict[str, Any]) -> dict[str, Any]:
+    """``settings.ipConfiguration.pscConfig`` when PSC is enabled, else {}."""
+    psc = ((instance.get("settings") or {}).get("ipConfiguration") or {}).get("pscConfig") or {}
+    return dict(psc) if psc.get("pscEnabled") else {}
+
+
+def instance_name(text: str, project: str) -> ResourceName:
+    """A policy's instance (name, PROJECT:REGION:INSTANCE or projects/P/instances/I), qualified."""
+    return ResourceName.parse(text, "instances").qualified(project)
+
+
+async def read_instance(
+    reader: Reader, text: str, project: str
+) -> tuple[str, dict[str, Any] | None]:
+    """The instance's project and the instance (None: 404), read where its name says."""
+    name = instance_name(text, project)
+    in_project = name.project or project
+    return in_project, await reader.get_or_none(
+        reads.get_sql_instance, name.name, project=in_project
     )
 
 
@@ -38,6 +85,8 @@ class CloudSqlObserved:
     """The project read."""
     instance: dict[str, Any] | None
     """The sqladmin v1 instance as the REST API returns it; None: it does not exist (404)."""
+    missing: tuple[str, ...] = ()
+    """The server's words for the 404, when the instance does not exist."""
 
 
 class GcpCloudSqlInstance(GcpCheck):
@@ -45,37 +94,57 @@ class GcpCloudSqlInstance(GcpCheck):
 
     kind = "gcp.cloud_sql_instance"
 
-    instance: str = Field(description="instance name (not the connection name)")
+    instance: str = Field(
+        description="instance name (or PROJECT:REGION:INSTANCE, or projects/P/instances/NAME)"
+    )
     database_version: str | None = Field(default=None, description="e.g. POSTGRES_15")
     private_ip: bool | None = Field(
         default=None, description="true: must have a private IP; false: must not"
     )
     network: str | None = Field(
-        default=None, description="expected private network (short name or path)"
+        default=None,
+        description="expected private network: short name (in the instance's project) or "
+        "projects/P/global/networks/NAME (a Shared VPC host's)",
+    )
+    psc: bool | None = Field(
+        default=None, description="true: Private Service Connect must be enabled; false: must not"
     )
     ssl_mode: str | None = Field(default=None, description="e.g. ENCRYPTED_ONLY")
     activation_policy: str = Field(default="ALWAYS", description="expected activation policy")
+
+    @field_validator("instance")
+    @classmethod
+    def _instance_name(cls, value: str) -> str:
+        return valid_name(value, "instances") or value
+
+    @field_validator("network")
+    @classmethod
+    def _network_name(cls, value: str | None) -> str | None:
+        return valid_name(value, "networks")
 
     def subject(self) -> str:
         """The instance."""
         return self.instance
 
     async def probe(self, ctx: CheckContext) -> CloudSqlObserved:
-        """Read the instance."""
+        """Read the instance (in its own project)."""
         reader = self.reader(ctx)
-        inst = await reader.get_or_none(reads.get_sql_instance, self.instance)
-        return CloudSqlObserved(reader.project, inst)
+        await reader.ensure_project()
+        project, inst = await read_instance(reader, self.instance, self.project_for(reader))
+        return CloudSqlObserved(project, inst, tuple(reader.missing))
 
     def judge(self, observed: CloudSqlObserved) -> Outcome:
-        """State, activation, private IP/network, version and SSL, each as an observation."""
+        """State, activation, private IP/network, PSC, version and SSL, each an observation."""
         inst = observed.instance
+        short_name = ResourceName.parse(self.instance, "instances").name
         if inst is None:
             return not_found(
-                f"Cloud SQL instance {self.instance}",
+                f"Cloud SQL instance {short_name}",
                 observed.project,
-                f"gcloud sql instances create {self.instance} --database-version={self.database_version or 'POSTGRES_15'} --network={self.network or 'NETWORK'} --no-assign-ip",
+                f"gcloud sql instances create {short_name} --database-version={self.database_version or 'POSTGRES_15'} --network={self.network or 'NETWORK'} --no-assign-ip",
+                observed.missing,
             )
-        where = self.instance
+        where = short_name
         settings = inst.get("settings") or {}
         ipc = settings.get("ipConfiguration") or {}
         state = inst.get("state", "SQL_INSTANCE_STATE_UNSPECIFIED")
@@ -102,16 +171,31 @@ class GcpCloudSqlInstance(GcpCheck):
                 )
             )
         if self.network:
-            net = private_network(inst)
+            got = private_network_name(inst, observed.project)
+            want = qualified(self.network, "networks", observed.project)
             obs.append(
                 Observation(
                     "private network",
                     self.network,
-                    net or "(none)",
-                    same_resource(self.network, net),
+                    private_network(inst) or "(none)",
+                    bool(got and want and want.same(got)),
                     where,
                 )
             )
+        psc = psc_config(inst)
+        if self.psc is not None:
+            obs.append(
+                Observation(
+                    "Private Service Connect",
+                    "enabled" if self.psc else "disabled",
+                    "enabled" if psc else "disabled",
+                    bool(psc) == self.psc,
+                    where,
+                )
+            )
+        elif psc:
+            dns = inst.get("dnsName") or "(no DNS name yet)"
+            obs.append(Observation("Private Service Connect", None, f"enabled, {dns}", True, where))
         if self.database_version:
             ver = inst.get("databaseVersion", "(unset)")
             obs.append(
@@ -133,13 +217,13 @@ class GcpCloudSqlInstance(GcpCheck):
             "MAINTENANCE": "wait for maintenance to finish",
             "PENDING_CREATE": "wait while the instance is created",
             "FAILED": "the instance failed: see gcloud sql operations list --instance "
-            + self.instance,
+            + short_name,
         }.get(
             state,
-            f"gcloud sql instances patch {self.instance} (activation policy, private network, SSL mode)",
+            f"gcloud sql instances patch {short_name} (activation policy, private network, SSL mode)",
         )
         return Outcome.judge(
             obs,
-            ok=f"Cloud SQL {self.instance} RUNNABLE" + (f", private IP {pip}" if pip else ""),
+            ok=f"Cloud SQL {short_name} RUNNABLE" + (f", private IP {pip}" if pip else ""),
             hint=hint,
         )

@@ -1,22 +1,54 @@
-"""``gcp.load_balancer``: walk the external HTTPS load balancer's chain and report every link.
+"""``gcp.load_balancer``: walk the external Application Load Balancer's chain and report every link.
 
-reserved address / forwarding rule IP -> target HTTPS proxy (certificate or certificate map)
--> URL map routes each host -> backend service -> serverless NEG -> Cloud Run service + region.
-The probe reads the chain, following each link until one is missing; the judge walks what was
-read: the first broken link is the finding, and the links before it are shown as passed.
+address / forwarding rule IP (global or regional) -> target HTTPS proxy (certificates, or a
+Certificate Manager map and its entries) -> URL map, resolved per request the way Google routes
+it (:mod:`infra_verify.checks.gcp.routing`) -> each backend service or backend bucket reached ->
+serverless NEG (named service, ``urlMask``, ``tag``) -> Cloud Run service and region; the
+HTTP->HTTPS redirect rule on the same IP; and each Cloud Run service accepting the load
+balancer's traffic (ingress, invoker). The probe reads the chain, following each link until one
+is missing; the judge walks what was read: the first broken link is the finding, and the links
+before it are shown as passed. docs/load-balancer.md lists every field read.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import ipaddress
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from infra_verify.checks.gcp.base import GcpCheck, Reader, same_resource, short
+from infra_verify.checks.gcp.routing import Destination, Target, resolve
 from infra_verify.context import CheckContext
 from infra_verify.gcp import reads
 from infra_verify.model import Observation, Outcome
+
+LB_INGRESS = ("INGRESS_TRAFFIC_ALL", "INGRESS_TRAFFIC_INTERNAL_LOAD_BALANCER")
+"""Cloud Run ``ingress`` values that admit an external Application Load Balancer's requests."""
+INVOKER_ROLE = "roles/run.invoker"
+
+
+class Route(BaseModel):
+    """One request the URL map must route: ``{host, path, service, cloud_run_service}``."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    host: str = Field(description="request host")
+    path: str = Field(
+        default="/", description="request path (``/api/users``; may carry ``?query``)"
+    )
+    service: str | None = Field(
+        default=None,
+        description="backend service or backend bucket the request must reach (name or URL)",
+    )
+    cloud_run_service: str | None = Field(
+        default=None,
+        description="Cloud Run service the request must reach (default: the check's, "
+        "when the route names no 'service')",
+    )
 
 
 @dataclass(frozen=True)
@@ -31,14 +63,18 @@ class NegObserved:
 
 @dataclass(frozen=True)
 class BackendObserved:
-    """One backend service the URL map routes the hosts to, and its NEGs."""
+    """One backend service (or backend bucket) the URL map routes requests to, and its NEGs."""
 
     name: str
-    """The backend service's name."""
+    """The backend service's (or bucket's) name."""
     service: dict[str, Any] | None
-    """The backend service as the REST API returns it; None: it does not exist (404)."""
+    """The resource as the REST API returns it; None: it does not exist (404)."""
     negs: tuple[NegObserved, ...] = ()
     """Its network endpoint groups, in its backends' order, up to the first missing one."""
+    url: str = ""
+    """The URL the URL map names it by (tells global from regional); '' for the name alone."""
+    bucket: bool = False
+    """True: a backend bucket (``backendBuckets/``), read as one."""
 
 
 @dataclass(frozen=True)
@@ -54,6 +90,32 @@ class RedirectObserved:
 
 
 @dataclass(frozen=True)
+class CertificateMapObserved:
+    """The Certificate Manager map the HTTPS proxy serves, its entries and their certificates."""
+
+    name: str
+    """The proxy's ``certificateMap`` (``//certificatemanager.googleapis.com/projects/…``)."""
+    certificate_map: dict[str, Any] | None
+    """The map as the REST API returns it; None: it does not exist (404)."""
+    entries: tuple[dict[str, Any], ...] = ()
+    """Every ``certificateMapEntries`` item of the map."""
+    certificates: dict[str, dict[str, Any] | None] = field(default_factory=dict)
+    """The certificates of the entries serving the checked hosts, by resource name; None: 404."""
+
+
+@dataclass(frozen=True)
+class RunObserved:
+    """A Cloud Run service a serverless NEG resolves to, and who may invoke it."""
+
+    region: str
+    name: str
+    service: dict[str, Any] | None
+    """The service (Run v2 REST JSON); None: it does not exist (404)."""
+    iam_policy: dict[str, Any] | None = None
+    """Its IAM policy (``services.getIamPolicy``); None: not read (``public: false``)."""
+
+
+@dataclass(frozen=True)
 class LoadBalancerObserved:
     """What the gcp.load_balancer probe read, link by link. The probe stops following the chain
     at the first resource that does not exist (404): that one and every later link is None."""
@@ -63,7 +125,7 @@ class LoadBalancerObserved:
     region: str
     """The region the Cloud Run service (and so its serverless NEG) is expected in."""
     address: dict[str, Any] | None = None
-    """The reserved global address (when the check names one); None: missing or not asked."""
+    """The reserved address (when the check names one); None: missing or not asked."""
     rule: dict[str, Any] | None = None
     """The HTTPS forwarding rule."""
     proxy: dict[str, Any] | None = None
@@ -71,9 +133,16 @@ class LoadBalancerObserved:
     url_map: dict[str, Any] | None = None
     """The URL map the proxy's ``urlMap`` names."""
     backends: tuple[BackendObserved, ...] = ()
-    """The backend services the hosts are routed to, by name (read with ``cloud_run_service``)."""
+    """The backend services and buckets requests are routed to (read when the check looks
+    behind the URL map: ``cloud_run_service`` or ``security_policy``)."""
     redirect: RedirectObserved | None = None
     """The redirect chain (read with ``http_redirect_rule``)."""
+    lb_region: str | None = None
+    """The load balancer's region when its forwarding rule is regional; None: global."""
+    certificate_map: CertificateMapObserved | None = None
+    """The proxy's certificate map (read when the proxy has one and hosts are checked)."""
+    runs: tuple[RunObserved, ...] = ()
+    """The Cloud Run services the serverless NEGs resolve to, with their IAM policies."""
 
 
 class _Broken(Exception):
@@ -85,15 +154,40 @@ class _Broken(Exception):
         self.hint = hint
 
 
+@dataclass(frozen=True)
+class _Request:
+    """One request the check sends through the URL map, and what it must reach."""
+
+    host: str
+    path: str
+    service: str | None
+    """Backend service or bucket expected (a route's ``service``); None: any backend."""
+    cloud_run: str | None
+    """Cloud Run service expected behind the backend; None: not checked."""
+    legacy: bool
+    """From ``hosts:``: the host needs a host rule when the URL map has any."""
+
+    @property
+    def label(self) -> str:
+        """``api.example.com`` for a host, ``api.example.com/api/`` for a route."""
+        return self.host if self.legacy else f"{self.host}{self.path}"
+
+
 class GcpLoadBalancer(GcpCheck):
     """The load balancer's chain routes the expected hosts, on the expected IP, to the Cloud Run service."""
 
     kind = "gcp.load_balancer"
 
-    forwarding_rule: str = Field(description="global forwarding rule for HTTPS (port 443)")
-    ip: str | None = Field(default=None, description="expected IP of the forwarding rule")
+    forwarding_rule: str = Field(
+        description="HTTPS (port 443) forwarding rule: a name (global, else regional in "
+        "'region'), or 'regions/R/forwardingRules/N' / its URL for a regional load balancer"
+    )
+    ip: str | None = Field(
+        default=None, description="expected IP of the forwarding rule (IPv6 compared by value)"
+    )
     address: str | None = Field(
-        default=None, description="reserved global address name that must hold 'ip'"
+        default=None,
+        description="reserved address name that must hold 'ip' (regional for a regional load balancer)",
     )
     certificate: str | None = Field(
         default=None, description="SSL certificate the HTTPS proxy must carry"
@@ -101,110 +195,239 @@ class GcpLoadBalancer(GcpCheck):
     certificate_map: str | None = Field(
         default=None, description="Certificate Manager map the HTTPS proxy must use"
     )
-    hosts: tuple[str, ...] = Field(default=(), description="hosts the URL map must route")
+    hosts: tuple[str, ...] = Field(
+        default=(),
+        description="hosts the URL map must route (path '/'); each needs a host rule unless the "
+        "URL map has none",
+    )
+    routes: tuple[Route, ...] = Field(
+        default=(),
+        description="requests the URL map must route: [{host, path, service, cloud_run_service}] "
+        "(service: backend service or bucket; resolved as Google routes, defaults included)",
+    )
     backend_service: str | None = Field(
-        default=None, description="backend service the hosts must reach"
+        default=None,
+        description="backend service the hosts must reach (without hosts: the routes naming "
+        "no service)",
     )
     cloud_run_service: str | None = Field(
         default=None, description="Cloud Run service behind the serverless NEG"
     )
     http_redirect_rule: str | None = Field(
-        default=None, description="forwarding rule on port 80 that must redirect to HTTPS"
+        default=None,
+        description="forwarding rule on port 80, on the HTTPS rule's IP, that must redirect to HTTPS",
+    )
+    public: bool = Field(
+        default=True,
+        description="the Cloud Run services take unauthenticated requests from the load balancer "
+        "(allUsers roles/run.invoker, or invokerIamDisabled); false: authentication is expected",
+    )
+    security_policy: str | None = Field(
+        default=None,
+        description="Cloud Armor security policy every backend service reached must attach",
     )
 
     def subject(self) -> str:
         """The forwarding rule."""
-        return self.forwarding_rule
+        return short(self.forwarding_rule)
 
     def targets(self) -> tuple[str, ...]:
         """The expected IP."""
         return (self.ip,) if self.ip else ()
 
+    # --- the requests -------------------------------------------------------------------------
+
+    def requests(self) -> list[_Request]:
+        """The requests the URL map must route: each host at ``/``, then each route."""
+        out = [
+            _Request(host, "/", None, self.cloud_run_service, legacy=True) for host in self.hosts
+        ]
+        for route in self.routes:
+            cloud_run = route.cloud_run_service
+            if cloud_run is None and route.service is None:
+                cloud_run = self.cloud_run_service
+            out.append(_Request(route.host, route.path, route.service, cloud_run, legacy=False))
+        return out
+
+    def checked_hosts(self) -> list[str]:
+        """Every host the check sends a request for, once each, in order."""
+        return list(dict.fromkeys(r.host.lower().rstrip(".") for r in self.requests()))
+
+    def _looks_behind(self) -> bool:
+        return self.security_policy is not None or any(r.cloud_run for r in self.requests())
+
+    def _walked(self, url_map: dict[str, Any]) -> list[tuple[Target, list[_Request]]]:
+        """Each backend reached (serving traffic), sorted by name, with the requests reaching it."""
+        reached: dict[tuple[str, bool], tuple[Target, list[_Request]]] = {}
+        for request in self.requests():
+            dest = resolve(url_map, request.host, request.path)
+            if dest.kind != "backend":
+                continue
+            for target in dest.serving:
+                key = (target.name, target.is_bucket)
+                reached.setdefault(key, (Target(target.url), []))[1].append(request)
+        return [reached[key] for key in sorted(reached)]
+
+    # --- probe --------------------------------------------------------------------------------
+
     async def probe(self, ctx: CheckContext) -> LoadBalancerObserved:
         """Read the chain link by link, following each link until a resource is missing."""
         reader = self.reader(ctx)
-        region = self.region_for(ctx)
-        address: dict[str, Any] | None = None
+        lb_region = _region_in(self.forwarding_rule)
+        rule_name = short(self.forwarding_rule)
+        if lb_region:
+            rule = await reader.get_or_none(reads.get_region_forwarding_rule, lb_region, rule_name)
+        else:
+            rule = await reader.get_or_none(reads.get_forwarding_rule, rule_name)
+            if rule is None:  # a regional external Application Load Balancer?
+                fallback = self.region_for(ctx)
+                rule = await reader.get_or_none(
+                    reads.get_region_forwarding_rule, fallback, rule_name
+                )
+                lb_region = fallback if rule is not None else None
+        region = self.region or lb_region or self.region_for(ctx)
+        seen = _Seen(reader.project, region, lb_region)
         if self.address:
-            address = await reader.get_or_none(reads.get_global_address, self.address)
-            if address is None:
-                return LoadBalancerObserved(reader.project, region)
-        rule = await reader.get_or_none(reads.get_forwarding_rule, self.forwarding_rule)
+            if lb_region:
+                seen.address = await reader.get_or_none(
+                    reads.get_region_address, lb_region, self.address
+                )
+            else:
+                seen.address = await reader.get_or_none(reads.get_global_address, self.address)
+            if seen.address is None:
+                return seen.done()
+        seen.rule = rule
         target = str((rule or {}).get("target", ""))
         if rule is None or "/targetHttpsProxies/" not in target:  # nothing HTTPS to follow
-            return LoadBalancerObserved(reader.project, region, address, rule)
-        proxy = await reader.get_or_none(reads.get_target_https_proxy, short(target))
-        if proxy is None:
-            return LoadBalancerObserved(reader.project, region, address, rule)
-        url_map = await reader.get_or_none(reads.get_url_map, short(proxy.get("urlMap")))
-        if url_map is None:
-            return LoadBalancerObserved(reader.project, region, address, rule, proxy)
-        backends: list[BackendObserved] = []
-        if self.cloud_run_service:
-            for name in sorted({short(s) for _, _, s in self.routes(url_map) if s}):
-                backend = await self._read_backend(reader, name)
-                backends.append(backend)
-                if backend.service is None or any(n.neg is None for n in backend.negs):
-                    return LoadBalancerObserved(
-                        reader.project, region, address, rule, proxy, url_map, tuple(backends)
-                    )
-        redirect = None
-        if self.http_redirect_rule:
-            redirect = await self._read_redirect(reader, self.http_redirect_rule)
-        return LoadBalancerObserved(
-            reader.project, region, address, rule, proxy, url_map, tuple(backends), redirect
+            return seen.done()
+        seen.proxy = await _read_scoped(
+            reader, target, reads.get_target_https_proxy, reads.get_region_target_https_proxy
         )
+        if seen.proxy is None:
+            return seen.done()
+        cmap = str(seen.proxy.get("certificateMap", ""))
+        if cmap and self.checked_hosts():
+            seen.certificate_map = await self._read_certificate_map(reader, cmap)
+        seen.url_map = await _read_scoped(
+            reader, str(seen.proxy.get("urlMap", "")), reads.get_url_map, reads.get_region_url_map
+        )
+        if seen.url_map is None:
+            return seen.done()
+        if self._looks_behind():
+            for target_, _ in self._walked(seen.url_map):
+                backend = await self._read_backend(reader, target_)
+                seen.backends.append(backend)
+                if backend.service is None or any(n.neg is None for n in backend.negs):
+                    return seen.done()
+            for run_region, run_name in self._run_services(seen.url_map, seen.backends):
+                seen.runs.append(await self._read_run(reader, run_region, run_name))
+        if self.http_redirect_rule:
+            seen.redirect = await self._read_redirect(reader, self.http_redirect_rule, lb_region)
+        return seen.done()
 
-    async def _read_backend(self, reader: Reader, name: str) -> BackendObserved:
-        svc = await reader.get_or_none(reads.get_backend_service, name)
+    async def _read_certificate_map(self, reader: Reader, url: str) -> CertificateMapObserved:
+        location, name = _cm_location(url), short(url)
+        found = await reader.get_or_none(reads.get_certificate_map, location, name)
+        if found is None:
+            return CertificateMapObserved(url, None)
+        entries = tuple(await reader.get(reads.list_certificate_map_entries, location, name))
+        certificates: dict[str, dict[str, Any] | None] = {}
+        for host in self.checked_hosts():
+            entry = _map_entry_for(entries, host)
+            for cert in (entry or {}).get("certificates", []):
+                if cert not in certificates:
+                    certificates[cert] = await reader.get_or_none(
+                        reads.get_certificate_manager_certificate, _cm_location(cert), short(cert)
+                    )
+        return CertificateMapObserved(url, found, entries, certificates)
+
+    async def _read_backend(self, reader: Reader, target: Target) -> BackendObserved:
+        if target.is_bucket:
+            bucket = await reader.get_or_none(reads.get_backend_bucket, target.name)
+            return BackendObserved(target.name, bucket, url=target.url, bucket=True)
+        svc = await _read_scoped(
+            reader, target.url, reads.get_backend_service, reads.get_region_backend_service
+        )
         if svc is None:
-            return BackendObserved(name, None)
+            return BackendObserved(target.name, None, url=target.url)
         negs: list[NegObserved] = []
         for group in _neg_groups(svc):
             neg = await reader.get_or_none(reads.get_region_neg, _neg_region(group), short(group))
             negs.append(NegObserved(group, neg))
             if neg is None:
                 break
-        return BackendObserved(name, svc, tuple(negs))
+        return BackendObserved(target.name, svc, tuple(negs), url=target.url)
 
-    async def _read_redirect(self, reader: Reader, name: str) -> RedirectObserved:
-        rule = await reader.get_or_none(reads.get_forwarding_rule, name)
+    async def _read_run(self, reader: Reader, region: str, name: str) -> RunObserved:
+        service = await reader.get_or_none(reads.get_run_service, region, name)
+        policy = None
+        if service is not None and self.public:
+            found = await reader.get_or_none(reads.get_run_service_iam_policy, region, name)
+            policy = {} if found is None else found  # no policy: nobody may invoke
+        return RunObserved(region, name, service, policy)
+
+    async def _read_redirect(
+        self, reader: Reader, name: str, lb_region: str | None
+    ) -> RedirectObserved:
+        region = _region_in(name) or lb_region
+        if region:
+            rule = await reader.get_or_none(reads.get_region_forwarding_rule, region, short(name))
+        else:
+            rule = await reader.get_or_none(reads.get_forwarding_rule, short(name))
         if rule is None:
             return RedirectObserved(None)
-        proxy = await reader.get_or_none(reads.get_target_http_proxy, short(rule.get("target")))
+        proxy = await _read_scoped(
+            reader,
+            str(rule.get("target", "")),
+            reads.get_target_http_proxy,
+            reads.get_region_target_http_proxy,
+        )
         if proxy is None:
             return RedirectObserved(rule)
-        url_map = await reader.get_or_none(reads.get_url_map, short(proxy.get("urlMap")))
+        url_map = await _read_scoped(
+            reader, str(proxy.get("urlMap", "")), reads.get_url_map, reads.get_region_url_map
+        )
         return RedirectObserved(rule, proxy, url_map)
 
-    def routes(self, url_map: dict[str, Any]) -> list[tuple[str, bool, str]]:
-        """Per expected host: whether a host rule matches it, and the backend service it reaches."""
-        matchers = {m.get("name"): m for m in url_map.get("pathMatchers", [])}
-        out: list[tuple[str, bool, str]] = []
-        for host in self.hosts:
-            rule = _host_rule(url_map, host)
-            service = ""
-            if rule:
-                matcher = matchers.get(rule.get("pathMatcher"), {})
-                service = matcher.get("defaultService", "") or url_map.get("defaultService", "")
-            out.append((host, rule is not None, service))
-        return out
+    def _run_services(
+        self, url_map: dict[str, Any], backends: Iterable[BackendObserved]
+    ) -> list[tuple[str, str]]:
+        """(region, service) of every Cloud Run service the walked serverless NEGs resolve to."""
+        by_key = {(b.name, b.bucket): b for b in backends}
+        found: set[tuple[str, str]] = set()
+        for target, requests in self._walked(url_map):
+            backend = by_key.get((target.name, target.is_bucket))
+            if backend is None or backend.bucket:
+                continue
+            for neg_seen in backend.negs:
+                neg = neg_seen.neg or {}
+                if neg.get("networkEndpointType") != "SERVERLESS" or not neg.get("cloudRun"):
+                    continue
+                for request in requests:
+                    service, _ = _cloud_run_target(neg, request.host, request.path)
+                    if service:
+                        found.add((_neg_region(neg_seen.group), service))
+        return sorted(found, key=lambda rs: (rs[1], rs[0]))
+
+    # --- judge --------------------------------------------------------------------------------
 
     def judge(self, observed: LoadBalancerObserved) -> Outcome:
         """Walk the chain that was read, link by link; the first broken link is the finding."""
         obs: list[Observation] = []
+        warnings: list[str] = []
         try:
-            self._walk(observed, obs)
+            self._walk(observed, obs, warnings)
         except _Broken as b:
-            return Outcome.failed(b.summary, tuple(obs), hint=b.hint)
+            return Outcome.failed(b.summary, tuple(obs), hint=b.hint, warnings=tuple(warnings))
+        reach = ""
+        if self.cloud_run_service:
+            reach = f", {len(self.hosts)} host(s) reach Cloud Run {self.cloud_run_service}"
+        if self.routes:
+            reach += f", {len(self.routes)} route(s) verified"
         return Outcome.passed(
-            f"{self.forwarding_rule}: {len(obs)} link(s) verified"
-            + (
-                f", {len(self.hosts)} host(s) reach Cloud Run {self.cloud_run_service}"
-                if self.cloud_run_service
-                else ""
-            ),
+            f"{self.subject()}: {len(obs)} link(s) verified{reach}",
             tuple(obs),
+            warnings=tuple(warnings),
         )
 
     def _link(
@@ -229,14 +452,19 @@ class GcpLoadBalancer(GcpCheck):
             raise _Broken(f"{what} does not exist in project {project}", hint)
         return resource
 
-    def _walk(self, observed: LoadBalancerObserved, obs: list[Observation]) -> None:
+    def _walk(
+        self, observed: LoadBalancerObserved, obs: list[Observation], warnings: list[str]
+    ) -> None:
         project = observed.project
+        scope = _Scope(observed.lb_region)
         if self.address:
             addr = self._present(
                 observed.address,
                 project,
-                what=f"global address {self.address}",
-                hint=f"gcloud compute addresses create {self.address} --global",
+                what=f"address {self.address} in {scope.region}"
+                if scope.region
+                else f"global address {self.address}",
+                hint=f"gcloud compute addresses create {self.address} {scope.flag}",
             )
             if self.ip:
                 self._link(
@@ -244,24 +472,27 @@ class GcpLoadBalancer(GcpCheck):
                     "reserved address",
                     self.ip,
                     addr.get("address", "(none)"),
-                    addr.get("address") == self.ip,
-                    f"addresses/{self.address}",
+                    same_ip(self.ip, addr.get("address")),
+                    scope.where("addresses", self.address),
                     "the reserved address changed: update DNS to the new IP, or reserve the expected one",
                 )
+        rule_name = short(self.forwarding_rule)
         rule = self._present(
             observed.rule,
             project,
-            what=f"forwarding rule {self.forwarding_rule}",
-            hint=f"gcloud compute forwarding-rules create {self.forwarding_rule} --global --target-https-proxy=PROXY --ports=443 --address={self.address or self.ip or 'ADDRESS'}",
+            what=f"forwarding rule {rule_name}",
+            hint=f"gcloud compute forwarding-rules create {rule_name} {scope.flag} "
+            f"--target-https-proxy=PROXY --ports=443 --address={self.address or self.ip or 'ADDRESS'}"
+            + ("" if scope.region else " (or --region=REGION for a regional load balancer)"),
         )
-        where = f"forwardingRules/{self.forwarding_rule}"
+        where = scope.where("forwardingRules", rule_name)
         if self.ip:
             self._link(
                 obs,
                 "forwarding rule IP",
                 self.ip,
                 rule.get("IPAddress", "(none)"),
-                rule.get("IPAddress") == self.ip,
+                same_ip(self.ip, rule.get("IPAddress")),
                 where,
                 f"DNS points at {self.ip}, but the load balancer listens on {rule.get('IPAddress')}: use the reserved address",
             )
@@ -285,27 +516,79 @@ class GcpLoadBalancer(GcpCheck):
             where,
             "the HTTPS forwarding rule must listen on 443",
         )
+        proxy = self._check_proxy(observed, obs, warnings, target, scope)
+        map_url = str(proxy.get("urlMap", ""))
+        map_name = short(map_url)
+        map_scope = _Scope(_region_in(map_url))
+        url_map = self._present(
+            observed.url_map,
+            project,
+            what=f"URL map {map_name}",
+            hint="create the URL map and attach it to the HTTPS proxy",
+        )
+        reached = self._route_requests(url_map, map_name, map_scope, obs, warnings)
+        if self.backend_service:
+            self._link(
+                obs,
+                "routed backend service",
+                self.backend_service,
+                ", ".join(sorted(reached)) or "(none)",
+                reached == {self.backend_service},
+                map_scope.where("urlMaps", map_name),
+                f"route the hosts to backend service {self.backend_service} in URL map {map_name}",
+            )
+        if self._looks_behind():
+            for target_, requests in self._walked(url_map):
+                self._check_backend(observed, target_, requests, obs)
+        if self.http_redirect_rule:
+            self._check_redirect(observed, rule, obs, scope)
+        if self._looks_behind():
+            for run_region, run_name in self._run_services(url_map, observed.backends):
+                self._check_run(observed, run_region, run_name, obs)
+
+    def _check_proxy(
+        self,
+        observed: LoadBalancerObserved,
+        obs: list[Observation],
+        warnings: list[str],
+        target: str,
+        scope: _Scope,
+    ) -> dict[str, Any]:
         proxy_name = short(target)
+        proxy_scope = _Scope(_region_in(target))
         proxy = self._present(
             observed.proxy,
-            project,
+            observed.project,
             what=f"target HTTPS proxy {proxy_name}",
-            hint=f"gcloud compute target-https-proxies create {proxy_name} --url-map=URL_MAP --ssl-certificates={self.certificate or 'CERT'}",
+            hint=f"gcloud compute target-https-proxies create {proxy_name} --url-map=URL_MAP "
+            f"--ssl-certificates={self.certificate or 'CERT'}"
+            + (f" --region={proxy_scope.region}" if proxy_scope.region else ""),
         )
-        where = f"targetHttpsProxies/{proxy_name}"
+        where = proxy_scope.where("targetHttpsProxies", proxy_name)
+        cmap = str(proxy.get("certificateMap", ""))
+        certs = [short(c) for c in proxy.get("sslCertificates", [])]
+        if cmap and certs:
+            warnings.append(
+                f"target HTTPS proxy {proxy_name} has certificate map {short(cmap)}: its "
+                f"sslCertificates ({', '.join(certs)}) are ignored"
+            )
         if self.certificate:
-            certs = [short(c) for c in proxy.get("sslCertificates", [])]
+            actual = ", ".join(certs) or "(none)"
+            if cmap:
+                actual += f" (ignored: the proxy serves certificate map {short(cmap)})"
+            region_flag = f" --region={proxy_scope.region}" if proxy_scope.region else ""
             self._link(
                 obs,
                 "proxy certificate",
                 self.certificate,
-                ", ".join(certs) or "(none)",
-                self.certificate in certs,
+                actual,
+                self.certificate in certs and not cmap,
                 where,
-                f"gcloud compute target-https-proxies update {proxy_name} --ssl-certificates={self.certificate}",
+                f"gcloud compute target-https-proxies update {proxy_name}{region_flag} "
+                f"--ssl-certificates={self.certificate}"
+                + (" --clear-certificate-map" if cmap else ""),
             )
         if self.certificate_map:
-            cmap = proxy.get("certificateMap", "")
             self._link(
                 obs,
                 "proxy certificate map",
@@ -315,75 +598,202 @@ class GcpLoadBalancer(GcpCheck):
                 where,
                 f"gcloud compute target-https-proxies update {proxy_name} --certificate-map={self.certificate_map}",
             )
-        map_name = short(proxy.get("urlMap"))
-        url_map = self._present(
-            observed.url_map,
-            project,
-            what=f"URL map {map_name}",
-            hint="create the URL map and attach it to the HTTPS proxy",
-        )
-        services = self._route_hosts(url_map, map_name, obs)
-        backend_names = {short(s) for s in services}
-        if self.backend_service:
-            self._link(
-                obs,
-                "routed backend service",
-                self.backend_service,
-                ", ".join(sorted(backend_names)) or "(none)",
-                backend_names == {self.backend_service},
-                f"urlMaps/{map_name}",
-                f"route the hosts to backend service {self.backend_service} in URL map {map_name}",
-            )
-        if self.cloud_run_service:
-            for backend in sorted(backend_names):
-                self._check_backend(observed, backend, obs)
-        if self.http_redirect_rule:
-            self._check_redirect(observed, obs)
+        if cmap and self.checked_hosts():
+            self._check_certificate_map(observed, cmap, obs)
+        return proxy
 
-    def _route_hosts(
-        self, url_map: dict[str, Any], map_name: str, obs: list[Observation]
-    ) -> list[str]:
-        services: list[str] = []
-        for host, routed, service in self.routes(url_map):
-            self._link(
-                obs,
-                f"URL map routes {host}",
-                "a host rule",
-                short(service) if routed else "no host rule",
-                routed,
-                f"urlMaps/{map_name}",
-                f"gcloud compute url-maps add-path-matcher {map_name} --path-matcher-name=PM --default-service=BACKEND --new-hosts={host}",
+    def _check_certificate_map(
+        self, observed: LoadBalancerObserved, cmap: str, obs: list[Observation]
+    ) -> None:
+        name = short(cmap)
+        seen = observed.certificate_map
+        self._present(
+            seen.certificate_map if seen else None,
+            observed.project,
+            what=f"certificate map {name}",
+            hint=f"gcloud certificate-manager maps create {name}",
+        )
+        entries = seen.entries if seen else ()
+        certificates = seen.certificates if seen else {}
+        for host in self.checked_hosts():
+            entry = _map_entry_for(entries, host)
+            expected = "an ACTIVE entry whose certificates are ACTIVE and cover the host"
+            fix = (
+                f"gcloud certificate-manager maps entries create ENTRY --map={name} "
+                f"--hostname={host} --certificates=CERTIFICATE"
             )
-            if service:
-                services.append(service)
-        return services
+            if entry is None:
+                self._link(
+                    obs, f"certificate map serves {host}", expected, "no entry", False,
+                    f"certificateMaps/{name}", fix,
+                )  # fmt: skip
+                continue
+            label = entry.get("hostname") or entry.get("matcher", "?")
+            problems: list[str] = []
+            if entry.get("state", "ACTIVE") != "ACTIVE":
+                problems.append(f"entry {entry.get('state')}")
+            cert_names = list(entry.get("certificates", []))
+            if not cert_names:
+                problems.append("no certificates")
+            states = []
+            for cert_name in cert_names:
+                cert = certificates.get(cert_name)
+                state = _cm_state(cert)
+                states.append(f"{short(cert_name)} {state}")
+                if state != "ACTIVE":
+                    problems.append(f"{short(cert_name)} {state}")
+                elif not _cm_covers(cert or {}, host):
+                    problems.append(f"{short(cert_name)} does not cover {host}")
+            actual = f"entry {short(entry.get('name', '')) or label} ({label}) -> " + (
+                ", ".join(states) or "(no certificates)"
+            )
+            if problems:
+                actual += f": {'; '.join(problems)}"
+            self._link(
+                obs, f"certificate map serves {host}", expected, actual, not problems,
+                f"certificateMaps/{name}", fix if not cert_names else
+                f"wait for or fix the certificates of entry {short(entry.get('name', ''))} in map {name}",
+            )  # fmt: skip
+
+    def _route_requests(
+        self,
+        url_map: dict[str, Any],
+        map_name: str,
+        scope: _Scope,
+        obs: list[Observation],
+        warnings: list[str],
+    ) -> set[str]:
+        """A routing link per request; the backend names the ``hosts:`` reach (without hosts:
+        the routes that name no ``service``), for ``backend_service``."""
+        reached: set[str] = set()
+        has_host_rules = bool(url_map.get("hostRules"))
+        where = scope.where("urlMaps", map_name)
+        edit = f"gcloud compute url-maps edit {map_name} {scope.flag}"
+        for request in self.requests():
+            dest = resolve(url_map, request.host, request.path)
+            prop = f"URL map routes {request.label}"
+            needs_rule = request.legacy and has_host_rules
+            expected = request.service or ("a host rule" if needs_rule else "a backend")
+            if needs_rule and dest.host_rule is None:
+                self._link(
+                    obs, prop, expected, "no host rule", False, where,
+                    f"gcloud compute url-maps add-path-matcher {map_name} --path-matcher-name=PM "
+                    f"--default-service=BACKEND --new-hosts={request.host}"
+                    + (f" --region={scope.region}" if scope.region else ""),
+                )  # fmt: skip
+            actual = _describe(dest)
+            if dest.kind == "redirect":
+                self._link(
+                    obs, prop, expected, actual, False, where,
+                    f"{request.label} is redirected by {dest.via()}: send it to a backend there "
+                    f"({edit})",
+                )  # fmt: skip
+            if dest.kind == "none":
+                self._link(
+                    obs, prop, expected, actual, False, where,
+                    f"{request.label} reaches nothing via {dest.via()}: give it a service ({edit})",
+                )  # fmt: skip
+            names = {t.name for t in dest.serving}
+            ok = request.service is None or all(
+                same_resource(request.service, t.url) for t in dest.serving
+            )
+            self._link(
+                obs, prop, expected, actual, ok, where,
+                f"{request.label} goes via {dest.via()}: change that to {request.service} ({edit})",
+            )  # fmt: skip
+            for idle in dest.idle:
+                warnings.append(
+                    f"{request.label}: {idle.describe()} receives no traffic; not checked"
+                )
+            if request.legacy or (not self.hosts and request.service is None):
+                reached |= names
+        return reached
 
     def _check_backend(
-        self, observed: LoadBalancerObserved, backend: str, obs: list[Observation]
+        self,
+        observed: LoadBalancerObserved,
+        target: Target,
+        requests: list[_Request],
+        obs: list[Observation],
     ) -> None:
-        seen = next((b for b in observed.backends if b.name == backend), None)
+        name = target.name
+        seen = next(
+            (b for b in observed.backends if b.name == name and b.bucket == target.is_bucket), None
+        )
+        expectations = sorted({r.cloud_run for r in requests if r.cloud_run})
+        region = observed.region
+        if target.is_bucket:
+            bucket = self._present(
+                seen.service if seen else None,
+                observed.project,
+                what=f"backend bucket {name}",
+                hint=f"gcloud compute backend-buckets create {name} --gcs-bucket-name=BUCKET",
+            )
+            wanted = ", ".join(expectations)
+            self._link(
+                obs,
+                f"backend bucket {name}",
+                f"Cloud Run {wanted}" if wanted else "a Cloud Storage bucket",
+                f"backend bucket {name} (gs://{bucket.get('bucketName', '?')})",
+                not expectations,
+                f"backendBuckets/{name}",
+                f"{', '.join(r.label for r in requests)} reach backend bucket {name}, "
+                f"not Cloud Run {wanted}: route them to the backend service of the serverless NEG",
+            )
+            return
+        bscope = _Scope(target.region)
         svc = self._present(
             seen.service if seen else None,
             observed.project,
-            what=f"backend service {backend}",
-            hint=f"gcloud compute backend-services create {backend} --global --load-balancing-scheme=EXTERNAL_MANAGED",
+            what=f"backend service {name}",
+            hint=f"gcloud compute backend-services create {name} {bscope.flag} "
+            "--load-balancing-scheme=EXTERNAL_MANAGED",
         )
+        where = bscope.where("backendServices", name)
+        if expectations:
+            groups = [b.get("group", "") for b in svc.get("backends", [])]
+            negs = _neg_groups(svc)
+            armor = short(svc.get("securityPolicy")) if svc.get("securityPolicy") else ""
+            self._link(
+                obs,
+                f"backend {name}",
+                "a serverless NEG",
+                (", ".join(short(g) for g in groups) or "(no backends)")
+                + (f" (Cloud Armor: {armor})" if armor else ""),
+                bool(negs),
+                where,
+                f"gcloud compute backend-services add-backend {name} {bscope.flag} "
+                f"--network-endpoint-group=NEG --network-endpoint-group-region={region}",
+            )
+            negs_read = {n.group: n.neg for n in seen.negs} if seen else {}
+            self._check_negs(observed, svc, negs_read, requests, expectations, where, obs)
+        if self.security_policy:
+            attached = short(svc.get("securityPolicy")) or "(none)"
+            self._link(
+                obs,
+                f"security policy of {name}",
+                self.security_policy,
+                attached,
+                same_resource(self.security_policy, svc.get("securityPolicy")),
+                where,
+                f"gcloud compute backend-services update {name} {bscope.flag} "
+                f"--security-policy={self.security_policy}",
+            )
+
+    def _check_negs(
+        self,
+        observed: LoadBalancerObserved,
+        svc: dict[str, Any],
+        read: dict[str, dict[str, Any] | None],
+        requests: list[_Request],
+        expectations: list[str],
+        where: str,
+        obs: list[Observation],
+    ) -> None:
         region = observed.region
-        groups = [b.get("group", "") for b in svc.get("backends", [])]
-        negs = _neg_groups(svc)
-        self._link(
-            obs,
-            f"backend {backend}",
-            "a serverless NEG",
-            ", ".join(short(g) for g in groups) or "(no backends)",
-            bool(negs),
-            f"backendServices/{backend}",
-            f"gcloud compute backend-services add-backend {backend} --global --network-endpoint-group=NEG --network-endpoint-group-region={region}",
-        )
-        read = {n.group: n.neg for n in seen.negs} if seen else {}
         matched = False
         actual: list[str] = []
-        for group in negs:
+        for group in _neg_groups(svc):
             neg_region = _neg_region(group)
             neg = self._present(
                 read.get(group),
@@ -391,28 +801,36 @@ class GcpLoadBalancer(GcpCheck):
                 what=f"network endpoint group {short(group)}",
                 hint="create the serverless NEG for the Cloud Run service",
             )
-            run = (neg.get("cloudRun") or {}).get("service", "")
-            actual.append(
-                f"{short(group)} -> {run or neg.get('networkEndpointType', '?')} ({neg_region})"
-            )
+            resolved = [
+                (r, *_cloud_run_target(neg, r.host, r.path)) for r in requests if r.cloud_run
+            ]
+            actual.append(f"{short(group)} -> {_describe_neg(neg, resolved)} ({neg_region})")
             if (
                 neg.get("networkEndpointType") == "SERVERLESS"
-                and run == self.cloud_run_service
                 and neg_region == region
+                and all(service == r.cloud_run for r, service, _ in resolved)
             ):
                 matched = True
+        wanted = ", ".join(expectations)
         self._link(
             obs,
             "serverless NEG",
-            f"Cloud Run {self.cloud_run_service} in {region}",
+            f"Cloud Run {wanted} in {region}",
             "; ".join(actual) or "(none)",
             matched,
-            f"backendServices/{backend}",
-            f"gcloud compute network-endpoint-groups create NEG --region={region} --network-endpoint-type=serverless --cloud-run-service={self.cloud_run_service}",
+            where,
+            f"gcloud compute network-endpoint-groups create NEG --region={region} "
+            f"--network-endpoint-type=serverless --cloud-run-service={expectations[0]}",
         )
 
-    def _check_redirect(self, observed: LoadBalancerObserved, obs: list[Observation]) -> None:
-        name = self.http_redirect_rule or ""
+    def _check_redirect(
+        self,
+        observed: LoadBalancerObserved,
+        https_rule: dict[str, Any],
+        obs: list[Observation],
+        scope: _Scope,
+    ) -> None:
+        name = short(self.http_redirect_rule)
         seen = observed.redirect or RedirectObserved(None)
         rule = self._present(
             seen.rule,
@@ -427,35 +845,182 @@ class GcpLoadBalancer(GcpCheck):
             what=f"target HTTP proxy {proxy_name}",
             hint="create the target HTTP proxy for the redirect",
         )
-        map_name = short(proxy.get("urlMap"))
+        map_url = str(proxy.get("urlMap", ""))
+        map_name = short(map_url)
         url_map = self._present(
             seen.url_map,
             observed.project,
             what=f"URL map {map_name}",
             hint="create the redirect URL map",
         )
-        redirect = (url_map.get("defaultUrlRedirect") or {}).get("httpsRedirect") is True
+        requests = [(r.host, r.path, r.label) for r in self.requests()] or [("", "/", "any host")]
+        missed = [
+            (label, dest)
+            for host, path, label in requests
+            if not _https_redirect(dest := resolve(url_map, host, path))
+        ]
+        hint = (
+            f"gcloud compute url-maps import {map_name} with defaultUrlRedirect.httpsRedirect: true"
+        )
+        if missed:
+            label, dest = missed[0]
+            hint = (
+                f"{label} is not redirected to HTTPS ({_describe(dest)} via {dest.via()}): {hint}"
+            )
         self._link(
             obs,
             "HTTP->HTTPS redirect",
             "httpsRedirect: true",
-            "yes" if redirect else "no",
-            redirect,
-            f"urlMaps/{map_name}",
-            f"gcloud compute url-maps import {map_name} with defaultUrlRedirect.httpsRedirect: true",
+            "no" if missed else "yes",
+            not missed,
+            _Scope(_region_in(map_url)).where("urlMaps", map_name),
+            hint,
+        )
+        https_ip = https_rule.get("IPAddress")
+        self._link(
+            obs,
+            "HTTP redirect rule IP",
+            str(https_ip or "(none)"),
+            str(rule.get("IPAddress") or "(none)"),
+            same_ip(https_ip, rule.get("IPAddress")),
+            scope.where("forwardingRules", name),
+            f"http://HOST resolves to the HTTPS rule's IP {https_ip}, where no redirect listens: "
+            f"recreate {name} with --address={self.address or https_ip} {scope.flag} --ports=80",
+        )
+
+    def _check_run(
+        self, observed: LoadBalancerObserved, region: str, name: str, obs: list[Observation]
+    ) -> None:
+        seen = next((r for r in observed.runs if (r.region, r.name) == (region, name)), None)
+        service = self._present(
+            seen.service if seen else None,
+            observed.project,
+            what=f"Cloud Run service {name} in {region}",
+            hint=f"gcloud run deploy {name} --region={region}",
+        )
+        where = f"services/{name} ({region})"
+        # omitted (proto3 default) = INGRESS_TRAFFIC_UNSPECIFIED: "no revision is active"
+        ingress = str(service.get("ingress") or "INGRESS_TRAFFIC_UNSPECIFIED")
+        self._link(
+            obs,
+            f"Cloud Run {name} ingress",
+            " or ".join(LB_INGRESS),
+            ingress + (" (no revision is active)" if ingress.endswith("UNSPECIFIED") else ""),
+            ingress in LB_INGRESS,
+            where,
+            f"gcloud run services update {name} --region={region} "
+            "--ingress=internal-and-cloud-load-balancing",
+        )
+        if not self.public:
+            return
+        invoker = _public_invoker(service, seen.iam_policy if seen else None)
+        self._link(
+            obs,
+            f"Cloud Run {name} invoker",
+            f"allUsers with {INVOKER_ROLE}, or invokerIamDisabled",
+            invoker or "no allUsers invoker binding: requests through the load balancer get 403",
+            bool(invoker),
+            where,
+            f"gcloud run services add-iam-policy-binding {name} --region={region} "
+            f"--member=allUsers --role={INVOKER_ROLE} (or set 'public: false' when "
+            "callers authenticate)",
         )
 
 
-def _host_rule(url_map: dict[str, Any], host: str) -> dict[str, Any] | None:
-    """The URL map's first host rule matching ``host``, or None."""
-    return next(
-        (
-            r
-            for r in url_map.get("hostRules", [])
-            if any(_host_matches(pattern, host) for pattern in r.get("hosts", []))
-        ),
-        None,
-    )
+# --- helpers --------------------------------------------------------------------------------
+
+
+class _Seen:
+    """The probe's accumulator, frozen into a LoadBalancerObserved by ``done()``."""
+
+    def __init__(self, project: str, region: str, lb_region: str | None) -> None:
+        self.project, self.region, self.lb_region = project, region, lb_region
+        self.address: dict[str, Any] | None = None
+        self.rule: dict[str, Any] | None = None
+        self.proxy: dict[str, Any] | None = None
+        self.url_map: dict[str, Any] | None = None
+        self.certificate_map: CertificateMapObserved | None = None
+        self.backends: list[BackendObserved] = []
+        self.runs: list[RunObserved] = []
+        self.redirect: RedirectObserved | None = None
+
+    def done(self) -> LoadBalancerObserved:
+        return LoadBalancerObserved(
+            self.project,
+            self.region,
+            self.address,
+            self.rule,
+            self.proxy,
+            self.url_map,
+            tuple(self.backends),
+            self.redirect,
+            self.lb_region,
+            self.certificate_map,
+            tuple(self.runs),
+        )
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """Global or regional: resource paths, adjectives and gcloud flags that fit."""
+
+    region: str | None
+
+    @property
+    def flag(self) -> str:
+        return f"--region={self.region}" if self.region else "--global"
+
+    def where(self, collection: str, name: str) -> str:
+        return (
+            f"regions/{self.region}/{collection}/{name}" if self.region else f"{collection}/{name}"
+        )
+
+
+async def _read_scoped(
+    reader: Reader, url: str, global_read: Any, regional_read: Any
+) -> dict[str, Any] | None:
+    """Read the resource a URL names with the global or the regional read, as the URL says."""
+    region = _region_in(url)
+    if region:
+        return await reader.get_or_none(regional_read, region, short(url))
+    return await reader.get_or_none(global_read, short(url))
+
+
+def _region_in(url: str | None) -> str | None:
+    """The region of a regional resource's URL or path (``…/regions/R/…``), else None."""
+    text = url or ""
+    if "regions/" not in text:
+        return None
+    return text.split("regions/", 1)[1].split("/", 1)[0] or None
+
+
+def same_ip(expected: str | None, actual: str | None) -> bool:
+    """Two IP addresses are the same by value (``2001:db8::1`` == ``2001:0db8:0:0:0:0:0:1``);
+    an ``actual`` written as a range (``2600:1901::/96``) holds ``expected``."""
+    if not expected or not actual:
+        return False
+    try:
+        want = ipaddress.ip_address(expected.strip())
+        if "/" in actual:
+            return want in ipaddress.ip_network(actual.strip(), strict=False)
+        return want == ipaddress.ip_address(actual.strip())
+    except ValueError:
+        return expected.strip().lower() == actual.strip().lower()
+
+
+def _describe(dest: Destination) -> str:
+    """A routing result in the words of the routing link (``netra-backend``, ``redirect …``)."""
+    if dest.kind == "backend":
+        parts = []
+        for t in dest.targets:
+            text = f"bucket {t.name}" if t.is_bucket else t.name
+            parts.append(text + (f" (weight {t.weight})" if t.weight is not None else ""))
+        return ", ".join(parts)
+    return dest.describe()
+
+
+def _https_redirect(dest: Destination) -> bool:
+    return dest.kind == "redirect" and bool((dest.redirect or {}).get("httpsRedirect"))
 
 
 def _neg_groups(svc: dict[str, Any]) -> list[str]:
@@ -466,13 +1031,142 @@ def _neg_groups(svc: dict[str, Any]) -> list[str]:
 
 def _neg_region(group: str) -> str:
     """The region in a NEG's URL, or ``global``."""
-    return group.split("/regions/", 1)[1].split("/", 1)[0] if "/regions/" in group else "global"
+    return _region_in(group) or "global"
 
 
-def _host_matches(pattern: str, host: str) -> bool:
-    """URL map host matching: exact, or a leading ``*`` matching any prefix (``*.example.com``)."""
-    pattern, host = pattern.lower(), host.lower().rstrip(".")
-    return pattern == host or (pattern.startswith("*") and host.endswith(pattern[1:]))
+def _mask_regex(template: str, label: str) -> str:
+    out = []
+    for part in re.split(r"(<service>|<tag>)", template):
+        if part in ("<service>", "<tag>"):
+            out.append(f"(?P<{part[1:-1]}>{label})")
+        else:
+            out.append(re.escape(part))
+    return "".join(out)
+
+
+def url_mask_match(mask: str, host: str, path: str) -> dict[str, str] | None:
+    """``NetworkEndpointGroupCloudRun.urlMask`` applied to a request: the ``service``/``tag`` it
+    parses (``<tag>.example.com/<service>`` on ``v1.example.com/api/x`` -> tag v1, service api),
+    or None when the request does not fit the mask. The host part matches the whole host; the
+    path part matches the leading path segments."""
+    host_part, slash, path_part = mask.partition("/")
+    found: dict[str, str] = {}
+    if host_part:
+        m = re.fullmatch(_mask_regex(host_part.lower(), r"[^./]+"), host.lower().rstrip("."))
+        if m is None:
+            return None
+        found.update(m.groupdict())
+    if slash:
+        m = re.match(_mask_regex("/" + path_part.rstrip("/"), r"[^/]+") + r"(?:/|$)", path)
+        if m is None:
+            return None
+        found.update(m.groupdict())
+    return found
+
+
+def _cloud_run_target(neg: dict[str, Any], host: str, path: str) -> tuple[str | None, str | None]:
+    """The (Cloud Run service, tag) a serverless NEG sends one request to: ``cloudRun.service``
+    and ``cloudRun.tag``, else what ``cloudRun.urlMask`` parses from the request."""
+    cloud_run = neg.get("cloudRun") or {}
+    service, tag = cloud_run.get("service"), cloud_run.get("tag")
+    mask = cloud_run.get("urlMask")
+    if mask:
+        parsed = url_mask_match(str(mask), host, path)
+        if parsed is None:
+            return (service, tag) if service else (None, None)
+        service = service or parsed.get("service")
+        tag = tag or parsed.get("tag")
+    return (str(service) if service else None, str(tag) if tag else None)
+
+
+def _describe_neg(
+    neg: dict[str, Any], resolved: list[tuple[_Request, str | None, str | None]]
+) -> str:
+    """``netra-backend`` / ``api (tag v1) via urlMask <tag>.x/<service>`` / the NEG's type."""
+    cloud_run = neg.get("cloudRun") or {}
+    if neg.get("networkEndpointType") != "SERVERLESS" or not cloud_run:
+        return str(cloud_run.get("service") or neg.get("networkEndpointType", "?"))
+    mask = cloud_run.get("urlMask")
+    if not mask:
+        tag = cloud_run.get("tag")
+        return str(cloud_run.get("service", "?")) + (f" (tag {tag})" if tag else "")
+    parts = []
+    for request, service, tag in resolved:
+        if service is None:
+            parts.append(f"{request.label}: no service")
+        else:
+            parts.append(f"{request.label}: {service}" + (f" (tag {tag})" if tag else ""))
+    return f"urlMask {mask}" + (f" [{'; '.join(parts)}]" if parts else "")
+
+
+def _public_invoker(service: dict[str, Any], policy: dict[str, Any] | None) -> str:
+    """Why anyone may invoke the service, or '' (``invokerIamDisabled``, or an unconditional
+    ``allUsers`` binding of ``roles/run.invoker``)."""
+    if service.get("invokerIamDisabled"):
+        return "invokerIamDisabled"
+    for binding in (policy or {}).get("bindings", []):
+        if (
+            binding.get("role") == INVOKER_ROLE
+            and "allUsers" in binding.get("members", [])
+            and not binding.get("condition")
+        ):
+            return f"allUsers has {INVOKER_ROLE}"
+    return ""
+
+
+def _cm_location(name: str) -> str:
+    """The location in a Certificate Manager resource name (``…/locations/L/…``), else global."""
+    if "/locations/" not in name:
+        return "global"
+    return name.split("/locations/", 1)[1].split("/", 1)[0] or "global"
+
+
+def _map_entry_for(entries: Iterable[dict[str, Any]], host: str) -> dict[str, Any] | None:
+    """The certificate map entry serving ``host`` (``CertificateMapEntry.hostname`` as SNI):
+    the exact hostname, else the wildcard with the longest suffix, else the ``PRIMARY`` entry."""
+    host = host.lower().rstrip(".")
+    best: tuple[int, dict[str, Any]] | None = None
+    primary = None
+    for entry in entries:
+        name = str(entry.get("hostname", "")).lower().rstrip(".")
+        if not name:
+            if entry.get("matcher") == "PRIMARY":
+                primary = entry
+            continue
+        if name == host:
+            rank = 10_000
+        elif name.startswith("*.") and host.endswith(name[1:]) and len(host) > len(name) - 1:
+            rank = len(name)
+        else:
+            continue
+        if best is None or rank > best[0]:
+            best = (rank, entry)
+    return best[1] if best else primary
+
+
+def _cm_state(cert: dict[str, Any] | None) -> str:
+    """A Certificate Manager certificate's serving state: ``managed.state``; a self-managed
+    certificate is ACTIVE; a missing one is ``missing``."""
+    if cert is None:
+        return "missing"
+    if "managed" in cert:
+        return str((cert.get("managed") or {}).get("state", "STATE_UNSPECIFIED"))
+    return "ACTIVE"
+
+
+def _cm_covers(cert: dict[str, Any], host: str) -> bool:
+    """The certificate's names (``sanDnsnames``, else ``managed.domains``) cover ``host``; a
+    certificate listing no names is not judged."""
+    names = cert.get("sanDnsnames") or (cert.get("managed") or {}).get("domains") or []
+    if not names:
+        return True
+    host = host.lower().rstrip(".")
+    for name in (str(n).lower().rstrip(".") for n in names):
+        if name == host:
+            return True
+        if name.startswith("*.") and host.split(".", 1)[-1] == name[2:] and "." in host:
+            return True
+    return False
 
 
 def _has_port(port_range: str, port: int) -> bool:

@@ -1,27 +1,70 @@
-"""``gcp.cloud_sql_path``: Cloud Run can reach Cloud SQL's private IP.
+"""``gcp.cloud_sql_path``: a Cloud Run service has a way to reach a Cloud SQL instance.
 
-service -> VPC connector (READY, same region) or Direct VPC egress -> VPC network -> the Cloud
-SQL instance's private IP on that same network, with egress that routes private ranges.
-Where the gate itself runs inside the VPC (a private pool, a Cloud Run job), ``probe: true``
-adds a PostgreSQL handshake to the private IP. The report shows which link is missing.
+Three ways are judged, each link by link, and the evidence names the way judged and why:
+
+``private_ip``
+    service -> VPC connector (READY, same region; any project, e.g. a Shared VPC host's) or
+    Direct VPC egress (a network, or a subnetwork whose network is looked up) -> the VPC network
+    the instance's private IP is on (compared fully qualified: a host project's ``default`` is
+    not the service project's ``default``), with egress that routes the private IP.
+``psc``
+    Private Service Connect (``ipConfiguration.pscConfig``): the service egresses into a VPC
+    whose network (an auto-connection) or project (``allowedConsumerProjects``) the instance
+    accepts; the PSC DNS name is reported.
+``connector``
+    the Cloud SQL connector / Auth Proxy: the service attaches the instance (a
+    ``cloudSqlInstance`` volume, or a Cloud SQL Auth Proxy sidecar naming it) and the instance
+    has a public IP; the service account needs ``roles/cloudsql.client`` (not read: a warning).
+
+With ``via: auto`` (the default) every way the instance and service are configured for is
+judged and the first that holds passes; when none holds, the first one's broken link is the
+finding (the private IP first). Where the gate itself runs inside the VPC (a private pool, a
+Cloud Run job), ``probe: true`` adds a PostgreSQL handshake to the private (or PSC) address.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from infra_verify.check import Check
-from infra_verify.checks.gcp.base import GcpCheck, Reader, not_found, short
-from infra_verify.checks.gcp.cloud_run import service_connector, service_networks
-from infra_verify.checks.gcp.cloud_sql import private_ip, private_network
+from infra_verify.checks.gcp.base import GcpCheck, Reader, not_found, valid_name
+from infra_verify.checks.gcp.cloud_run import (
+    parse_or_none,
+    proxy_sidecars,
+    read_subnetworks,
+    service_connector,
+    service_egress,
+    service_location,
+    service_sql_instances,
+    service_vpc_networks,
+)
+from infra_verify.checks.gcp.cloud_sql import (
+    instance_name,
+    private_ip,
+    private_network,
+    private_network_name,
+    psc_config,
+    public_ip,
+    read_instance,
+)
+from infra_verify.checks.gcp.vpc_connector import connector_network
 from infra_verify.context import CheckContext
 from infra_verify.errors import ProbeError, ProbeFailed
 from infra_verify.gcp import reads
+from infra_verify.gcp.names import ResourceName
 from infra_verify.model import Observation, Outcome, Status
+
+Way = Literal["private_ip", "psc", "connector"]
+
+WAY_NAMES: dict[str, str] = {
+    "private_ip": "private IP",
+    "psc": "Private Service Connect",
+    "connector": "Cloud SQL connector",
+}
 
 
 @dataclass(frozen=True)
@@ -29,7 +72,7 @@ class SqlPathObserved:
     """What the gcp.cloud_sql_path probe read, link by link, and the handshake when it dialed."""
 
     project: str
-    """The project read."""
+    """The service's project (read there)."""
     region: str
     """The service's region."""
     service: dict[str, Any] | None
@@ -38,22 +81,52 @@ class SqlPathObserved:
     instance: dict[str, Any] | None = None
     """The sqladmin v1 instance; None: it does not exist (404), or was not read."""
     connector: dict[str, Any] | None = None
-    """The vpcaccess v1 connector the service names; None: it names none, or it does not
-    exist (404; see ``service``'s ``template.vpcAccess.connector``)."""
+    """The vpcaccess v1 connector the service names (read in the project its path names);
+    None: it names none, or it does not exist (404; see ``service``'s
+    ``template.vpcAccess.connector``)."""
     handshake: bytes | None = None
     """The first byte(s) of the answer to PostgreSQL's SSLRequest at the private IP; None:
     not dialed (``probe: false``, or the path is not configured), or it did not answer."""
     handshake_error: str | None = None
     """Why the private IP did not answer the SSLRequest, when it was dialed and did not."""
+    subnetworks: Mapping[str, dict[str, Any] | None] = field(default_factory=dict)
+    """Compute subnetworks read to learn a network (a Direct VPC interface naming only its
+    subnetwork, a connector naming only its subnet), keyed by ``projects/P/regions/R/
+    subnetworks/S``; None: it does not exist."""
+    instance_project: str | None = None
+    """The instance's project, when it is not the service's."""
+    missing: tuple[str, ...] = ()
+    """The server's words for each 404."""
+
+
+@dataclass(frozen=True)
+class _Way:
+    """One way judged: its links (each with its fix) and what a PASS says."""
+
+    way: str
+    why: str
+    links: list[tuple[Observation, str]]
+    ok_summary: str
+    target: str | None = None
+    warnings: tuple[str, ...] = ()
 
 
 class GcpCloudSqlPath(GcpCheck):
-    """The network path from a Cloud Run service to a Cloud SQL instance's private IP exists."""
+    """A Cloud Run service has a way (private IP, PSC or the Cloud SQL connector) to reach Cloud SQL."""
 
     kind = "gcp.cloud_sql_path"
 
-    service: str = Field(description="Cloud Run service name")
-    instance: str = Field(description="Cloud SQL instance name")
+    service: str = Field(
+        description="Cloud Run service name (or projects/P/locations/R/services/NAME)"
+    )
+    instance: str = Field(
+        description="Cloud SQL instance name, PROJECT:REGION:INSTANCE or projects/P/instances/NAME"
+    )
+    via: Literal["auto", "private_ip", "psc", "connector"] = Field(
+        default="auto",
+        description="the way to judge: private_ip, psc, connector (Cloud SQL connector / Auth "
+        "Proxy), or auto (every way configured; the first that holds passes)",
+    )
     probe_: bool = Field(
         default=False,
         alias="probe",
@@ -61,94 +134,256 @@ class GcpCloudSqlPath(GcpCheck):
     )
     port: int = Field(default=5432, description="database port for the probe")
 
+    @field_validator("service")
+    @classmethod
+    def _service_name(cls, value: str) -> str:
+        return valid_name(value, "services") or value
+
+    @field_validator("instance")
+    @classmethod
+    def _instance_name(cls, value: str) -> str:
+        return valid_name(value, "instances") or value
+
+    @property
+    def service_short(self) -> str:
+        """The service's own name."""
+        return ResourceName.parse(self.service, "services").name
+
+    @property
+    def instance_short(self) -> str:
+        """The instance's own name."""
+        return ResourceName.parse(self.instance, "instances").name
+
     def subject(self) -> str:
         """service -> instance."""
         return f"{self.service} -> {self.instance}"
 
     def infer_edges(self, others: Sequence[Check]) -> Iterable[tuple[str, str]]:
-        """After the service, its connector and the instance checks (the chain's links)."""
+        """After the service and instance checks (hard), and the connector the service is
+        expected to use (hard); a connector check nothing ties to this service only explains
+        (soft), and none at all when the service is expected to use Direct VPC egress."""
+        services = [
+            o
+            for o in others
+            if o.kind == "gcp.cloud_run_service" and _same_short(o, "service", self.service)
+        ]
+        declared = [
+            str(getattr(o, "connector", "")) for o in services if getattr(o, "connector", None)
+        ]
+        direct = any(getattr(o, "network", None) for o in services)
         for other in others:
-            if (
-                (
-                    other.kind == "gcp.cloud_run_service"
-                    and getattr(other, "service", None) == self.service
-                )
-                or (
-                    other.kind == "gcp.cloud_sql_instance"
-                    and getattr(other, "instance", None) == self.instance
-                )
-                or other.kind == "gcp.vpc_connector"
+            if other in services or (
+                other.kind == "gcp.cloud_sql_instance"
+                and _same_short(other, "instance", self.instance)
             ):
                 yield other.id, "hard"
+            elif other.kind == "gcp.vpc_connector":
+                theirs = str(getattr(other, "connector", ""))
+                if declared:
+                    if any(_same_connector(theirs, d) for d in declared):
+                        yield other.id, "hard"
+                elif not direct:
+                    yield other.id, "soft"
 
     async def probe(self, ctx: CheckContext) -> SqlPathObserved:
-        """Read the service, the instance and the service's connector; with ``probe: true``, when
-        the path is configured, send PostgreSQL's SSLRequest to the private IP."""
+        """Read the service, the instance, the service's connector and the subnetworks that
+        name a network; with ``probe: true``, when a path holds, send PostgreSQL's SSLRequest
+        to the address it reaches."""
         budget = self.budget(ctx)
         reader = Reader(ctx, budget)
-        region = self.region_for(ctx)
-        svc = await reader.get_or_none(reads.get_run_service, region, self.service)
+        await reader.ensure_project()
+        home = self.project_for(reader)
+        name = ResourceName.parse(self.service, "services").qualified(home, self.region_for(ctx))
+        project, region = name.project or home, name.location or self.region_for(ctx)
+        svc = await reader.get_or_none(reads.get_run_service, region, name.name, project=project)
         if svc is None:
-            return SqlPathObserved(reader.project, region, None)
-        inst = await reader.get_or_none(reads.get_sql_instance, self.instance)
+            return SqlPathObserved(project, region, None, missing=tuple(reader.missing))
+        inst_project, inst = await read_instance(reader, self.instance, home)
+        other = inst_project if inst_project != project else None
         if inst is None:
-            return SqlPathObserved(reader.project, region, svc)
-        connector_name = service_connector(svc)
-        conn: dict[str, Any] | None = None
-        if connector_name:
-            conn_region = (
-                connector_name.split("/locations/", 1)[1].split("/", 1)[0]
-                if "/locations/" in connector_name
-                else region
+            return SqlPathObserved(
+                project, region, svc, missing=tuple(reader.missing), instance_project=other
             )
-            conn = await reader.get_or_none(reads.get_connector, conn_region, short(connector_name))
-        observed = SqlPathObserved(reader.project, region, svc, inst, conn)
-        if not self.probe_ or self._judge_path(observed).status is not Status.PASS:
+        conn = await self._read_connector(reader, svc, project, region)
+        subnetworks = await read_subnetworks(reader, svc, project, region)
+        subnet = _connector_subnet(conn, project, region)
+        if subnet is not None and subnet.path not in subnetworks:
+            subnetworks[subnet.path] = await reader.get_or_none(
+                reads.get_subnetwork, subnet.location or region, subnet.name, project=subnet.project
+            )
+        observed = SqlPathObserved(
+            project,
+            region,
+            svc,
+            inst,
+            conn,
+            subnetworks=subnetworks,
+            missing=tuple(reader.missing),
+            instance_project=other,
+        )
+        way = self._judge_ways(observed)
+        if not self.probe_ or way is None or way[1].status is not Status.PASS or not way[0].target:
             return observed  # dial only a configured path: the handshake adds to a PASS
         from infra_verify.checks.postgres import ssl_request
 
         try:
-            answer = await ssl_request(private_ip(inst) or "", self.port, budget.remaining())
+            answer = await ssl_request(way[0].target, self.port, budget.remaining())
         except (ProbeError, ProbeFailed) as exc:
             return replace(observed, handshake_error=str(exc))
         return replace(observed, handshake=answer)
 
+    async def _read_connector(
+        self, reader: Reader, svc: dict[str, Any], project: str, region: str
+    ) -> dict[str, Any] | None:
+        """The connector the service names, read in the project and region its path names."""
+        name = parse_or_none(service_connector(svc), "connectors")
+        if name is None:
+            return None
+        name = name.qualified(project, region)
+        return await reader.get_or_none(
+            reads.get_connector, name.location or region, name.name, project=name.project
+        )
+
     def judge(self, observed: SqlPathObserved) -> Outcome:
-        """The path's links, then (``probe: true``, path configured) the handshake."""
-        outcome = self._judge_path(observed)
+        """The way judged, link by link; then (``probe: true``, a way holds) the handshake."""
+        found = self._judge_ways(observed)
+        if found is None:
+            return self._not_found(observed)
+        way, outcome = found
         if outcome.status is not Status.PASS or not self.probe_:
             return outcome
-        return self._judge_handshake(observed, outcome, private_ip(observed.instance or {}) or "")
+        if not way.target:
+            return replace(
+                outcome,
+                warnings=(
+                    *outcome.warnings,
+                    f"probe: true: the {WAY_NAMES[way.way]} way has no address to dial; no handshake",
+                ),
+            )
+        return self._judge_handshake(observed, outcome, way.target)
 
-    def _judge_path(self, observed: SqlPathObserved) -> Outcome:
-        """The configured path alone: the resources exist and every link holds."""
-        svc, inst = observed.service, observed.instance
-        if svc is None:
+    def _not_found(self, observed: SqlPathObserved) -> Outcome:
+        if observed.service is None:
             return not_found(
-                f"Cloud Run service {self.service} ({observed.region})",
+                f"Cloud Run service {self.service_short} ({observed.region})",
                 observed.project,
                 "deploy the service",
+                observed.missing,
             )
-        if inst is None:
-            return not_found(
-                f"Cloud SQL instance {self.instance}", observed.project, "create the instance"
+        return not_found(
+            f"Cloud SQL instance {self.instance_short}",
+            observed.instance_project or observed.project,
+            "create the instance",
+            observed.missing,
+        )
+
+    def _judge_ways(self, observed: SqlPathObserved) -> tuple[_Way, Outcome] | None:
+        """Each candidate way judged; the first that holds, else the first; None: 404s."""
+        svc, inst = observed.service, observed.instance
+        if svc is None or inst is None:
+            return None
+        ways = [
+            self._way(w, why, observed, svc, inst)
+            for w, why in self._candidates(svc, inst, observed)
+        ]
+        judged = [(w, self._outcome(w)) for w in ways]
+        return next(((w, o) for w, o in judged if o.status is Status.PASS), judged[0])
+
+    def _candidates(
+        self, svc: dict[str, Any], inst: dict[str, Any], observed: SqlPathObserved
+    ) -> list[tuple[str, str]]:
+        """The ways to judge, each with why it applies."""
+        if self.via != "auto":
+            return [(self.via, "the policy says via: " + self.via)]
+        out: list[tuple[str, str]] = []
+        if private_ip(inst) or private_network(inst):
+            out.append(("private_ip", "the instance has a private IP"))
+        if psc_config(inst):
+            out.append(("psc", "the instance has Private Service Connect enabled"))
+        attached = self._attachment(svc, inst, observed)
+        if attached and public_ip(inst):
+            out.append(
+                (
+                    "connector",
+                    f"the service attaches the instance ({attached}) and it has a public IP",
+                )
             )
+        if not out and public_ip(inst):
+            out.append(("connector", "the instance has only a public IP"))
+        if not out:
+            out.append(("private_ip", "no other way is configured"))
+        return out
+
+    def _connection_name(self, inst: dict[str, Any], observed: SqlPathObserved) -> str:
+        project = observed.instance_project or observed.project
+        return str(
+            inst.get("connectionName")
+            or f"{project}:{inst.get('region', observed.region)}:{self.instance_short}"
+        )
+
+    def _attachment(
+        self, svc: dict[str, Any], inst: dict[str, Any], observed: SqlPathObserved
+    ) -> str:
+        """How the service attaches the instance ('' when it does not)."""
+        conn_name = self._connection_name(inst, observed)
+        if conn_name in service_sql_instances(svc):
+            return "a cloudSqlInstance volume"
+        image = proxy_sidecars(svc).get(conn_name)
+        return f"a Cloud SQL Auth Proxy sidecar, {image}" if image else ""
+
+    def _way(
+        self,
+        way: str,
+        why: str,
+        observed: SqlPathObserved,
+        svc: dict[str, Any],
+        inst: dict[str, Any],
+    ) -> _Way:
+        if way == "psc":
+            return self._psc_way(why, observed, svc, inst)
+        if way == "connector":
+            return self._connector_way(why, observed, svc, inst)
+        return self._private_way(why, observed, svc, inst)
+
+    def _outcome(self, way: _Way) -> Outcome:
+        """PASS when every link holds, else FAIL at the first broken one; the way last."""
+        judged = Observation(
+            "path judged", None, f"{WAY_NAMES[way.way]}: {way.why}", True, self.service_short
+        )
+        obs = (*(o for o, _ in way.links), judged)
+        bad = [(o, h) for o, h in way.links if not o.ok]
+        if bad:
+            o, hint = bad[0]
+            return Outcome.failed(
+                f"no path from {self.service_short} to {self.instance_short}: {o.property}: expected {o.expected}, got {o.actual}",
+                obs,
+                hint=hint,
+                warnings=way.warnings,
+            )
+        return Outcome.passed(way.ok_summary, obs, warnings=way.warnings)
+
+    def _vpc_links(
+        self,
+        observed: SqlPathObserved,
+        svc: dict[str, Any],
+        target_networks: Sequence[ResourceName],
+        target_label: str,
+    ) -> tuple[list[tuple[Observation, str]], list[ResourceName]]:
+        """The service's VPC access links (connector or Direct VPC) and the networks it reaches.
+
+        ``target_networks``: the networks that reach the instance (empty: any VPC will do,
+        only access is judged).
+        """
+        project, region = service_location(svc, observed.project, observed.region)
+        base = f"gcloud run services update {self.service_short} --region={region}"
         conn = observed.connector
         connector_name = service_connector(svc)
         if conn is None and connector_name:
             conn = {"name": connector_name, "state": "MISSING"}
-        return self._judge_links(svc, conn, inst, observed.region)
-
-    def _judge_links(
-        self, svc: dict[str, Any], conn: dict[str, Any] | None, inst: dict[str, Any], region: str
-    ) -> Outcome:
-        """Each link of the path as an observation; the first missing link is the finding."""
-        base = f"gcloud run services update {self.service} --region={region}"
-        sql_net = short(private_network(inst))
-        pip = private_ip(inst)
-        direct = [short(n) for n in service_networks(svc)]
+        direct = service_vpc_networks(svc, project, region, observed.subnetworks)
         links: list[tuple[Observation, str]] = []
-        egress = ((svc.get("template") or {}).get("vpcAccess") or {}).get("egress", "")
+        reached: list[ResourceName] = []
+        want_label = ", ".join(n.display(project) for n in target_networks) or target_label
         if conn is None and not direct:
             links.append(
                 (
@@ -157,27 +392,27 @@ class GcpCloudSqlPath(GcpCheck):
                         "a VPC connector or Direct VPC egress",
                         "none",
                         False,
-                        self.service,
+                        self.service_short,
                     ),
                     f"{base} --vpc-connector=CONNECTOR --vpc-egress=private-ranges-only",
                 )
             )
-        elif conn is not None:
-            name = short(conn.get("name"))
+            return links, reached
+        if conn is not None:
+            cname = parse_or_none(str(conn.get("name") or ""), "connectors")
+            cq = cname.qualified(project, region) if cname else None
+            name = cq.name if cq else str(conn.get("name") or "?")
+            flag = f" --project={cq.project}" if cq and cq.project != project else ""
             state = conn.get("state", "?")
             links.append(
                 (
                     Observation(
                         "connector state", "READY", f"{name}: {state}", state == "READY", name
                     ),
-                    f"gcloud compute networks vpc-access connectors describe {name} --region={region}",
+                    f"gcloud compute networks vpc-access connectors describe {name} --region={cq.location if cq else region}{flag}",
                 )
             )
-            conn_region = (
-                str(conn.get("name", "")).split("/locations/", 1)[-1].split("/", 1)[0]
-                if "/locations/" in str(conn.get("name", ""))
-                else region
-            )
+            conn_region = (cq.location if cq else None) or region
             links.append(
                 (
                     Observation(
@@ -186,62 +421,179 @@ class GcpCloudSqlPath(GcpCheck):
                     f"create a connector in {region}: a connector only serves services in its own region",
                 )
             )
-            links.append(
-                (
-                    Observation(
-                        "connector network = Cloud SQL network",
-                        sql_net or "(no private network)",
-                        short(conn.get("network")) or "(none)",
-                        bool(sql_net) and short(conn.get("network")) == sql_net,
-                        name,
-                    ),
-                    f"the connector is on {short(conn.get('network'))} but Cloud SQL is on {sql_net or 'no private network'}: create a connector on {sql_net} and attach it",
+            net = connector_network(conn, cq.project if cq and cq.project else project)
+            if net is None:
+                net = _subnet_network(conn, observed.subnetworks, cq, project, region)
+            if net is not None:
+                reached.append(net)
+            shown = net.display(project) if net else "(none)"
+            if target_networks:
+                links.append(
+                    (
+                        Observation(
+                            "connector network = Cloud SQL network",
+                            want_label,
+                            shown,
+                            net is not None and any(t.same(net) for t in target_networks),
+                            name,
+                        ),
+                        f"the connector is on {shown} but Cloud SQL is on {want_label}: create a connector on {want_label} and attach it",
+                    )
                 )
-            )
-        else:
+            return links, reached
+        reached = [n for _, n in direct if n is not None]
+        if target_networks:
             links.append(
                 (
                     Observation(
                         "Direct VPC egress network = Cloud SQL network",
-                        sql_net or "(no private network)",
-                        ", ".join(direct),
-                        bool(sql_net) and sql_net in direct,
-                        self.service,
+                        want_label,
+                        ", ".join(label for label, _ in direct),
+                        any(t.same(n) for n in reached for t in target_networks),
+                        self.service_short,
                     ),
-                    f"{base} --network={sql_net} --subnet=SUBNET",
+                    f"{base} --network={want_label} --subnet=SUBNET",
                 )
             )
+        return links, reached
+
+    def _egress_link(self, svc: dict[str, Any], region: str) -> tuple[Observation, str]:
+        """The VPC egress in effect (omitted: the API's default, PRIVATE_RANGES_ONLY) routes
+        private addresses into the VPC."""
+        egress = service_egress(svc)
+        base = f"gcloud run services update {self.service_short} --region={region}"
+        return (
+            Observation(
+                "egress routes private ranges",
+                "PRIVATE_RANGES_ONLY or ALL_TRAFFIC",
+                egress or "(unset)",
+                egress in ("PRIVATE_RANGES_ONLY", "ALL_TRAFFIC"),
+                self.service_short,
+            ),
+            f"{base} --vpc-egress=private-ranges-only",
+        )
+
+    def _private_way(
+        self, why: str, observed: SqlPathObserved, svc: dict[str, Any], inst: dict[str, Any]
+    ) -> _Way:
+        project, region = service_location(svc, observed.project, observed.region)
+        sql_net = private_network_name(inst, observed.instance_project or observed.project)
+        targets = [sql_net] if sql_net else []
+        links, _ = self._vpc_links(observed, svc, targets, "(no private network)")
+        pip = private_ip(inst)
         links.append(
             (
                 Observation(
-                    "Cloud SQL private IP", "present", pip or "absent", bool(pip), self.instance
+                    "Cloud SQL private IP",
+                    "present",
+                    pip or "absent",
+                    bool(pip),
+                    self.instance_short,
                 ),
-                f"gcloud sql instances patch {self.instance} --network={sql_net or 'NETWORK'}",
+                f"gcloud sql instances patch {self.instance_short} --network={sql_net.path if sql_net else 'NETWORK'}",
             )
         )
+        links.append(self._egress_link(svc, region))
+        via = sql_net.display(project) if sql_net else "(none)"
+        return _Way(
+            "private_ip",
+            why,
+            links,
+            f"{self.service_short} reaches {self.instance_short} at {pip} via network {via}",
+            target=pip,
+        )
+
+    def _psc_way(
+        self, why: str, observed: SqlPathObserved, svc: dict[str, Any], inst: dict[str, Any]
+    ) -> _Way:
+        project, region = service_location(svc, observed.project, observed.region)
+        psc = psc_config(inst)
+        links, reached = self._vpc_links(observed, svc, [], "any VPC")
+        autos = [a for a in psc.get("pscAutoConnections", []) if a.get("consumerNetwork")]
+        endpoint = next(
+            (
+                a
+                for a in autos
+                for n in reached
+                if (c := parse_or_none(str(a["consumerNetwork"]), "networks"))
+                and c.qualified(project).same(n)
+            ),
+            None,
+        )
+        allowed = [str(p) for p in psc.get("allowedConsumerProjects", [])]
+        projects = sorted({n.project for n in reached if n.project} or {project})
+        if not psc:
+            ok, seen = False, "disabled"
+        elif endpoint is not None:
+            ok, seen = (
+                True,
+                f"auto-connection on {endpoint['consumerNetwork']} ({endpoint.get('ipAddress', 'no IP yet')})",
+            )
+        else:
+            ok = any(p in allowed for p in projects)
+            seen = "allowed consumer projects: " + (", ".join(allowed) or "(none)")
         links.append(
             (
                 Observation(
-                    "egress routes private ranges",
-                    "PRIVATE_RANGES_ONLY or ALL_TRAFFIC",
-                    egress or "(unset)",
-                    egress in ("PRIVATE_RANGES_ONLY", "ALL_TRAFFIC"),
-                    self.service,
+                    "PSC accepts the service's VPC",
+                    f"network or project {', '.join(projects)}",
+                    seen,
+                    ok,
+                    self.instance_short,
                 ),
-                f"{base} --vpc-egress=private-ranges-only",
+                f"gcloud sql instances patch {self.instance_short} --enable-private-service-connect --allowed-psc-projects={','.join(projects)}",
             )
         )
-        obs = tuple(o for o, _ in links)
-        bad = [(o, h) for o, h in links if not o.ok]
-        if bad:
-            o, hint = bad[0]
-            return Outcome.failed(
-                f"no path from {self.service} to {self.instance}: {o.property}: expected {o.expected}, got {o.actual}",
-                obs,
-                hint=hint,
-            )
-        return Outcome.passed(
-            f"{self.service} reaches {self.instance} at {pip} via network {sql_net}", obs
+        ip = str(endpoint.get("ipAddress") or "") if endpoint else ""
+        links.append(self._egress_link(svc, region))
+        dns = inst.get("dnsName") or "(no DNS name)"
+        return _Way(
+            "psc",
+            why,
+            links,
+            f"{self.service_short} reaches {self.instance_short} through Private Service Connect at {dns}"
+            + (f" ({ip})" if ip else ""),
+            target=ip or None,
+        )
+
+    def _connector_way(
+        self, why: str, observed: SqlPathObserved, svc: dict[str, Any], inst: dict[str, Any]
+    ) -> _Way:
+        _, region = service_location(svc, observed.project, observed.region)
+        conn_name = self._connection_name(inst, observed)
+        attached = self._attachment(svc, inst, observed)
+        pub = public_ip(inst)
+        links = [
+            (
+                Observation(
+                    "Cloud SQL attached",
+                    "a cloudSqlInstance volume or an Auth Proxy sidecar",
+                    attached or "not attached",
+                    bool(attached),
+                    self.service_short,
+                ),
+                f"gcloud run services update {self.service_short} --region={region} --add-cloudsql-instances={conn_name}",
+            ),
+            (
+                Observation(
+                    "Cloud SQL public IP",
+                    "present",
+                    pub or "absent",
+                    bool(pub),
+                    self.instance_short,
+                ),
+                f"gcloud sql instances patch {self.instance_short} --assign-ip (or reach it by private IP or PSC)",
+            ),
+        ]
+        account = (svc.get("template") or {}).get("serviceAccount") or "the service's account"
+        return _Way(
+            "connector",
+            why,
+            links,
+            f"{self.service_short} reaches {self.instance_short} through the Cloud SQL connector ({conn_name}, public IP {pub})",
+            warnings=(
+                f"{account} needs roles/cloudsql.client on project {observed.instance_project or observed.project} (not read)",
+            ),
         )
 
     def _judge_handshake(self, observed: SqlPathObserved, outcome: Outcome, ip: str) -> Outcome:
@@ -250,6 +602,7 @@ class GcpCloudSqlPath(GcpCheck):
                 f"the path is configured, but {ip}:{self.port} does not answer: {observed.handshake_error}",
                 outcome.observations,
                 hint="check firewall rules and that the gate runs inside the VPC",
+                warnings=outcome.warnings,
             )
         answer = observed.handshake
         if answer is None:
@@ -267,4 +620,66 @@ class GcpCloudSqlPath(GcpCheck):
             obs,
             ok=f"{outcome.summary}; PostgreSQL answers",
             hint="something other than PostgreSQL answers there",
+            warnings=outcome.warnings,
         )
+
+
+def _same_short(other: Check, attr: str, mine: str) -> bool:
+    """Another check's resource (short or path) has the same own name as ``mine``."""
+    theirs = getattr(other, attr, None)
+    if not isinstance(theirs, str):
+        return False
+    return _own_name(theirs) == _own_name(mine)
+
+
+def _own_name(text: str) -> str:
+    for kind in ("services", "instances", "connectors"):
+        try:
+            return ResourceName.parse(text, kind).name
+        except ValueError:
+            continue
+    return text
+
+
+def _same_connector(a: str, b: str) -> bool:
+    """Two policy connector names that may be the same connector (projects compared when both say)."""
+    try:
+        x, y = ResourceName.parse(a, "connectors"), ResourceName.parse(b, "connectors")
+    except ValueError:
+        return False
+    if x.name != y.name:
+        return False
+    if x.project and y.project and x.project != y.project:
+        return False
+    return not (x.location and y.location and x.location != y.location)
+
+
+def _connector_subnet(
+    conn: dict[str, Any] | None, project: str, region: str
+) -> ResourceName | None:
+    """A connector that names no network but a subnet: the subnet, to read its network."""
+    if not conn or conn.get("network") or not (conn.get("subnet") or {}).get("name"):
+        return None
+    subnet = conn["subnet"]
+    cname = parse_or_none(str(conn.get("name") or ""), "connectors")
+    cq = cname.qualified(project, region) if cname else None
+    owner = str(subnet.get("projectId") or (cq.project if cq else "") or project)
+    return ResourceName(
+        "subnetworks", str(subnet["name"]), owner, (cq.location if cq else None) or region
+    )
+
+
+def _subnet_network(
+    conn: dict[str, Any],
+    subnetworks: Mapping[str, dict[str, Any] | None],
+    cq: ResourceName | None,
+    project: str,
+    region: str,
+) -> ResourceName | None:
+    subnet = _connector_subnet(conn, project, region)
+    read = subnetworks.get(subnet.path) if subnet else None
+    found = parse_or_none(str((read or {}).get("network") or ""), "networks")
+    return found.qualified(subnet.project or project) if found and subnet else None
+
+
+__all__ = ["GcpCloudSqlPath", "SqlPathObserved", "instance_name"]

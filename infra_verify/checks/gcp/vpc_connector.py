@@ -1,5 +1,11 @@
 """``gcp.vpc_connector``: a Serverless VPC Access connector is READY, on the expected network,
 in the region of the services that use it; its IP range and instance bounds are reported.
+
+The connector may be named by its short name (read in ``project:``, default the gate's project,
+and ``region:``) or by its full path ``projects/P/locations/R/connectors/NAME`` (read there: a
+connector in a Shared VPC host project). Its network is compared fully qualified: the API gives
+the network's short name, which lives in the subnet's ``projectId`` or else the connector's own
+project.
 """
 
 from __future__ import annotations
@@ -7,14 +13,37 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
-from infra_verify.checks.gcp.base import GcpCheck, not_found, same_resource
+from infra_verify.checks.gcp.base import GcpCheck, not_found, qualified, valid_name
 from infra_verify.context import CheckContext
 from infra_verify.gcp import reads
+from infra_verify.gcp.names import ResourceName
 from infra_verify.model import Observation, Outcome
 
 NOT_YET = {"CREATING", "UPDATING"}
+
+
+def connector_network(conn: dict[str, Any], project: str) -> ResourceName | None:
+    """The connector's VPC network, fully qualified (None: the API names none)."""
+    text = str(conn.get("network") or "")
+    if not text:
+        return None
+    try:
+        name = ResourceName.parse(text, "networks")
+    except ValueError:
+        return None
+    subnet_project = str((conn.get("subnet") or {}).get("projectId") or "")
+    return name.qualified(subnet_project or connector_project(conn, project))
+
+
+def connector_project(conn: dict[str, Any], project: str) -> str:
+    """The project in the connector's ``name``, else the one it was read in."""
+    try:
+        name = ResourceName.parse(str(conn.get("name") or ""), "connectors")
+    except ValueError:
+        return project
+    return name.project or project
 
 
 @dataclass(frozen=True)
@@ -22,11 +51,13 @@ class VpcConnectorObserved:
     """What the gcp.vpc_connector probe read."""
 
     project: str
-    """The project read."""
+    """The project read (the connector's own: its path's, ``project:``, or the gate's)."""
     region: str
     """The region the connector was looked up in."""
     connector: dict[str, Any] | None
     """The vpcaccess v1 connector as the REST API returns it; None: it does not exist (404)."""
+    missing: tuple[str, ...] = ()
+    """The server's words for the 404, when the connector does not exist."""
 
 
 class GcpVpcConnector(GcpCheck):
@@ -34,43 +65,69 @@ class GcpVpcConnector(GcpCheck):
 
     kind = "gcp.vpc_connector"
 
-    connector: str = Field(description="connector name")
+    connector: str = Field(
+        description="connector name, or projects/P/locations/R/connectors/NAME (another "
+        "project's, e.g. a Shared VPC host's)"
+    )
     network: str | None = Field(
-        default=None, description="expected VPC network (short name or full path)"
+        default=None,
+        description="expected VPC network: short name (in the connector's project) or "
+        "projects/P/global/networks/NAME",
     )
     ip_cidr_range: str | None = Field(default=None, description="expected /28 range")
+
+    @field_validator("connector")
+    @classmethod
+    def _connector_name(cls, value: str) -> str:
+        return valid_name(value, "connectors") or value
+
+    @field_validator("network")
+    @classmethod
+    def _network_name(cls, value: str | None) -> str | None:
+        return valid_name(value, "networks")
 
     def subject(self) -> str:
         """The connector."""
         return self.connector
 
     async def probe(self, ctx: CheckContext) -> VpcConnectorObserved:
-        """Read the connector in the check's region."""
+        """Read the connector where its name says (else in the check's project and region)."""
         reader = self.reader(ctx)
-        region = self.region_for(ctx)
-        conn = await reader.get_or_none(reads.get_connector, region, self.connector)
-        return VpcConnectorObserved(reader.project, region, conn)
+        await reader.ensure_project()
+        name = ResourceName.parse(self.connector, "connectors").qualified(
+            self.project_for(reader), self.region_for(ctx)
+        )
+        project, region = name.project or reader.project, name.location or self.region_for(ctx)
+        conn = await reader.get_or_none(reads.get_connector, region, name.name, project=project)
+        return VpcConnectorObserved(project, region, conn, tuple(reader.missing))
 
     def judge(self, observed: VpcConnectorObserved) -> Outcome:
         """State, network and range; instance bounds are reported."""
         region, conn = observed.region, observed.connector
+        short_name = ResourceName.parse(self.connector, "connectors").name
         if conn is None:
-            return not_found(
-                f"VPC connector {self.connector} ({region})",
-                observed.project,
-                f"gcloud compute networks vpc-access connectors create {self.connector} --region={region} --network={self.network or 'NETWORK'} --range={self.ip_cidr_range or '10.8.0.0/28'}",
+            project_flag = (
+                f" --project={observed.project}" if "/" in self.connector or self.project else ""
             )
-        where = f"{self.connector} ({region})"
+            return not_found(
+                f"VPC connector {short_name} ({region})",
+                observed.project,
+                f"gcloud compute networks vpc-access connectors create {short_name} --region={region} --network={self.network or 'NETWORK'} --range={self.ip_cidr_range or '10.8.0.0/28'}{project_flag}",
+                observed.missing,
+            )
+        where = f"{short_name} ({region})"
         state = conn.get("state", "STATE_UNSPECIFIED")
         obs = [Observation("state", "READY", state, state == "READY", where)]
         if self.network:
-            net = conn.get("network", "")
+            got = connector_network(conn, observed.project)
+            want = qualified(self.network, "networks", observed.project)
+            shown = got.display(want.project if want else None) if got else None
             obs.append(
                 Observation(
                     "network",
                     self.network,
-                    net or "(none)",
-                    same_resource(self.network, net) or same_resource(net, self.network),
+                    shown or conn.get("network") or "(none)",
+                    bool(got and want and want.same(got)),
                     where,
                 )
             )
@@ -96,8 +153,11 @@ class GcpVpcConnector(GcpCheck):
                 where,
             )
         )
+        project_flag = (
+            f" --project={observed.project}" if "/" in self.connector or self.project else ""
+        )
         hint = {
-            "ERROR": f"the connector is broken: delete and re-create it (gcloud compute networks vpc-access connectors delete {self.connector} --region={region})",
+            "ERROR": f"the connector is broken: delete and re-create it (gcloud compute networks vpc-access connectors delete {short_name} --region={region}{project_flag})",
             "DELETING": "the connector is being deleted: re-create it, and attach it to the Cloud Run service",
         }.get(
             state,
@@ -107,6 +167,6 @@ class GcpVpcConnector(GcpCheck):
         )
         return Outcome.judge(
             obs,
-            ok=f"VPC connector {self.connector} READY on {conn.get('network')} ({rng})",
+            ok=f"VPC connector {short_name} READY on {conn.get('network')} ({rng})",
             hint=hint,
         )

@@ -1,4 +1,10 @@
-"""``gcp.load_balancer``: forwarding rule, IP, certificate, hosts and backends are declared."""
+"""``gcp.load_balancer``: forwarding rule, IP, certificate, hosts and backends are declared.
+
+``routes:`` are followed as far as a plan can say: each route's host is routed by the URL map
+(like ``hosts:``), and the backend service or bucket a route names is one the URL map points at
+(by reference or by name, from any ``service``/``backend_service`` field). Resolving which path
+reaches which backend needs the applied URL map: the live check does that.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +20,7 @@ from infra_verify.iac.findings import (
 )
 from infra_verify.iac.plan import PlanResource, Value
 from infra_verify.iac.resources import (
+    BACKEND_SERVICE,
     FORWARDING_RULE,
     NEG,
     RUN_TYPES,
@@ -27,6 +34,20 @@ from infra_verify.iac.resources import (
     text_values,
 )
 from infra_verify.model import Observation, Result
+
+BACKEND_BUCKET = "google_compute_backend_bucket"
+_ROUTE_TARGET_PATHS = (
+    None,
+    "default_service",
+    "path_matcher.default_service",
+    "path_matcher.path_rule.service",
+    "path_matcher.route_rules.service",
+    "default_route_action.weighted_backend_services.backend_service",
+    "path_matcher.default_route_action.weighted_backend_services.backend_service",
+    "path_matcher.path_rule.route_action.weighted_backend_services.backend_service",
+    "path_matcher.route_rules.route_action.weighted_backend_services.backend_service",
+)
+"""URL map fields that name a backend service or bucket (None: any reference)."""
 
 HINT = (
     "declare the missing piece of the load balancer chain in Terraform "
@@ -113,8 +134,14 @@ def observations(
     if check.certificate_map:
         names = gcp_names(lb.certificate_maps())
         obs.append(named_among("certificate_map", check.certificate_map, names, where))
-    if check.hosts:
-        obs += _host_observations(ctx, lb, list(check.hosts), where)
+    hosts = list(dict.fromkeys([*check.hosts, *(r.host for r in check.routes)]))
+    if hosts:
+        obs += _host_observations(ctx, lb, hosts, where)
+    wanted = [r.service for r in check.routes if r.service]
+    if wanted:
+        targets = _route_targets(ctx, lb)
+        for service in dict.fromkeys(wanted):
+            obs.append(named_among("route service", service, targets, where))
     if check.backend_service:
         names = gcp_names(lb.backend_services())
         obs.append(named_among("backend_service", check.backend_service, names, where))
@@ -152,6 +179,15 @@ def _host_observations(
             Observation(f"host {norm_host(host)}", "routed by the URL map", actual, ok, um_where)
         )
     return out
+
+
+def _route_targets(ctx: PlanContext, lb: LoadBalancer) -> list[str]:
+    """Names of the backend services and buckets the URL maps point at, from any route field."""
+    found: list[PlanResource] = list(lb.backend_services())
+    for url_map in lb.url_maps():
+        for path in _ROUTE_TARGET_PATHS:
+            found += ctx.plan.linked(url_map, path, [BACKEND_SERVICE, BACKEND_BUCKET])
+    return sorted(set(gcp_names(found)))
 
 
 def _wildcard(host: str, routed: set[str]) -> bool:

@@ -222,3 +222,29 @@ def test_missing_certificate_manager_certificate_fails(gcp: GcpWorld) -> None:
     result = gcp.run(check)
     assert result.status is Status.FAIL
     assert "Certificate Manager certificate nope (global) does not exist" in result.summary
+
+
+def test_certificate_in_another_project_is_read_there(gcp: GcpWorld) -> None:
+    """A certificate path (or project:) in another project is read in that project."""
+    other = CERT.replace(f"projects/{PROJECT}/", "projects/netra-edge/")
+    gcp.put(other, gcp.fake.get(CERT))
+    by_path = cert_check(name="projects/netra-edge/global/sslCertificates/netra-staging-cert")
+    assert gcp.run(by_path).status is Status.PASS
+    assert gcp.run(cert_check(project="netra-edge")).status is Status.PASS
+    assert gcp.requests_to(other) == 2
+
+
+def test_certificate_manager_path_in_another_project_is_read_there(gcp: GcpWorld) -> None:
+    """A Certificate Manager certificate named by its path is read in its project and location."""
+    other = CM_CERT.replace(f"projects/{PROJECT}/", "projects/netra-edge/")
+    gcp.put(other, gcp.fake.get(CM_CERT))
+    path = other.removeprefix("v1/")
+    check = GcpManagedCertificate(name=path, domains=(API,), certificate_manager=True)
+    assert gcp.run(check).status is Status.PASS
+    assert gcp.requests_to(other) == 1
+
+
+def test_certificate_name_of_another_kind_is_refused() -> None:
+    """A certificate name that is a path of another collection is a validation error."""
+    with pytest.raises(ValueError, match="names networks, not sslCertificates"):
+        cert_check(name="projects/p/global/networks/x")

@@ -7,7 +7,9 @@ from typing import Any
 import pytest
 
 from infra_verify.checks.gcp.cloud_run import GcpCloudRunService
-from infra_verify.model import Observation, Result, Status
+from infra_verify.gate import Gate
+from infra_verify.model import Observation, Outcome, Result, Status
+from infra_verify.testing.discovery import validate
 from tests.checks.gcp.world import CONNECTOR_NAME, PROJECT, RUN_SERVICE, SQL_CONNECTION, GcpWorld
 
 REVISIONS = f"projects/{PROJECT}/locations/us-central1/services/netra-backend-staging/revisions"
@@ -243,3 +245,100 @@ def test_hints_use_gcloud_values_when_the_policy_uses_rest_enums(gcp: GcpWorld) 
     assert egress.hint == (
         f"{UPDATE} --vpc-connector=netra-staging-connector --vpc-egress=all-traffic"
     )
+
+
+HOST_CONNECTOR = "projects/netra-host/locations/us-central1/connectors/netra-staging-connector"
+GOOGLE = "https://www.googleapis.com/compute/v1"
+
+
+def test_direct_vpc_with_only_a_subnetwork_is_on_its_network(gcp: GcpWorld) -> None:
+    """An interface naming only a subnetwork is on the network the subnetwork belongs to: PASS."""
+    path = f"compute/v1/projects/{PROJECT}/regions/us-central1/subnetworks/netra-staging-subnet"
+    subnet = {
+        "name": "netra-staging-subnet",
+        "network": f"{GOOGLE}/projects/{PROJECT}/global/networks/netra-staging-vpc",
+        "ipCidrRange": "10.30.0.0/24",
+    }
+    assert validate("compute.v1", "Subnetwork", subnet) == []
+    gcp.fake.put(path, subnet)
+    vpc_access(gcp, {"networkInterfaces": [{"subnetwork": "netra-staging-subnet"}]})
+    result = gcp.run(service(connector=None, network="netra-staging-vpc"))
+    assert result.status is Status.PASS, result.summary
+    assert observed(result, "Direct VPC egress network").actual == (
+        "netra-staging-vpc (from subnetwork netra-staging-subnet)"
+    )
+    assert gcp.requests_to(path) == 1
+
+
+def test_egress_the_api_omits_is_private_ranges_only(gcp: GcpWorld) -> None:
+    """VPC access without an egress setting has the API default PRIVATE_RANGES_ONLY: PASS."""
+    vpc_access(gcp, {"connector": CONNECTOR_NAME})
+    result = gcp.run(service())
+    assert result.status is Status.PASS, result.summary
+    assert observed(result, "VPC egress").actual == "PRIVATE_RANGES_ONLY"
+
+
+def test_connector_in_the_host_project_matches_only_its_path(gcp: GcpWorld) -> None:
+    """A host-project connector matches its full path, not the short name (the home project's)."""
+    vpc_access(gcp, {"connector": HOST_CONNECTOR, "egress": "PRIVATE_RANGES_ONLY"})
+    assert gcp.run(service(connector=HOST_CONNECTOR)).status is Status.PASS
+    result = gcp.run(service())
+    failed_only_at(result, "VPC connector")
+    assert observed(result, "VPC connector").actual == HOST_CONNECTOR
+
+
+def test_service_in_another_project_is_read_there(gcp: GcpWorld) -> None:
+    """project: reads the service in its own project; short names resolve there too."""
+    svc = gcp.fake.get(RUN_SERVICE)
+    svc["name"] = svc["name"].replace(PROJECT, "netra-apps")
+    connector = CONNECTOR_NAME.replace(f"projects/{PROJECT}/", "projects/netra-apps/")
+    svc["template"]["vpcAccess"]["connector"] = connector
+    gcp.put(RUN_SERVICE.replace(PROJECT, "netra-apps"), svc)
+    result = gcp.run(service(project="netra-apps"))
+    assert result.status is Status.PASS, result.summary
+
+
+def test_traffic_asked_but_not_yet_served_is_reconciling(gcp: GcpWorld) -> None:
+    """traffic (asked) and trafficStatuses (served) disagree: FAIL "reconciling", not terminal."""
+    asked = [
+        {
+            "type": "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION",
+            "revision": "netra-backend-staging-00002-old",
+            "percent": 100,
+        }
+    ]
+    gcp.patch(RUN_SERVICE, {"traffic": asked})
+    result = gcp.run(service(traffic_latest_percent=None))
+    assert result.status is Status.FAIL
+    assert not result.terminal
+    assert result.summary.startswith("Cloud Run netra-backend-staging is reconciling")
+    seen = observed(result, "traffic served (trafficStatuses)")
+    assert (seen.expected, seen.actual) == ("netra-backend-staging-00002-old 100%", "latest 100%")
+    assert result.hint is not None and result.hint.startswith("wait")
+
+
+def test_traffic_converges_under_wait(gcp: GcpWorld) -> None:
+    """Once trafficStatuses catches up with traffic, --wait ends in PASS."""
+    split = [
+        {"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", "percent": 90},
+        {
+            "type": "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION",
+            "revision": "netra-backend-staging-00002-old",
+            "percent": 10,
+        },
+    ]
+    gcp.patch(RUN_SERVICE, {"traffic": split})
+    check = service(traffic_latest_percent=None)
+    assert gcp.run(check).status is Status.FAIL
+
+    def catch_up(check_id: str, outcome: Outcome, attempt: int) -> None:
+        """After the first (reconciling) attempt, serve what was asked."""
+        if attempt == 1:
+            assert outcome.status is Status.FAIL and not outcome.terminal
+            gcp.patch(RUN_SERVICE, {"trafficStatuses": split})
+
+    run = Gate(
+        [check], context=gcp.context(), wait=10, poll=0.05, poll_max=0.05, on_attempt=catch_up
+    ).run()
+    assert run.results[0].status is Status.PASS, run.results[0].summary
+    assert run.results[0].attempts == 2

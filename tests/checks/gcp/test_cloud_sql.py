@@ -95,3 +95,37 @@ def test_missing_instance_is_a_fail(gcp: GcpWorld) -> None:
     assert result.status is Status.FAIL
     assert "Cloud SQL instance netra-ghost-db does not exist" in result.summary
     assert result.hint is not None and "gcloud sql instances create netra-ghost-db" in result.hint
+
+
+def test_same_network_name_in_the_host_project_is_another_network(gcp: GcpWorld) -> None:
+    """Private IP on the Shared VPC host's netra-staging-vpc is not on this project's: FAIL."""
+    host = "/projects/netra-host/global/networks/netra-staging-vpc"
+    gcp.patch(SQL, {"settings": {"ipConfiguration": {"privateNetwork": host}}})
+    failed_at(gcp.run(instance()), "private network", host)
+    shared = instance(network="projects/netra-host/global/networks/netra-staging-vpc")
+    assert gcp.run(shared).status is Status.PASS
+
+
+def test_psc_is_reported_and_can_be_required(gcp: GcpWorld) -> None:
+    """A PSC-enabled instance reports its DNS name; psc: true passes, psc: false fails."""
+    gcp.patch(
+        SQL,
+        {
+            "dnsName": "abc123.us-central1.sql.goog.",
+            "settings": {"ipConfiguration": {"pscConfig": {"pscEnabled": True}}},
+        },
+    )
+    reported = gcp.run(instance())
+    assert reported.status is Status.PASS, reported.summary
+    psc = next(o for o in reported.observations if o.property == "Private Service Connect")
+    assert psc.actual == "enabled, abc123.us-central1.sql.goog."
+    assert gcp.run(instance(psc=True)).status is Status.PASS
+    failed_at(gcp.run(instance(psc=False)), "Private Service Connect", "enabled")
+
+
+def test_instance_by_connection_name_is_read_in_its_project(gcp: GcpWorld) -> None:
+    """PROJECT:REGION:INSTANCE reads the instance in PROJECT."""
+    gcp.put("v1/projects/netra-db/instances/db", {**gcp.fake.get(SQL), "name": "db"})
+    result = gcp.run(instance(instance="netra-db:us-central1:db", network=None))
+    assert result.status is Status.PASS, result.summary
+    assert gcp.requests_to("v1/projects/netra-db/instances/db") == 1

@@ -187,3 +187,148 @@ def test_loopback_rrdata_fails_in_a_real_environment(gcp: GcpWorld) -> None:
     assert "loopback" in guarded.summary and guarded.terminal
     allowed = gcp.run(check, environment="staging", allow_loopback=True)
     assert allowed.status is Status.PASS, allowed.summary
+
+
+# --- Cloud DNS as it stores records: visibility, CNAME chains, routing policies (issue 14) ------
+
+
+def private_zone(gcp: GcpWorld) -> None:
+    """Make the staging zone private (visible only to a VPC network)."""
+    network = f"https://www.googleapis.com/compute/v1/projects/{PROJECT}/global/networks/netra-staging-vpc"
+    gcp.patch(
+        ZONE,
+        {
+            "visibility": "private",
+            "privateVisibilityConfig": {"networks": [{"networkUrl": network}]},
+        },
+    )
+
+
+def test_private_zone_is_refused_for_a_public_name(gcp: GcpWorld) -> None:
+    """A private zone with the right record, check_delegation false: FAIL, not PASS."""
+    private_zone(gcp)
+    result = gcp.run(record())
+    assert result.status is Status.FAIL
+    assert result.summary.startswith("Cloud DNS zone staging-zone is private")
+    assert [(o.property, o.expected, o.actual) for o in result.observations] == [
+        ("zone visibility", "public", "private")
+    ]
+
+
+def test_private_zone_passes_when_the_policy_says_private(gcp: GcpWorld) -> None:
+    """visibility: private accepts the private zone, and asks no resolver for its delegation."""
+    private_zone(gcp)
+    result = gcp.run(record(visibility="private", check_delegation=True))
+    assert result.status is Status.PASS, result.summary
+
+
+def test_public_zone_fails_when_the_policy_says_private(gcp: GcpWorld) -> None:
+    """visibility: private on a public zone FAILs."""
+    result = gcp.run(record(visibility="private"))
+    assert result.status is Status.FAIL
+    assert "is public, but the policy expects a private zone" in result.summary
+
+
+def cname(gcp: GcpWorld, name: str, target: str) -> None:
+    """Replace ``name``'s A record set with a CNAME to ``target``."""
+    gcp.fake.delete(record_path(name))
+    gcp.put(
+        record_path(name, "CNAME"),
+        {
+            "kind": "dns#resourceRecordSet",
+            "name": f"{name}.",
+            "type": "CNAME",
+            "ttl": 300,
+            "rrdatas": [target],
+        },
+    )
+
+
+def test_cname_to_the_name_holding_the_a_record_passes(gcp: GcpWorld) -> None:
+    """api CNAME -> app (which holds the A record) passes, showing the chain."""
+    cname(gcp, API, f"{APP}.")
+    result = gcp.run(record())
+    assert result.status is Status.PASS, result.summary
+    assert result.observations[0].actual == f"{LB_IP} (via CNAME {API}. -> {APP}.)"
+
+
+def test_cname_chain_to_a_wrong_address_updates_the_final_name(gcp: GcpWorld) -> None:
+    """api CNAME -> auth CNAME -> app with a wrong A: FAIL; the hint updates app, not api."""
+    cname(gcp, API, f"{AUTH}.")
+    cname(gcp, AUTH, f"{APP}.")
+    gcp.patch(record_path(APP), {"rrdatas": ["203.0.113.9"]})
+    result = gcp.run(record())
+    assert result.status is Status.FAIL
+    assert result.hint == (
+        f"gcloud dns record-sets update {APP}. --zone=staging-zone --type=A --ttl=300 "
+        f"--rrdatas={LB_IP}"
+    )
+
+
+def test_cname_out_of_the_zone_fails_with_a_command_that_works(gcp: GcpWorld) -> None:
+    """A CNAME leaving the zone is not followed: FAIL; the fix deletes the CNAME before create."""
+    cname(gcp, API, "lb.example.net.")
+    result = gcp.run(record())
+    assert result.status is Status.FAIL
+    assert "outside the zone" in (result.observations[0].actual or "")
+    assert result.hint is not None and result.hint.startswith(
+        f"gcloud dns record-sets delete {API}. --zone=staging-zone --type=CNAME && "
+        f"gcloud dns record-sets create {API}."
+    )
+
+
+def geo(*items: tuple[str, list[str]]) -> dict[str, object]:
+    """A geo routing-policy A record set for the api name (no rrdatas)."""
+    return {
+        "kind": "dns#resourceRecordSet",
+        "name": f"{API}.",
+        "type": "A",
+        "ttl": 300,
+        "routingPolicy": {
+            "geo": {"items": [{"location": where, "rrdatas": ips} for where, ips in items]}
+        },
+    }
+
+
+def test_geo_routing_policy_with_the_expected_addresses_passes(gcp: GcpWorld) -> None:
+    """A geo record set (routingPolicy, no rrdatas) whose items hold the addresses passes."""
+    gcp.put(record_path(API), geo(("us-central1", [LB_IP]), ("europe-west1", ["34.54.41.45"])))
+    result = gcp.run(record(rrdatas=[LB_IP, "34.54.41.45"], routing="geo"))
+    assert result.status is Status.PASS, result.summary
+    assert result.observations[0].actual == f"{LB_IP}, 34.54.41.45 (routing policy geo)"
+
+
+def test_routing_policy_missing_an_address_fails_with_an_update(gcp: GcpWorld) -> None:
+    """A routing policy without an expected address FAILs; the fix updates the existing set."""
+    gcp.put(record_path(API), geo(("us-central1", ["203.0.113.9"])))
+    result = gcp.run(record())
+    assert result.status is Status.FAIL
+    assert result.hint is not None and result.hint.startswith(
+        f"gcloud dns record-sets update {API}. --zone=staging-zone --type=A"
+    )
+    assert "--routing-policy-type=GEO" in result.hint
+
+
+def test_routing_expectation_fails_on_a_plain_record_set(gcp: GcpWorld) -> None:
+    """routing: wrr on a plain record set FAILs at the routing policy observation."""
+    result = gcp.run(record(routing="wrr"))
+    assert result.status is Status.FAIL
+    bad = [(o.property, o.actual) for o in result.observations if not o.ok]
+    assert bad == [(f"{API}. A", LB_IP), (f"{API}. routing policy", "(none)")]
+
+
+def test_zone_in_a_dns_hub_project_is_read_there(gcp: GcpWorld) -> None:
+    """zone: projects/HUB/managedZones/NAME reads the zone and its records in the hub project."""
+    hub = ZONE.replace(PROJECT, "netra-dns-hub")
+    gcp.put(hub, HEALTHY[ZONE])
+    gcp.put(f"{hub}/rrsets/{API}./A", HEALTHY[record_path(API)])
+    result = gcp.run(record(zone="projects/netra-dns-hub/managedZones/staging-zone"))
+    assert result.status is Status.PASS, result.summary
+    assert gcp.requests_to(hub) == 2
+    assert gcp.run(record(project="netra-dns-hub")).status is Status.PASS
+
+
+def test_malformed_zone_name_is_refused_at_load() -> None:
+    """A zone path of another collection is a validation error (a policy error at load)."""
+    with pytest.raises(ValueError, match="names networks, not managedZones"):
+        record(zone="projects/p/global/networks/x")

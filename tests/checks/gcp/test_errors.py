@@ -246,3 +246,81 @@ def test_missing_credentials_is_an_error_telling_how_to_log_in(tmp_path: Path) -
     assert "gcloud auth application-default login" in result["summary"]
     assert report["root_causes"] == ["run-service"]
     assert time.monotonic() - started < 30
+
+
+def error_info(reason: str, **metadata: str) -> dict[str, object]:
+    """One google.rpc.ErrorInfo detail of a real API error body."""
+    return {
+        "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+        "reason": reason,
+        "domain": "googleapis.com",
+        "metadata": metadata,
+    }
+
+
+@family
+def test_disabled_api_is_an_error_with_the_enable_command(gcp: GcpWorld, api: str) -> None:
+    """403 SERVICE_DISABLED is ERROR "the X API is not enabled in project P" with the command."""
+    check, prefix, _ = FAMILIES[api]
+    service = f"{api}.googleapis.com"
+    gcp.fake.inject(
+        prefix,
+        statuses=[403],
+        times=FOREVER,
+        message=f"{api} API has not been used in project 123456 before or it is disabled.",
+        details=[error_info("SERVICE_DISABLED", service=service, consumer=f"projects/{PROJECT}")],
+    )
+    result = gcp.run(check)
+    assert result.status is Status.ERROR, result.summary
+    assert f"is not enabled in project {PROJECT}" in result.summary
+    assert result.hint == f"gcloud services enable {service} --project={PROJECT}"
+
+
+@family
+def test_insufficient_scope_is_an_error_naming_the_scope(gcp: GcpWorld, api: str) -> None:
+    """403 ACCESS_TOKEN_SCOPE_INSUFFICIENT is ERROR naming the cloud-platform scope, not a role."""
+    check, prefix, _ = FAMILIES[api]
+    gcp.fake.inject(
+        prefix,
+        statuses=[403],
+        times=FOREVER,
+        message="Request had insufficient authentication scopes.",
+        details=[error_info("ACCESS_TOKEN_SCOPE_INSUFFICIENT")],
+    )
+    result = gcp.run(check)
+    assert result.status is Status.ERROR, result.summary
+    assert "https://www.googleapis.com/auth/cloud-platform" in result.summary
+    assert "grant the caller" not in result.summary
+    assert gcp.requests_to(prefix) == 1
+
+
+def test_unknown_project_is_an_error_naming_it_not_a_missing_resource(gcp: GcpWorld) -> None:
+    """A check in a project the API calls CONSUMER_INVALID is ERROR naming it, not FAIL 404."""
+    gcp.fake.inject(
+        "v2/projects/netra-typo",
+        statuses=[403],
+        times=FOREVER,
+        message="Project 'netra-typo' not found or permission denied.",
+        details=[error_info("CONSUMER_INVALID", consumer="projects/netra-typo")],
+    )
+    result = gcp.run(GcpCloudRunService(service="netra-backend-staging", project="netra-typo"))
+    assert result.status is Status.ERROR, result.summary
+    assert "project netra-typo does not exist or cannot be used" in result.summary
+    assert "does not exist in project" not in result.summary
+
+
+def test_a_404_keeps_the_server_message_in_the_evidence(gcp: GcpWorld) -> None:
+    """A resource that does not exist FAILs with the server's 404 message as an observation."""
+    said = "Resource 'netra-ghost' of kind 'SERVICE' in region 'us-central1' does not exist."
+    gcp.fake.inject(
+        f"v2/projects/{PROJECT}/locations/us-central1/services/netra-ghost",
+        statuses=[404],
+        times=FOREVER,
+        message=said,
+    )
+    result = gcp.run(GcpCloudRunService(service="netra-ghost"))
+    assert result.status is Status.FAIL
+    assert "does not exist in project netra-staging" in result.summary
+    (evidence,) = result.observations
+    assert (evidence.property, evidence.ok) == ("exists", False)
+    assert evidence.actual is not None and evidence.actual.endswith(said)

@@ -147,3 +147,26 @@ def test_missing_service_fails_with_deploy_command() -> None:
     assert outcome.hint == (
         "deploy it: gcloud run deploy netra-backend-staging --region=us-central1 --image=IMAGE"
     )
+
+
+def test_traffic_asked_and_served_disagreeing_is_reconciling() -> None:
+    """traffic (asked) differing from trafficStatuses (served) FAILs as reconciling."""
+    old = f"{SERVICE}/revisions/netra-backend-staging-00002-old"
+    asked = [{"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_REVISION", "revision": old, "percent": 100}]
+    outcome = CHECK.judge(observed(service(traffic=asked)))
+    assert outcome.status is Status.FAIL and not outcome.terminal
+    assert "is reconciling" in outcome.summary
+    served = [{"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", "percent": 100}]
+    assert CHECK.judge(observed(service(traffic=served))).status is Status.PASS
+
+
+def test_connector_in_another_project_is_not_the_short_name() -> None:
+    """The expected short connector is this project's; a host project's namesake is not it."""
+    host = CONNECTOR.replace("projects/netra-staging/", "projects/netra-host/")
+    template = {
+        "vpcAccess": {"connector": host},
+        "volumes": [{"cloudSqlInstance": {"instances": [SQL]}}],
+    }
+    outcome = CHECK.judge(observed(service(template=template)))
+    assert outcome.status is Status.FAIL
+    assert "VPC connector" in outcome.summary

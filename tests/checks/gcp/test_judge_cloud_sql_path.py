@@ -60,7 +60,12 @@ def test_connector_path_to_the_private_ip_passes() -> None:
     assert outcome.summary == (
         "netra-backend-staging reaches netra-staging-db at 10.20.0.3 via network netra-staging-vpc"
     )
-    assert len(outcome.observations) == 5
+    assert len(outcome.observations) == 6
+    judged = outcome.observations[-1]
+    assert (judged.property, judged.actual) == (
+        "path judged",
+        "private IP: the instance has a private IP",
+    )
 
 
 def test_direct_vpc_egress_on_the_sql_network_passes() -> None:
@@ -101,11 +106,6 @@ def test_direct_vpc_egress_on_the_sql_network_passes() -> None:
             ),
             "Cloud SQL private IP",
             "absent",
-        ),
-        (
-            observed(service(connector=CONNECTOR), conn=connector()),
-            "egress routes private ranges",
-            "(unset)",
         ),
     ],
 )
@@ -191,3 +191,72 @@ def test_policy_key_probe_fills_the_probe_attribute() -> None:
     check = GcpCloudSqlPath.model_validate({"service": "s", "instance": "i", "probe": True})
     assert check.probe_ is True
     assert GcpCloudSqlPath.model_validate({"service": "s", "instance": "i", "probe_": True}).probe_
+
+
+def test_egress_omitted_by_the_api_is_its_default() -> None:
+    """vpcAccess without egress is PRIVATE_RANGES_ONLY (the API's default): the path holds."""
+    outcome = PATH.judge(observed(service(connector=CONNECTOR), conn=connector()))
+    assert outcome.status is Status.PASS
+    egress = next(o for o in outcome.observations if o.property == "egress routes private ranges")
+    assert egress.actual == "PRIVATE_RANGES_ONLY"
+
+
+def test_same_network_name_in_another_project_is_no_path() -> None:
+    """SQL on projects/host/…/default; Direct VPC into the service project's default: FAIL."""
+    inst = {
+        **INSTANCE,
+        "settings": {
+            "ipConfiguration": {"privateNetwork": "/projects/host/global/networks/default"}
+        },
+    }
+    svc = service(networkInterfaces=[{"network": "default"}])
+    outcome = PATH.judge(observed(svc, inst))
+    assert outcome.status is Status.FAIL
+    bad = next(o for o in outcome.observations if not o.ok)
+    assert (bad.expected, bad.actual) == ("projects/host/global/networks/default", "default")
+
+
+def test_psc_without_a_private_ip_is_judged_as_psc() -> None:
+    """An instance with only pscConfig is reached through PSC from the service's VPC."""
+    inst = {
+        "name": "netra-staging-db",
+        "dnsName": "x.sql.goog.",
+        "settings": {
+            "ipConfiguration": {
+                "pscConfig": {"pscEnabled": True, "allowedConsumerProjects": ["netra-staging"]}
+            }
+        },
+    }
+    outcome = PATH.judge(observed(inst=inst))
+    assert outcome.status is Status.PASS
+    assert outcome.summary.endswith("through Private Service Connect at x.sql.goog.")
+
+
+def test_connector_with_a_public_ip_is_judged_as_the_connector() -> None:
+    """A mounted instance with only a public IP is reached by the Cloud SQL connector."""
+    inst = {
+        "name": "netra-staging-db",
+        "connectionName": "netra-staging:us-central1:netra-staging-db",
+        "ipAddresses": [{"type": "PRIMARY", "ipAddress": "34.70.1.2"}],
+        "settings": {"ipConfiguration": {"ipv4Enabled": True}},
+    }
+    svc = service()
+    svc["template"]["volumes"] = [
+        {"name": "cloudsql", "cloudSqlInstance": {"instances": [inst["connectionName"]]}}
+    ]
+    outcome = PATH.judge(observed(svc, inst))
+    assert outcome.status is Status.PASS
+    assert "through the Cloud SQL connector" in outcome.summary
+    assert outcome.observations[-1].actual == (
+        "Cloud SQL connector: the service attaches the instance (a cloudSqlInstance volume) "
+        "and it has a public IP"
+    )
+
+
+def test_via_names_the_way_to_judge() -> None:
+    """via: connector judges only the connector way, even with a private IP configured."""
+    outcome = GcpCloudSqlPath(
+        service="netra-backend-staging", instance="netra-staging-db", via="connector"
+    ).judge(observed())
+    assert outcome.status is Status.FAIL
+    assert "Cloud SQL attached" in outcome.summary

@@ -137,3 +137,38 @@ def test_missing_zone_fails() -> None:
         "no managed zone for staging.netrasystems.ai. in project netra-staging"
     )
     assert outcome.hint == "create the zone, or name it with 'zone:'"
+
+
+def test_cname_chain_inside_the_zone_is_followed() -> None:
+    """A CNAME to a zone name holding the expected A passes through the chain."""
+    chain = DnsRecordObserved(
+        "netra-staging",
+        ZONE,
+        {API: [rrset(API, f"{APP}.", type="CNAME")]},
+        cnames={f"{APP}.": [rrset(APP, LB_IP)]},
+    )
+    outcome = GcpDnsRecord(
+        zone="staging-zone", name=API, rrdatas=(LB_IP,), check_delegation=False
+    ).judge(chain)
+    assert outcome.status is Status.PASS
+
+
+def test_weighted_routing_policy_items_hold_the_addresses() -> None:
+    """A wrr record set passes when its items hold exactly the expected addresses."""
+    wrr = {
+        "name": f"{API}.",
+        "type": "A",
+        "routingPolicy": {"wrr": {"items": [{"weight": 1, "rrdatas": [LB_IP]}]}},
+    }
+    check = GcpDnsRecord(zone="staging-zone", name=API, rrdatas=(LB_IP,), routing="wrr")
+    assert check.judge(observed({API: [wrr]})).status is Status.PASS
+    outcome = check.judge(observed({API: [rrset(API, LB_IP)]}))
+    assert outcome.status is Status.FAIL
+
+
+def test_private_zone_is_a_terminal_fail_for_a_public_name() -> None:
+    """A private zone is refused (terminal: waiting will not make it public)."""
+    outcome = CHECK.judge(
+        observed({API: [rrset(API, LB_IP)]}, zone={**ZONE, "visibility": "private"})
+    )
+    assert outcome.status is Status.FAIL and outcome.terminal

@@ -13,6 +13,7 @@ from infra_verify.checks.gcp.load_balancer import (
     LoadBalancerObserved,
     NegObserved,
     RedirectObserved,
+    RunObserved,
 )
 from infra_verify.model import Outcome, Status
 
@@ -21,6 +22,7 @@ API, AUTH, APP = (f"{h}.staging.netrasystems.ai" for h in ("api", "auth", "app")
 LB_IP = "34.54.41.44"
 BACKEND = f"{G}/global/backendServices/netra-staging-backend"
 NEG = f"{G}/regions/us-central1/networkEndpointGroups/netra-staging-neg"
+RUN_NAME = "projects/netra-staging/locations/us-central1/services/netra-backend-staging"
 CHECK = GcpLoadBalancer(
     forwarding_rule="netra-staging-https",
     address="netra-staging-lb-ip",
@@ -42,6 +44,9 @@ CHAIN = [
     "backend netra-staging-backend",
     "serverless NEG",
     "HTTP->HTTPS redirect",
+    "HTTP redirect rule IP",
+    "Cloud Run netra-backend-staging ingress",
+    "Cloud Run netra-backend-staging invoker",
 ]
 """Every link of the healthy chain, in the order the judge walks it."""
 
@@ -85,6 +90,8 @@ HEALTHY = LoadBalancerObserved(
     redirect=RedirectObserved(
         rule={
             "name": "netra-staging-http",
+            "IPAddress": LB_IP,
+            "portRange": "80-80",
             "target": f"{G}/global/targetHttpProxies/netra-staging-http-proxy",
         },
         proxy={
@@ -92,6 +99,14 @@ HEALTHY = LoadBalancerObserved(
             "urlMap": f"{G}/global/urlMaps/netra-staging-redirect",
         },
         url_map={"name": "netra-staging-redirect", "defaultUrlRedirect": {"httpsRedirect": True}},
+    ),
+    runs=(
+        RunObserved(
+            "us-central1",
+            "netra-backend-staging",
+            {"name": RUN_NAME, "ingress": "INGRESS_TRAFFIC_ALL"},
+            {"bindings": [{"role": "roles/run.invoker", "members": ["allUsers"]}]},
+        ),
     ),
 )
 """The healthy staging chain, as the probe reads it from the REST API."""
@@ -132,7 +147,7 @@ def test_healthy_chain_passes_with_every_link_observed() -> None:
     outcome = CHECK.judge(HEALTHY)
     assert outcome.status is Status.PASS, outcome.summary
     assert outcome.summary == (
-        "netra-staging-https: 12 link(s) verified, 3 host(s) reach Cloud Run netra-backend-staging"
+        "netra-staging-https: 15 link(s) verified, 3 host(s) reach Cloud Run netra-backend-staging"
     )
     assert [o.property for o in outcome.observations] == CHAIN
     assert outcome.observations[CHAIN.index("serverless NEG")].actual == (

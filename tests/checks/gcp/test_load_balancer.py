@@ -13,6 +13,7 @@ from tests.checks.gcp.world import (
     COMPUTE,
     GOOGLE,
     HOSTS,
+    HTTP_RULE,
     HTTPS_PROXY,
     HTTPS_RULE,
     LB_IP,
@@ -34,6 +35,9 @@ CHAIN = [
     "backend netra-staging-backend",
     "serverless NEG",
     "HTTP->HTTPS redirect",
+    "HTTP redirect rule IP",
+    "Cloud Run netra-backend-staging ingress",
+    "Cloud Run netra-backend-staging invoker",
 ]
 """Every link of the healthy chain, in the order the check walks it."""
 
@@ -224,6 +228,7 @@ def test_loopback_ip_fails_in_a_real_environment(gcp: GcpWorld) -> None:
     """An expected IP of 127.0.0.1 in environment "staging" FAILs unless loopback is allowed."""
     gcp.patch(ADDRESS, {"address": "127.0.0.1"})
     gcp.patch(HTTPS_RULE, {"IPAddress": "127.0.0.1"})
+    gcp.patch(HTTP_RULE, {"IPAddress": "127.0.0.1"})  # the redirect shares the HTTPS rule's IP
     check = lb(ip="127.0.0.1")
     guarded = gcp.run(check, environment="staging")
     assert guarded.status is Status.FAIL

@@ -92,3 +92,64 @@ def test_connector_is_read_in_the_check_region(gcp: GcpWorld) -> None:
     result = gcp.run(connector(region="europe-west1"))
     assert result.status is Status.FAIL
     assert "(europe-west1) does not exist" in result.summary
+
+
+HOST_NAME = "projects/netra-host/locations/us-central1/connectors/shared-connector"
+
+
+def host_connector(gcp: GcpWorld, state: str, **changes: object) -> None:
+    """A connector in the Shared VPC host project netra-host."""
+    conn = {**gcp.fake.get(CONNECTOR), "name": HOST_NAME, "state": state, "network": "shared-vpc"}
+    gcp.put(f"v1/{HOST_NAME}", {**conn, **changes})
+
+
+def test_connector_by_full_path_in_the_host_project_passes(gcp: GcpWorld) -> None:
+    """A connector given by its host-project path is read there (no 'Invalid request'): PASS."""
+    host_connector(gcp, "READY")
+    result = gcp.run(connector(connector=HOST_NAME, network="shared-vpc"))
+    assert result.status is Status.PASS, result.summary
+    assert gcp.requests_to(f"v1/{HOST_NAME}") == 1
+
+
+def test_connector_by_full_path_in_error_fails(gcp: GcpWorld) -> None:
+    """The host-project connector in ERROR FAILs, with the host project in the fix command."""
+    host_connector(gcp, "ERROR")
+    result = gcp.run(connector(connector=HOST_NAME, network="shared-vpc"))
+    assert result.status is Status.FAIL
+    assert "got ERROR" in result.summary
+    assert result.hint is not None and "--project=netra-host" in result.hint
+
+
+def test_project_key_reads_the_connector_in_that_project(gcp: GcpWorld) -> None:
+    """project: reads a short-named connector in that project."""
+    host_connector(gcp, "READY")
+    check = connector(connector="shared-connector", project="netra-host", network="shared-vpc")
+    assert gcp.run(check).status is Status.PASS
+
+
+def test_same_network_name_in_another_project_fails(gcp: GcpWorld) -> None:
+    """A connector on the host's 'default' is not on the service project's 'default'."""
+    host_connector(gcp, "READY", network="default")
+    path = f"projects/{PROJECT}/global/networks/default"
+    result = gcp.run(connector(connector=HOST_NAME, network=path))
+    assert result.status is Status.FAIL
+    assert result.summary.startswith(
+        f"network: expected {path}, got projects/netra-host/global/networks/default"
+    )
+
+
+def test_network_of_a_shared_vpc_subnet_is_in_the_subnet_project(gcp: GcpWorld) -> None:
+    """A connector in the service project on a host subnet: its network is the host's."""
+    gcp.patch(CONNECTOR, {"subnet": {"name": "shared-subnet", "projectId": "netra-host"}})
+    host = "projects/netra-host/global/networks/netra-staging-vpc"
+    assert gcp.run(connector(network=host)).status is Status.PASS
+    assert gcp.run(connector()).status is Status.FAIL
+
+
+def test_missing_connector_keeps_the_server_message(gcp: GcpWorld) -> None:
+    """A 404 FAIL carries the server's message as evidence."""
+    gcp.fake.delete(CONNECTOR)
+    result = gcp.run(connector())
+    assert result.status is Status.FAIL
+    (evidence,) = result.observations
+    assert evidence.actual is not None and "was not found" in evidence.actual
