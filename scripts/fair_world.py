@@ -139,7 +139,7 @@ class FairWorld:
 
     def _start_dnsdist(self, upstream: str) -> None:
         port = free_port(socket.SOCK_DGRAM)
-        ms = int(round(self.latency * 1000))
+        ms = round(self.latency * 1000)
         conf = self.workdir / "dnsdist.conf"
         conf.write_text(
             "\n".join(
