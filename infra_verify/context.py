@@ -118,6 +118,9 @@ class CheckContext:
     _gcp_clients: GcpClients | None = field(default=None, repr=False)
     _executor: BlockingPool | None = field(default=None, repr=False)
     blocking_workers: int = 16
+    shared: dict[str, Any] = field(default_factory=dict, repr=False)
+    """State the kinds share within one run (DNS answers, TLS connections); ``close()``
+    empties it, so a run never sees the previous run's."""
 
     async def run_blocking(self, fn: Callable[[], T]) -> T:
         """Run a blocking call (the google-cloud clients are synchronous) in a bounded pool.
@@ -137,6 +140,7 @@ class CheckContext:
         executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown()
+        self.shared.clear()
         clients, self._gcp_clients = self._gcp_clients, None
         if clients is not None:
             clients.close()

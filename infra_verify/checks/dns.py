@@ -11,23 +11,29 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import dns.asyncquery
-import dns.exception
-import dns.flags
-import dns.message
-import dns.name
-import dns.rcode
-import dns.rdatatype
 from pydantic import Field, field_validator
 
 from infra_verify.budget import Budget
 from infra_verify.check import Check
+from infra_verify.checks.answers import answer_cache
 from infra_verify.context import CheckContext
 from infra_verify.edges import norm_host, of_kind
 from infra_verify.errors import ProbeError
+from infra_verify.lazy import lazy_module
 from infra_verify.model import Observation, Outcome
+
+if TYPE_CHECKING:
+    import dns.asyncquery
+    import dns.exception
+    import dns.flags
+    import dns.message
+    import dns.name
+    import dns.rcode
+    import dns.rdatatype
+else:
+    dns = lazy_module("dns")  # dnspython: imported by the first query, not by listing
 
 RecordType = Literal["A", "AAAA", "CNAME", "TXT", "CAA", "NS", "MX"]
 
@@ -133,6 +139,11 @@ class Dns(Check):
             raise ValueError("must be a DNS name such as api.example.com")
         return v.rstrip(".")
 
+    @classmethod
+    def warm_up(cls) -> None:
+        """Import dnspython before any check's timer starts (listing never imports it)."""
+        warm_up_dns()
+
     def subject(self) -> str:
         """The DNS name and type."""
         return f"{self.name}/{self.type}"
@@ -172,7 +183,8 @@ class Dns(Check):
             ]
         timeout = budget.remaining()  # the questions run concurrently: each may use all of it
         jobs = [
-            query(s, self.name, self.type, "resolver", timeout) for s in dict.fromkeys(resolvers)
+            query(s, self.name, self.type, "resolver", timeout, ctx)
+            for s in dict.fromkeys(resolvers)
         ]
         jobs += [
             query(s, self.name, self.type, "authoritative", timeout) for s in dict.fromkeys(auth)
@@ -261,8 +273,45 @@ class Dns(Check):
         return f"publish a {self.type} record for {self.name} in its zone"
 
 
-async def query(server: str, name: str, rdtype: str, role: str, timeout: float) -> ServerAnswer:
-    """Ask one server one question (UDP, falling back to TCP when truncated)."""
+def warm_up_dns() -> None:
+    """Import dnspython's query machinery (what the first query would import)."""
+    import dns.asyncquery
+    import dns.message
+    import dns.rdatatype  # noqa: F401
+
+
+async def query(
+    server: str,
+    name: str,
+    rdtype: str,
+    role: str,
+    timeout: float,
+    ctx: CheckContext | None = None,
+) -> ServerAnswer:
+    """Ask one server one question (UDP, falling back to TCP when truncated).
+
+    With ``ctx``, a resolver's answer with records is kept for the run's other checks while
+    its TTL lasts (``checks/answers.py``); the question is asked either way.
+    """
+    answer = await _ask(server, name, rdtype, role, timeout)
+    if ctx is not None and role == "resolver":
+        positive = answer.rcode == "NOERROR" and bool(answer.values)
+        answer_cache(ctx).put(name, rdtype, server, answer, answer.ttl if positive else None)
+    return answer
+
+
+async def cached_query(
+    server: str, name: str, rdtype: str, timeout: float, ctx: CheckContext
+) -> ServerAnswer:
+    """A resolver's answer: the one kept from earlier in the run while its TTL lasts, else
+    asked now (and kept)."""
+    kept = answer_cache(ctx).get(name, rdtype, server)
+    if isinstance(kept, ServerAnswer):
+        return kept
+    return await query(server, name, rdtype, "resolver", timeout, ctx)
+
+
+async def _ask(server: str, name: str, rdtype: str, role: str, timeout: float) -> ServerAnswer:
     host, port = parse_server(server)
     msg = dns.message.make_query(name, rdtype)
     if role == "authoritative":

@@ -21,10 +21,9 @@ import time
 import zlib
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import httpx
 from pydantic import Field, field_validator
 
 from infra_verify.budget import Budget
@@ -39,7 +38,13 @@ from infra_verify.context import CheckContext
 from infra_verify.durations import Duration, format_duration
 from infra_verify.errors import ProbeError
 from infra_verify.guard import check_guards_for_host
+from infra_verify.lazy import lazy_module
 from infra_verify.model import Observation, Outcome
+
+if TYPE_CHECKING:
+    import httpx
+else:
+    httpx = lazy_module("httpx")  # imported by warm_up or the first request, not by listing
 
 MAX_BODY = 64 * 1024
 """The most body the check reads, counted after decoding."""
@@ -139,6 +144,11 @@ class Http(UrlCheck):
         backend: ~150 ms), so that the gate pays it once before any check's timer starts."""
         import anyio._backends._asyncio  # noqa: F401
         import httpcore  # noqa: F401
+        import httpx  # noqa: F401
+
+        from infra_verify.checks.dns import warm_up_dns
+
+        warm_up_dns()
 
     async def probe(self, ctx: CheckContext) -> HttpObserved:
         """Request on a fresh connection, following redirects if asked; a bounded body read."""

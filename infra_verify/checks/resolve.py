@@ -19,7 +19,7 @@ import socket
 from dataclasses import dataclass
 
 from infra_verify.budget import Budget
-from infra_verify.checks.dns import ServerAnswer, query  # at import time, not in the first probe
+from infra_verify.checks.dns import ServerAnswer, cached_query  # at import time, not in a probe
 from infra_verify.context import CheckContext
 from infra_verify.errors import ProbeError
 from infra_verify.guard import check_targets
@@ -106,7 +106,7 @@ async def resolve_address(host: str, ctx: CheckContext, budget: Budget) -> Resol
     questions = [(server, rdtype) for server in ctx.resolvers for rdtype in ("A", "AAAA")]
     answers: list[ServerAnswer] = []
     for i, (server, rdtype) in enumerate(questions):
-        ans = await query(server, host, rdtype, "resolver", budget.share(len(questions) - i))
+        ans = await cached_query(server, host, rdtype, budget.share(len(questions) - i), ctx)
         if ans.rcode == "NOERROR" and ans.values:
             ip = sorted(ans.values)[0]
             return Resolution(host, ip, refused=check_targets((ip,), ctx))

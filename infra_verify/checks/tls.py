@@ -11,9 +11,8 @@ import ipaddress
 import ssl
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from cryptography import x509
-from cryptography.x509.oid import NameOID
 from pydantic import Field
 
 from infra_verify.budget import Budget
@@ -22,7 +21,13 @@ from infra_verify.checks.resolve import RESOLVE_PART, Resolution, resolve_addres
 from infra_verify.context import CheckContext
 from infra_verify.edges import address_records_on_host, norm_host
 from infra_verify.errors import ProbeError
+from infra_verify.lazy import lazy_module
 from infra_verify.model import Observation, Outcome
+
+if TYPE_CHECKING:
+    from cryptography import x509
+else:
+    x509 = lazy_module("cryptography.x509")  # imported by the first certificate parsed
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,8 @@ def parse_cert(der: bytes) -> CertInfo:
 
 
 def _issuer_name(cert: x509.Certificate) -> str:
+    from cryptography.x509.oid import NameOID
+
     cn = cert.issuer.get_attributes_for_oid(NameOID.COMMON_NAME)
     org = cert.issuer.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
     parts = [str(a.value) for a in (*org, *cn)]
@@ -135,6 +142,15 @@ class Tls(Check):
     issuer: str | None = Field(
         default=None, description="substring the issuer must contain, e.g. 'Google Trust Services'"
     )
+
+    @classmethod
+    def warm_up(cls) -> None:
+        """Import what a probe needs (dnspython, cryptography) before any timer starts."""
+        from cryptography import x509 as _x509  # noqa: F401
+
+        from infra_verify.checks.dns import warm_up_dns
+
+        warm_up_dns()
 
     def subject(self) -> str:
         """host:port."""

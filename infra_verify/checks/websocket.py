@@ -11,9 +11,6 @@ import time
 from dataclasses import dataclass
 
 from pydantic import Field
-from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
-from websockets.typing import Subprotocol
 
 from infra_verify.checks.resolve import RESOLVE_PART, Resolution, resolve_address
 from infra_verify.checks.url import UrlCheck, env_headers
@@ -65,8 +62,21 @@ class WebSocket(UrlCheck):
     expect_reply: str | None = Field(default=None, description="text the first reply must contain")
     subprotocols: tuple[str, ...] = Field(default=(), description="subprotocols to offer")
 
+    @classmethod
+    def warm_up(cls) -> None:
+        """Import websockets and dnspython before any check's timer starts."""
+        import websockets.asyncio.client  # noqa: F401
+
+        from infra_verify.checks.dns import warm_up_dns
+
+        warm_up_dns()
+
     async def probe(self, ctx: CheckContext) -> WebSocketObserved:
         """Open the WebSocket on a fresh connection and optionally exchange one message."""
+        from websockets.asyncio.client import connect
+        from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+        from websockets.typing import Subprotocol
+
         budget = self.budget(ctx)
         timeout = self.effective_timeout(ctx)  # named in messages: the check's own timeout
         headers = env_headers(self.headers, self.headers_from_env, ctx)

@@ -13,8 +13,6 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-import tenacity
-
 from infra_verify.gcp.errors import (
     GcpUnavailable,
     error_info,
@@ -77,6 +75,8 @@ def call(
         if remaining <= 0:
             raise _OutOfTime
         return fn(max(remaining, MIN_ATTEMPT_TIMEOUT))
+
+    import tenacity  # only a run that reads Google Cloud needs it
 
     retrying = tenacity.Retrying(
         stop=tenacity.stop_before_delay(timeout),
