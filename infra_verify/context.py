@@ -140,6 +140,10 @@ class CheckContext:
         executor, self._executor = self._executor, None
         if executor is not None:
             executor.shutdown()
+        for value in self.shared.values():  # parked connections, ...
+            closer = getattr(value, "close", None)
+            if callable(closer):
+                closer()
         self.shared.clear()
         clients, self._gcp_clients = self._gcp_clients, None
         if clients is not None:

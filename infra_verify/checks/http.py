@@ -27,6 +27,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator
 
 from infra_verify.budget import Budget
+from infra_verify.checks.http_client import transport
 from infra_verify.checks.resolve import RESOLVE_PART, Resolution, resolve_address
 from infra_verify.checks.url import (
     UrlCheck,
@@ -140,10 +141,9 @@ class Http(UrlCheck):
 
     @classmethod
     def warm_up(cls) -> None:
-        """Import what httpx imports on its first request (httpcore, h11, anyio's asyncio
-        backend: ~150 ms), so that the gate pays it once before any check's timer starts."""
-        import anyio._backends._asyncio  # noqa: F401
-        import httpcore  # noqa: F401
+        """Import httpx and h11 (the request's libraries) and dnspython, so that the gate pays
+        for them once before any check's timer starts (listing a policy never imports them)."""
+        import h11  # noqa: F401
         import httpx  # noqa: F401
 
         from infra_verify.checks.dns import warm_up_dns
@@ -161,10 +161,13 @@ class Http(UrlCheck):
         if self.resolve:
             hops.pins[(self.host() or "", self.port)] = self.resolve
         verify = ctx.ssl_context(self.ca_bundle, verify=self.verify)
+        lean = transport(ctx, verify, share=self.verify, ca_bundle=self.ca_bundle or ctx.ca_bundle)
         try:
             async with (
                 budget.bound(),
-                httpx.AsyncClient(verify=verify, timeout=budget.remaining(), trust_env=False) as c,
+                httpx.AsyncClient(
+                    verify=verify, timeout=budget.remaining(), trust_env=False, transport=lean
+                ) as c,
             ):
                 return await self._exchange(c, hops)
         except httpx.ConnectError as exc:

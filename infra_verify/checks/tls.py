@@ -5,7 +5,6 @@ and optionally the issuer matches. Certificates are parsed with ``cryptography``
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import ipaddress
 import ssl
@@ -18,6 +17,7 @@ from pydantic import Field
 from infra_verify.budget import Budget
 from infra_verify.check import Check
 from infra_verify.checks.resolve import RESOLVE_PART, Resolution, resolve_address
+from infra_verify.checks.tls_stream import TlsStream, connection_pool, pool_key
 from infra_verify.context import CheckContext
 from infra_verify.edges import address_records_on_host, norm_host
 from infra_verify.errors import ProbeError
@@ -262,29 +262,34 @@ async def handshake(
 
     The hostname is judged by us, not by ssl, so that a wrong SAN is reported with the SANs.
     Both handshakes share ``budget``; TimeoutError when it runs out (the caller names it).
+    A verified connection is parked for the http check of the same host (``tls_stream.py``).
     """
     verifying = ctx.ssl_context(ca_bundle, check_hostname=False)
     try:
-        der, version = await _connect(address, port, sni, verifying, budget)
-        return Handshake(parse_cert(der) if der else None, True, None, version, f"{address}:{port}")
+        stream = await _connect(address, port, sni, verifying, budget)
     except ssl.SSLCertVerificationError as exc:
         reason = exc.verify_message or str(exc)
-    der, version = await _connect(address, port, sni, ctx.ssl_context(verify=False), budget)
+    else:
+        der, version = stream.peer_certificate(), stream.version()
+        cert = parse_cert(der) if der else None
+        pool = connection_pool(ctx)
+        key = pool_key(address, port, sni, ca_bundle or ctx.ca_bundle)
+        pool.park(key, stream, hostname_ok=cert is not None and san_covers(cert.sans, sni))
+        return Handshake(cert, True, None, version, f"{address}:{port}")
+    stream = await _connect(address, port, sni, ctx.ssl_context(verify=False), budget)
+    try:
+        der, version = stream.peer_certificate(), stream.version()
+    finally:
+        stream.close()
     return Handshake(parse_cert(der) if der else None, False, reason, version, f"{address}:{port}")
 
 
 async def _connect(
     address: str, port: int, sni: str, context: ssl.SSLContext, budget: Budget
-) -> tuple[bytes | None, str | None]:
+) -> TlsStream:
     try:
         async with budget.bound():
-            _reader, writer = await asyncio.open_connection(
-                address,
-                port,
-                ssl=context,
-                server_hostname=sni,
-                ssl_handshake_timeout=budget.remaining(),
-            )
+            return await TlsStream.open(address, port, context, sni)
     except (ssl.SSLCertVerificationError, TimeoutError):
         raise
     except ConnectionRefusedError as exc:
@@ -292,6 +297,9 @@ async def _connect(
             f"connection to {address}:{port} refused", hint="is anything listening on that port?"
         ) from exc
     except ssl.SSLError as exc:
+        if isinstance(exc, ssl.SSLEOFError):
+            why = "the server closed the connection during the TLS handshake"
+            raise ProbeError(f"could not connect to {address}:{port}: {why}") from exc
         raise ProbeError(
             f"TLS handshake with {address}:{port} failed: {exc.reason or exc}",
             hint="is this port speaking TLS?",
@@ -301,15 +309,3 @@ async def _connect(
             exc.strerror or str(exc) or "the server closed the connection during the TLS handshake"
         )
         raise ProbeError(f"could not connect to {address}:{port}: {why}") from exc
-    try:
-        sslobj = writer.get_extra_info("ssl_object")
-        der = sslobj.getpeercert(binary_form=True) if sslobj else None
-        version = sslobj.version() if sslobj else None
-        return der, version
-    finally:
-        writer.close()
-        try:
-            async with asyncio.timeout(1):
-                await writer.wait_closed()
-        except (TimeoutError, OSError, ssl.SSLError):
-            pass
