@@ -37,6 +37,10 @@ else:
 
 RecordType = Literal["A", "AAAA", "CNAME", "TXT", "CAA", "NS", "MX"]
 
+MAX_NODATA_REUSE = 5
+"""Seconds an answer without records (NODATA, e.g. no AAAA) is reused within a run, at most:
+a record that appears meanwhile is seen by the next probe a few seconds later at worst."""
+
 DISCOVERY_PART = 0.5
 """The part of the probe's budget that finding the authoritative servers (via NS) may use."""
 
@@ -293,10 +297,15 @@ async def query(
     With ``ctx``, a resolver's answer with records is kept for the run's other checks while
     its TTL lasts (``checks/answers.py``); the question is asked either way.
     """
-    answer = await _ask(server, name, rdtype, role, timeout)
+    answer, negative_ttl = await _ask(server, name, rdtype, role, timeout)
     if ctx is not None and role == "resolver":
-        positive = answer.rcode == "NOERROR" and bool(answer.values)
-        answer_cache(ctx).put(name, rdtype, server, answer, answer.ttl if positive else None)
+        if answer.rcode == "NOERROR" and answer.values:
+            keep = answer.ttl
+        elif answer.rcode == "NOERROR" and negative_ttl is not None:  # NODATA (RFC 2308)
+            keep = min(negative_ttl, MAX_NODATA_REUSE)
+        else:
+            keep = None
+        answer_cache(ctx).put(name, rdtype, server, answer, keep)
     return answer
 
 
@@ -311,7 +320,11 @@ async def cached_query(
     return await query(server, name, rdtype, "resolver", timeout, ctx)
 
 
-async def _ask(server: str, name: str, rdtype: str, role: str, timeout: float) -> ServerAnswer:
+async def _ask(
+    server: str, name: str, rdtype: str, role: str, timeout: float
+) -> tuple[ServerAnswer, int | None]:
+    """The server's answer, and for an answer without records the negative-caching TTL its
+    SOA gives (RFC 2308: the smaller of the SOA's TTL and its minimum field), if any."""
     host, port = parse_server(server)
     msg = dns.message.make_query(name, rdtype)
     if role == "authoritative":
@@ -319,16 +332,20 @@ async def _ask(server: str, name: str, rdtype: str, role: str, timeout: float) -
     try:
         resp, _ = await dns.asyncquery.udp_with_fallback(msg, host, timeout=timeout, port=port)
     except dns.exception.Timeout:
-        return ServerAnswer(server, role, "TIMEOUT", detail=f"no answer within {timeout:.1f}s")
+        return ServerAnswer(
+            server, role, "TIMEOUT", detail=f"no answer within {timeout:.1f}s"
+        ), None
     except (OSError, dns.exception.DNSException, EOFError) as exc:
-        return ServerAnswer(server, role, "UNREACHABLE", detail=f"{type(exc).__name__}: {exc}")
+        return ServerAnswer(
+            server, role, "UNREACHABLE", detail=f"{type(exc).__name__}: {exc}"
+        ), None
     rcode = dns.rcode.to_text(resp.rcode())
     if rcode != "NOERROR":
-        return ServerAnswer(server, role, rcode)
+        return ServerAnswer(server, role, rcode), None
     qname = dns.name.from_text(name)
     loop = _cname_loop(resp, qname)
     if loop:
-        return ServerAnswer(server, role, "CNAME_LOOP", detail=" → ".join(loop))
+        return ServerAnswer(server, role, "CNAME_LOOP", detail=" → ".join(loop)), None
     want = dns.rdatatype.from_text(rdtype)
     values: set[str] = set()
     ttl: int | None = None
@@ -345,8 +362,17 @@ async def _ask(server: str, name: str, rdtype: str, role: str, timeout: float) -
             ttl = rrset.ttl if ttl is None else min(ttl, rrset.ttl)
     if not values and resp.answer and not any(r.name == qname for r in resp.answer):
         names = ", ".join(sorted({r.name.to_text() for r in resp.answer}))
-        return ServerAnswer(server, role, "WRONG_NAME", detail=f"answered for {names}")
-    return ServerAnswer(server, role, "NOERROR", frozenset(values), ttl)
+        return ServerAnswer(server, role, "WRONG_NAME", detail=f"answered for {names}"), None
+    negative = None if values else _negative_ttl(resp)
+    return ServerAnswer(server, role, "NOERROR", frozenset(values), ttl), negative
+
+
+def _negative_ttl(resp: dns.message.Message) -> int | None:
+    """RFC 2308: how long an answer without records may be cached (from the SOA), or None."""
+    for rrset in resp.authority:
+        if rrset.rdtype == dns.rdatatype.SOA and len(rrset):
+            return int(min(rrset.ttl, rrset[0].minimum))
+    return None
 
 
 def _cname_loop(resp: dns.message.Message, qname: dns.name.Name) -> list[str]:

@@ -27,8 +27,16 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator
 
 from infra_verify.budget import Budget
+from infra_verify.checks.addresses import (
+    AddressMode,
+    addresses_field,
+    combine,
+    each,
+    not_probed_warnings,
+    to_dial,
+)
 from infra_verify.checks.http_client import transport
-from infra_verify.checks.resolve import RESOLVE_PART, Resolution, resolve_address
+from infra_verify.checks.resolve import RESOLVE_PART, Resolution, is_ip, resolve_address
 from infra_verify.checks.url import (
     UrlCheck,
     env_headers,
@@ -95,6 +103,10 @@ class HttpObserved:
     """How the server broke the HTTP protocol, when it did."""
     body_refused: str | None = None
     """Why the response body was refused (stacked or unknown encoding, decompression bomb)."""
+    per_address: tuple[tuple[str, HttpObserved], ...] = ()
+    """With more than one address dialled: what each address answered (then judged each)."""
+    not_probed: tuple[str, ...] = ()
+    """IPv6 addresses this machine has no route to: reported, neither passed nor failed."""
 
 
 def json_field(doc: Any, path: str) -> Any:
@@ -133,6 +145,7 @@ class Http(UrlCheck):
     verify: bool = Field(
         default=True, description="verify TLS; false is shown as a warning in every report"
     )
+    addresses: AddressMode = addresses_field()
 
     @field_validator("status", mode="before")
     @classmethod
@@ -153,13 +166,38 @@ class Http(UrlCheck):
     async def probe(self, ctx: CheckContext) -> HttpObserved:
         """Request on a fresh connection, following redirects if asked; a bounded body read."""
         budget = self.budget(ctx)
-        timeout = self.effective_timeout(ctx)  # named in messages: the check's own timeout
         headers = env_headers(self.headers, self.headers_from_env, ctx)
         if not _has(headers, "accept-encoding"):
             headers["Accept-Encoding"] = ACCEPT_ENCODING
-        hops = _Hops(ctx, budget, headers)
-        if self.resolve:
-            hops.pins[(self.host() or "", self.port)] = self.resolve
+        host = self.host() or ""
+        if self.resolve or is_ip(host):
+            hops = _Hops(ctx, budget, headers)
+            if self.resolve:
+                hops.pins[(host, self.port)] = self.resolve
+            return await self._probe_at(ctx, budget, hops)
+        resolution = await resolve_address(host, ctx, budget.part(RESOLVE_PART))
+        if resolution.failure() is not None:
+            return HttpObserved(resolution=resolution)
+        dial, skipped = to_dial(resolution, host, self.addresses)
+
+        async def at(address: str) -> HttpObserved:
+            hops = _Hops(ctx, budget, dict(headers))
+            hops.first = resolution
+            hops.pins[(host, self.port)] = address
+            return await self._probe_at(ctx, budget, hops)
+
+        seen = await each(dial, at)
+        if len(seen) == 1 and not skipped:
+            return seen[0]
+        return HttpObserved(
+            resolution=resolution,
+            per_address=tuple(zip(dial, seen, strict=True)),
+            not_probed=skipped,
+        )
+
+    async def _probe_at(self, ctx: CheckContext, budget: Budget, hops: _Hops) -> HttpObserved:
+        """One exchange, first hop to the address ``hops`` pins (or resolves)."""
+        timeout = self.effective_timeout(ctx)  # named in messages: the check's own timeout
         verify = ctx.ssl_context(self.ca_bundle, verify=self.verify)
         lean = transport(ctx, verify, share=self.verify, ca_bundle=self.ca_bundle or ctx.ca_bundle)
         try:
@@ -246,7 +284,17 @@ class Http(UrlCheck):
         )
 
     def judge(self, observed: HttpObserved) -> Outcome:
-        """Status, body, JSON fields and latency, each as an observation."""
+        """Status, body, JSON fields and latency, each as an observation, at each address."""
+        if observed.per_address or observed.not_probed:
+            notes = observed.resolution.notes if observed.resolution else ()
+            return combine(
+                [(a, self._judge_one(seen)) for a, seen in observed.per_address],
+                not_probed_warnings(observed.not_probed, notes),
+            )
+        return self._judge_one(observed)
+
+    def _judge_one(self, observed: HttpObserved) -> Outcome:
+        """Status, body, JSON fields and latency of one exchange."""
         stopped = self._stopped(observed)
         if stopped is not None or observed.response is None:
             return stopped or Outcome.error(f"{self.method} {self.url}: no response was observed")

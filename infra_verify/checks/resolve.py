@@ -14,6 +14,7 @@ resolve, or resolves where the guards forbid, is a fact the check's ``judge`` tu
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
 from dataclasses import dataclass
@@ -58,6 +59,14 @@ class Resolution:
     """The guards' verdict on ``address`` when it may not be dialed (loopback, metadata)."""
     negative: ServerAnswer | None = None
     """Every resolver answered, none with an address: the first such answer."""
+    addresses: tuple[str, ...] = ()
+    """Every address the resolver gave (A records first, then AAAA); ``address`` is the first."""
+    notes: tuple[str, ...] = ()
+    """What could not be asked (an AAAA question left unanswered while A had records)."""
+
+    def every(self) -> tuple[str, ...]:
+        """Every address to dial (the resolved ones, else the one ``address``)."""
+        return self.addresses or ((self.address,) if self.address else ())
 
     def dial(self, fallback: str) -> str:
         """The address to connect to: the resolved IP, else ``fallback`` for the OS to resolve."""
@@ -66,8 +75,9 @@ class Resolution:
     def failure(self) -> Outcome | None:
         """FAIL when the host resolves where the guards forbid or not at all, else None (pure)."""
         if self.refused is not None:
+            shown = ", ".join(self.every()) or self.address
             return Outcome.failed(
-                f"{self.host} resolves to {self.address}: {self.refused.summary}",
+                f"{self.host} resolves to {shown}: {self.refused.summary}",
                 hint=self.refused.hint,
             )
         if self.negative is not None:
@@ -91,26 +101,40 @@ def is_ip(host: str) -> bool:
 async def resolve_address(host: str, ctx: CheckContext, budget: Budget) -> Resolution:
     """Resolve ``host`` within ``budget`` and guard the address to dial.
 
-    With the policy's resolvers: A, then AAAA, each question an even share of what is left.
-    Without: the operating system's resolver. The chosen address goes through the loopback
-    and metadata guards (``Resolution.refused``). Raises ``ProbeError`` only when no resolver
+    With the policy's resolvers: A and AAAA at once, at the first resolver that has records,
+    each resolver an even share of what is left. Without: the operating system's resolver.
+    Every address found goes through the loopback and metadata guards (``Resolution.refused``). Raises ``ProbeError`` only when no resolver
     answered (the probe could not look).
     """
     if is_ip(host):
         return Resolution(host)
     if not ctx.resolvers:
-        found = await system_address(host, ctx, budget)
+        found = await system_addresses(host, ctx, budget)
         if isinstance(found, ServerAnswer):
             return Resolution(host, negative=found)
-        return Resolution(host, found, refused=check_targets((found,), ctx))
-    questions = [(server, rdtype) for server in ctx.resolvers for rdtype in ("A", "AAAA")]
+        return Resolution(host, found[0], check_targets(found, ctx), addresses=found)
     answers: list[ServerAnswer] = []
-    for i, (server, rdtype) in enumerate(questions):
-        ans = await cached_query(server, host, rdtype, budget.share(len(questions) - i), ctx)
-        if ans.rcode == "NOERROR" and ans.values:
-            ip = sorted(ans.values)[0]
-            return Resolution(host, ip, refused=check_targets((ip,), ctx))
-        answers.append(ans)
+    for i, server in enumerate(ctx.resolvers):
+        share = budget.share(len(ctx.resolvers) - i)  # A and AAAA are asked at once
+        a, aaaa = await asyncio.gather(
+            cached_query(server, host, "A", share, ctx),
+            cached_query(server, host, "AAAA", share, ctx),
+        )
+        ips = tuple(
+            ip
+            for ans in (a, aaaa)
+            if ans.rcode == "NOERROR"
+            for ip in sorted(ans.values, key=ipaddress.ip_address)
+        )
+        if ips:
+            notes = tuple(
+                f"{ans.server} did not answer the {rdtype} question ({ans.describe()}): "
+                f"{'IPv4' if rdtype == 'A' else 'IPv6'} addresses, if any, were not probed"
+                for rdtype, ans in (("A", a), ("AAAA", aaaa))
+                if ans.rcode in UNDECIDED
+            )
+            return Resolution(host, ips[0], check_targets(ips, ctx), addresses=ips, notes=notes)
+        answers += [a, aaaa]
     decided = [a for a in answers if a.rcode not in UNDECIDED]
     if len(decided) == len(answers):  # every question got a real (negative) answer
         return Resolution(host, negative=decided[0])
@@ -120,8 +144,10 @@ async def resolve_address(host: str, ctx: CheckContext, budget: Budget) -> Resol
     )
 
 
-async def system_address(host: str, ctx: CheckContext, budget: Budget) -> str | ServerAnswer:
-    """The address the OS resolves ``host`` to (IPv4 first, like the resolvers' A then AAAA).
+async def system_addresses(
+    host: str, ctx: CheckContext, budget: Budget
+) -> tuple[str, ...] | ServerAnswer:
+    """Every address the OS resolves ``host`` to (IPv4 first, like the resolvers' A then AAAA).
 
     Returns the negative answer when the name does not resolve; raises ``ProbeError`` when the
     resolver gave no answer within ``budget``. ``getaddrinfo`` runs in the context's blocking
@@ -146,5 +172,5 @@ async def system_address(host: str, ctx: CheckContext, budget: Budget) -> str | 
     addresses = [str(info[4][0]) for info in infos if info[0] in (socket.AF_INET, socket.AF_INET6)]
     if not addresses:
         return ServerAnswer(SYSTEM_RESOLVER, "resolver", "NOERROR")
-    v4 = [a for a in addresses if ":" not in a]
-    return (v4 or addresses)[0]
+    unique = list(dict.fromkeys(addresses))
+    return tuple([a for a in unique if ":" not in a] + [a for a in unique if ":" in a])

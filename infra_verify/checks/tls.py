@@ -16,6 +16,14 @@ from pydantic import Field
 
 from infra_verify.budget import Budget
 from infra_verify.check import Check
+from infra_verify.checks.addresses import (
+    AddressMode,
+    addresses_field,
+    combine,
+    each,
+    not_probed_warnings,
+    to_dial,
+)
 from infra_verify.checks.resolve import RESOLVE_PART, Resolution, resolve_address
 from infra_verify.checks.tls_stream import TlsStream, connection_pool, pool_key
 from infra_verify.context import CheckContext
@@ -67,6 +75,10 @@ class TlsObserved:
     resolution: Resolution | None = None
     """How the host resolved (the policy's resolvers, else the OS), and the guards' verdict
     on that address (None: dialed ``ip``)."""
+    handshakes: tuple[Handshake, ...] = ()
+    """One handshake per dialled address (``handshake`` is the first); empty: just ``handshake``."""
+    not_probed: tuple[str, ...] = ()
+    """IPv6 addresses this machine has no route to: reported, neither passed nor failed."""
 
 
 def parse_cert(der: bytes) -> CertInfo:
@@ -142,6 +154,7 @@ class Tls(Check):
     issuer: str | None = Field(
         default=None, description="substring the issuer must contain, e.g. 'Google Trust Services'"
     )
+    addresses: AddressMode = addresses_field()
 
     @classmethod
     def warm_up(cls) -> None:
@@ -178,22 +191,33 @@ class Tls(Check):
             resolution = await resolve_address(self.host_, ctx, budget.part(RESOLVE_PART))
             if resolution.failure() is not None:
                 return TlsObserved(None, dt.datetime.now(dt.UTC), resolution)
-        address = self.ip or (resolution.dial(self.host_) if resolution else self.host_)
+        dial, skipped = to_dial(resolution, self.ip or self.host_, self.addresses)
         timeout = self.effective_timeout(ctx)  # named in messages: the check's own timeout
-        try:
-            hs = await handshake(address, self.port, self.host_, ctx, self.ca_bundle, budget)
-        except TimeoutError as exc:
-            raise ProbeError(
-                f"TLS handshake with {address}:{self.port} got no answer within {timeout:.1f}s"
-            ) from exc
-        return TlsObserved(hs, dt.datetime.now(dt.UTC), resolution)
+
+        async def at(address: str) -> Handshake:
+            try:
+                return await handshake(address, self.port, self.host_, ctx, self.ca_bundle, budget)
+            except TimeoutError as exc:
+                raise ProbeError(
+                    f"TLS handshake with {address}:{self.port} got no answer within {timeout:.1f}s"
+                ) from exc
+
+        shakes = tuple(await each(dial, at))
+        return TlsObserved(shakes[0], dt.datetime.now(dt.UTC), resolution, shakes, skipped)
 
     def judge(self, observed: TlsObserved) -> Outcome:
-        """Chain, SAN, validity, days left and issuer, each as an observation."""
+        """Chain, SAN, validity, days left and issuer, each as an observation, at each address."""
         unresolved = observed.resolution.failure() if observed.resolution else None
         if unresolved is not None or observed.handshake is None:
             return unresolved or Outcome.error(f"{self.subject()}: no TLS handshake was observed")
-        hs, now = observed.handshake, observed.now
+        shakes = observed.handshakes or (observed.handshake,)
+        notes = observed.resolution.notes if observed.resolution else ()
+        return combine(
+            [(hs.address, self._judge_one(hs, observed.now)) for hs in shakes],
+            not_probed_warnings(observed.not_probed, notes),
+        )
+
+    def _judge_one(self, hs: Handshake, now: dt.datetime) -> Outcome:
         where = f"{hs.address} (SNI {self.host_})"
         if hs.cert is None:
             return Outcome.failed(

@@ -12,6 +12,15 @@ from dataclasses import dataclass
 
 from pydantic import Field
 
+from infra_verify.budget import Budget
+from infra_verify.checks.addresses import (
+    AddressMode,
+    addresses_field,
+    combine,
+    each,
+    not_probed_warnings,
+    to_dial,
+)
 from infra_verify.checks.resolve import RESOLVE_PART, Resolution, resolve_address
 from infra_verify.checks.url import UrlCheck, env_headers
 from infra_verify.context import CheckContext
@@ -50,6 +59,10 @@ class WebSocketObserved:
     """How the connection closed before a reply came."""
     cut_mid_handshake: bool = False
     """The server closed the connection in the middle of the upgrade."""
+    per_address: tuple[tuple[str, WebSocketObserved], ...] = ()
+    """With more than one address dialled: what each address answered (then judged each)."""
+    not_probed: tuple[str, ...] = ()
+    """IPv6 addresses this machine has no route to: reported, neither passed nor failed."""
 
 
 class WebSocket(UrlCheck):
@@ -61,6 +74,7 @@ class WebSocket(UrlCheck):
     send: str | None = Field(default=None, description="a text message to send after the upgrade")
     expect_reply: str | None = Field(default=None, description="text the first reply must contain")
     subprotocols: tuple[str, ...] = Field(default=(), description="subprotocols to offer")
+    addresses: AddressMode = addresses_field()
 
     @classmethod
     def warm_up(cls) -> None:
@@ -72,23 +86,49 @@ class WebSocket(UrlCheck):
         warm_up_dns()
 
     async def probe(self, ctx: CheckContext) -> WebSocketObserved:
-        """Open the WebSocket on a fresh connection and optionally exchange one message."""
-        from websockets.asyncio.client import connect
-        from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
-        from websockets.typing import Subprotocol
-
+        """Open the WebSocket on a fresh connection at each address; optionally exchange one
+        message."""
         budget = self.budget(ctx)
-        timeout = self.effective_timeout(ctx)  # named in messages: the check's own timeout
         headers = env_headers(self.headers, self.headers_from_env, ctx)
         kwargs: dict[str, object] = {}
         if self.url.startswith("wss://"):
             kwargs["ssl"] = ctx.ssl_context(self.ca_bundle)
-        resolution = None
-        if not self.resolve:
-            resolution = await resolve_address(self.host() or "", ctx, budget.part(RESOLVE_PART))
-            if resolution.failure() is not None:
-                return WebSocketObserved(resolution=resolution)
-        pin = self.resolve or (resolution.address if resolution else None)
+        if self.resolve:
+            return await self._probe_at(ctx, budget, headers, kwargs, None, self.resolve)
+        resolution = await resolve_address(self.host() or "", ctx, budget.part(RESOLVE_PART))
+        if resolution.failure() is not None:
+            return WebSocketObserved(resolution=resolution)
+        if not resolution.every():  # an IP literal: dialled as written
+            return await self._probe_at(ctx, budget, headers, kwargs, resolution, None)
+        dial, skipped = to_dial(resolution, self.host() or "", self.addresses)
+
+        async def at(address: str) -> WebSocketObserved:
+            return await self._probe_at(ctx, budget, headers, dict(kwargs), resolution, address)
+
+        seen = await each(dial, at)
+        if len(seen) == 1 and not skipped:
+            return seen[0]
+        return WebSocketObserved(
+            resolution=resolution,
+            per_address=tuple(zip(dial, seen, strict=True)),
+            not_probed=skipped,
+        )
+
+    async def _probe_at(
+        self,
+        ctx: CheckContext,
+        budget: Budget,
+        headers: dict[str, str],
+        kwargs: dict[str, object],
+        resolution: Resolution | None,
+        pin: str | None,
+    ) -> WebSocketObserved:
+        """Open the WebSocket through ``pin`` (or the URL's host) and exchange one message."""
+        from websockets.asyncio.client import connect
+        from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+        from websockets.typing import Subprotocol
+
+        timeout = self.effective_timeout(ctx)  # named in messages: the check's own timeout
         if pin:
             kwargs["host"] = pin
             kwargs["port"] = self.port
@@ -141,7 +181,17 @@ class WebSocket(UrlCheck):
             return WebSocketObserved(resolution=resolution, cut_mid_handshake=True)
 
     def judge(self, observed: WebSocketObserved) -> Outcome:
-        """The upgrade happened; the reply contains the expected text."""
+        """The upgrade happened and the reply contains the expected text, at each address."""
+        if observed.per_address or observed.not_probed:
+            notes = observed.resolution.notes if observed.resolution else ()
+            return combine(
+                [(a, self._judge_one(seen)) for a, seen in observed.per_address],
+                not_probed_warnings(observed.not_probed, notes),
+            )
+        return self._judge_one(observed)
+
+    def _judge_one(self, observed: WebSocketObserved) -> Outcome:
+        """The upgrade and reply of one connection."""
         stopped = self._stopped(observed)
         if stopped is not None or observed.exchange is None:
             return stopped or Outcome.error(f"{self.url}: no WebSocket exchange was observed")
