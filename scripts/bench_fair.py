@@ -190,6 +190,31 @@ def worker_floor(world_json: str, n: int, concurrency: int) -> dict[str, Any]:
     }
 
 
+def worker_independent(policy: str, single: str) -> dict[str, Any]:
+    """200 independent http checks at once against the slowest of single runs of one."""
+    from infra_verify.gate import Gate
+
+    singles = []
+    for _ in range(3):
+        gate = Gate.from_policy(single, environment="local", allow_outside_policy_dir=True)
+        t0 = time.perf_counter()
+        one = gate.run()
+        singles.append(time.perf_counter() - t0)
+    gate = Gate.from_policy(policy, environment="local", allow_outside_policy_dir=True)
+    t0 = time.perf_counter()
+    run = gate.run()
+    wall = time.perf_counter() - t0
+    slowest = max(singles)
+    return {
+        "wall_s": wall,
+        "checks": len(run.results),
+        "slowest_single_s": slowest,
+        "budget_s": 1.2 * slowest + 0.3,
+        "met": wall <= 1.2 * slowest + 0.3,
+        "ok": run.ok and one.ok,
+    }
+
+
 # -- the orchestrator ----------------------------------------------------------------------
 
 
@@ -213,6 +238,50 @@ def write_policy(path: Path, world: FairWorld, n: int, concurrency: int) -> Path
         lines.append(f'  http-{i}: {{kind: http, url: "https://{h}:{port}/health"}}')
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def write_independent(path: Path, world: FairWorld, n: int) -> Path:
+    """``n`` http checks on distinct hosts, nothing else (no dns or tls check to wait for)."""
+    lines = [
+        "environment: local",
+        "defaults:",
+        "  timeout: 30s",
+        f'  resolvers: ["{world.dns}"]',
+        f'  ca_bundle: "{world.ca}"',
+        "  concurrency: 1000",
+        "checks:",
+    ]
+    port = world.https_port
+    for i in range(n):
+        lines.append(f'  http-{i}: {{kind: http, url: "https://{host(i)}:{port}/health"}}')
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def cold_start(runs: int = 7) -> dict[str, Any]:
+    """``--list`` of the shipped staging policy against ``python -c pass``, bytecode cache on
+    and off (off: an empty PYTHONPYCACHEPREFIX and -B, so nothing cached is read); medians."""
+    out: dict[str, Any] = {}
+    for cache in ("on", "off"):
+        walls: dict[str, list[float]] = {"pass": [], "list": []}
+        for _ in range(runs):
+            env = dict(os.environ)
+            flags: list[str] = []
+            if cache == "off":
+                env["PYTHONPYCACHEPREFIX"] = tempfile.mkdtemp(prefix="nopyc-")
+                flags = ["-B"]
+            for name, cmd in (
+                ("pass", [PY, *flags, "-c", "pass"]),
+                ("list", [PY, *flags, "-m", "infra_verify", "staging", "--list"]),
+            ):
+                t0 = time.perf_counter()
+                subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, check=False)
+                walls[name].append(time.perf_counter() - t0)
+            if cache == "off":
+                shutil.rmtree(env["PYTHONPYCACHEPREFIX"], ignore_errors=True)
+        p, lst = statistics.median(walls["pass"]), statistics.median(walls["list"])
+        out[cache] = {"python_pass_s": p, "list_s": lst, "above_python_s": lst - p}
+    return out
 
 
 def _worker(args: list[str], timeout: float = 3600) -> dict[str, Any]:
@@ -438,6 +507,10 @@ def bench_size(n: int, args: argparse.Namespace, workdir: Path) -> dict[str, Any
                     )
             if args.shards:
                 result["shards"] = shard_overhead(policy, wd, args.shards)
+            if args.independent and n >= 200:
+                many = write_independent(wd / "independent.yaml", world, 200)
+                one = write_independent(wd / "single.yaml", world, 1)
+                result["independent"] = _worker(["--worker-independent", str(many), str(one)])
         finally:
             if exporter is not None:
                 exporter.stop()
@@ -575,6 +648,9 @@ def orchestrate(args: argparse.Namespace) -> int:
         "repeat": args.repeat,
         "sizes": [],
     }
+    if args.cold_start:
+        report["cold_start"] = cold_start()
+        print(json.dumps(report["cold_start"]), file=sys.stderr)
     try:
         for n in args.sizes:
             print(f"N = {n} hosts", file=sys.stderr, flush=True)
@@ -592,6 +668,19 @@ def orchestrate(args: argparse.Namespace) -> int:
                 f"N={r['hosts']}: {s['shards']} shards {s['shards_wall_s']:.2f} s + merge "
                 f"{s['merge_s']:.2f} s (one CLI run {r.get('cli', {}).get('wall_s', 0):.2f} s)"
             )
+    for r in report["sizes"]:
+        if "independent" in r:
+            ind = r["independent"]
+            print(
+                f"200 independent checks: {ind['wall_s']:.2f} s; budget 1.2 x slowest single "
+                f"({ind['slowest_single_s']:.2f} s) + 0.3 s = {ind['budget_s']:.2f} s"
+            )
+    if "cold_start" in report:
+        for cache, c in report["cold_start"].items():
+            print(
+                f"--list (bytecode cache {cache}): {c['list_s']:.3f} s, python -c pass "
+                f"{c['python_pass_s']:.3f} s: +{c['above_python_s']:.3f} s"
+            )
     report["table"] = lines
     Path(args.json).write_text(json.dumps(report, indent=2, default=str))
     if args.markdown:
@@ -606,6 +695,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv[:1] == ["--worker-gate"]:
         print(json.dumps(worker_gate(argv[1])))
         return 0
+    if argv[:1] == ["--worker-independent"]:
+        print(json.dumps(worker_independent(argv[1], argv[2])))
+        return 0
     if argv[:1] == ["--worker-floor"]:
         print(json.dumps(worker_floor(argv[1], int(argv[2]), int(argv[3]))))
         return 0
@@ -615,6 +707,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--latency", type=float, default=0.05, help="seconds per DNS answer and /health")
     p.add_argument("--concurrency", type=int, default=1000, help="gate, exporter and floor")
     p.add_argument("--shards", default="", help="also run the CLI as N shard processes + merge")
+    p.add_argument(
+        "--independent", action="store_true", help="200 independent checks (at N >= 200)"
+    )
+    p.add_argument("--cold-start", action="store_true", help="--list against python -c pass")
     p.add_argument("--no-peer", action="store_true")
     p.add_argument("--no-floor", action="store_true")
     p.add_argument("--no-cli", action="store_true")
