@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import quote, quote_plus, unquote, urlsplit
 
@@ -58,6 +58,16 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # Google OAuth access tokens
     (re.compile(r"\bya29\.[A-Za-z0-9._-]+"), "ya29.***"),
 )
+
+_CLUES: tuple[Callable[[str, str], bool], ...] = (
+    lambda text, lower: "://" in text and "@" in text,
+    lambda text, lower: "bearer" in lower or "basic" in lower,
+    lambda text, lower: (
+        ("=" in text or ":" in text) and any(w in lower for w in (*SECRET_WORDS, "pwd", "dsn"))
+    ),
+    lambda text, lower: "ya29." in text,
+)
+"""For each pattern, text it cannot match without (so most text skips the regex)."""
 
 _MIN_SECRET = 4  # shorter values are too ambiguous to mask
 _MIN_FRAGMENT = 8  # an unaligned base64 fragment shorter than this could match by chance
@@ -145,8 +155,10 @@ class Redactor:
         for secret in secrets:
             if secret in text:
                 text = text.replace(secret, MASK)
-        for pattern, repl in _PATTERNS:
-            text = pattern.sub(repl, text)
+        lower = text.lower()
+        for (pattern, repl), may_match in zip(_PATTERNS, _CLUES, strict=True):
+            if may_match(text, lower):  # a cheap necessary condition before the regex
+                text = pattern.sub(repl, text)
         return text
 
     def optional(self, text: str | None) -> str | None:

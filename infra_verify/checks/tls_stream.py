@@ -20,10 +20,27 @@ from infra_verify.context import CheckContext
 
 READ_SIZE = 16 * 1024 + 512
 """One TLS record and its overhead: what one socket read asks for."""
-PARK_SECONDS = 10.0
-"""How long a parked connection waits for its http check before it is closed."""
-MAX_PARKED = 2000
-"""The most connections parked at once (a bound on memory; more are closed at once)."""
+PARK_SECONDS = 60.0
+"""How long a parked connection waits for its http check before it is closed (a loaded run of
+thousands of hosts can take tens of seconds between a host's tls and http checks)."""
+
+
+def _max_parked() -> int:
+    """At most 4,000 connections parked, and never more than a quarter of the file
+    descriptors this process may open (the checks in flight need the rest)."""
+    try:
+        import resource
+
+        soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    except (ImportError, OSError, ValueError):
+        return 0
+    if soft == resource.RLIM_INFINITY:
+        return 4000
+    return max(0, min(4000, soft // 4))
+
+
+MAX_PARKED = _max_parked()
+"""The most connections parked at once (more are closed at once)."""
 SHARED_KEY = "tls-connections"
 
 
