@@ -619,19 +619,21 @@ def _f(x: float | None, d: int = 2) -> str:
 
 
 def table(rows: list[dict[str, Any]]) -> list[str]:
-    """The Markdown table of the medians."""
+    """The Markdown table of the medians: wall and CPU, each with the ratios to the gate."""
     out = [
-        "| hosts (checks) | gate API wall / CPU / peak RSS | GC | gate CLI wall / RSS "
-        "| blackbox_exporter wall | exporter ÷ gate | floor client wall | floor ÷ gate "
-        "| server CPU (gate run) | verdicts |",
+        "| hosts (checks) | gate wall / CPU / peak RSS | GC | gate CLI wall / RSS "
+        "| exporter wall / CPU | exporter ÷ gate (wall / CPU) "
+        "| floor wall / CPU / RSS | floor ÷ gate (wall / CPU) | servers' CPU | verdicts |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         api, cli, peer, floor = (r.get(k, {}) for k in ("api", "cli", "peer", "floor"))
-        gate = api.get("wall_s")
-        gc_pct = 100 * api["gc_s"] / api["wall_s"] if api.get("gc_s") is not None and gate else None
-        ratio = (peer.get("wall_s") or 0) / gate if gate and peer else None
-        fratio = (floor.get("wall_s") or 0) / gate if gate and floor else None
+        gate, gate_cpu = api.get("wall_s"), api.get("cpu_s")
+        gc_pct = 100 * api["gc_s"] / gate if api.get("gc_s") is not None and gate else None
+
+        def ratio(x: float | None, y: float | None) -> float | None:
+            return x / y if x is not None and y else None
+
         verdict = " ".join(
             f"{k}:{'ok' if r[k]['ok'] else 'FAIL'}"
             for k in ("api", "cli", "peer", "floor")
@@ -639,11 +641,15 @@ def table(rows: list[dict[str, Any]]) -> list[str]:
         )
         out.append(
             f"| {r['hosts']:,} ({r['checks']:,}) "
-            f"| {_f(gate)} s / {_f(api.get('cpu_s'))} s / {_f(api.get('rss_mb'), 0)} MB "
+            f"| {_f(gate)} s / {_f(gate_cpu)} s / {_f(api.get('rss_mb'), 0)} MB "
             f"| {_f(gc_pct, 1)}% "
             f"| {_f(cli.get('wall_s'))} s / {_f(cli.get('rss_mb'), 0)} MB "
-            f"| {_f(peer.get('wall_s'))} s "
-            f"| {_f(ratio)} | {_f(floor.get('wall_s'))} s | {_f(fratio)} "
+            f"| {_f(peer.get('wall_s'))} s / {_f(peer.get('exporter_cpu_s'))} s "
+            f"| {_f(ratio(peer.get('wall_s'), gate))} / "
+            f"{_f(ratio(peer.get('exporter_cpu_s'), gate_cpu))} "
+            f"| {_f(floor.get('wall_s'))} s / {_f(floor.get('cpu_s'))} s / "
+            f"{_f(floor.get('rss_mb'), 0)} MB "
+            f"| {_f(ratio(floor.get('wall_s'), gate))} / {_f(ratio(floor.get('cpu_s'), gate_cpu))} "
             f"| {_f(api.get('server_cpu_s'))} s | {verdict} |"
         )
     return out
@@ -707,6 +713,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["--worker-gate"]:
         print(json.dumps(worker_gate(argv[1])))
+        return 0
+    if argv[:1] == ["--table"]:  # re-render the table of earlier JSON reports, merged
+        rows = [r for f in argv[1:] for r in json.loads(Path(f).read_text())["sizes"]]
+        print("\n".join(table(sorted(rows, key=lambda r: int(r["hosts"])))))
         return 0
     if argv[:1] == ["--worker-independent"]:
         print(json.dumps(worker_independent(argv[1], argv[2])))
