@@ -9,6 +9,7 @@ NXDOMAIN from an earlier attempt can never mask a record that has since appeared
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
@@ -17,6 +18,7 @@ from pydantic import Field, field_validator
 
 from infra_verify.budget import Budget
 from infra_verify.check import Check
+from infra_verify.checks import dns_wire
 from infra_verify.checks.answers import answer_cache
 from infra_verify.context import CheckContext
 from infra_verify.edges import norm_host, of_kind
@@ -324,8 +326,30 @@ async def _ask(
     server: str, name: str, rdtype: str, role: str, timeout: float
 ) -> tuple[ServerAnswer, int | None]:
     """The server's answer, and for an answer without records the negative-caching TTL its
-    SOA gives (RFC 2308: the smaller of the SOA's TTL and its minimum field), if any."""
+    SOA gives (RFC 2308: the smaller of the SOA's TTL and its minimum field), if any.
+
+    A resolver's A or AAAA answer is read by ``dns_wire`` when it is plain; anything else
+    (CNAMEs, truncation, odd names) is asked again through dnspython.
+    """
     host, port = parse_server(server)
+    if role == "resolver" and rdtype in dns_wire.TYPES:
+        started = time.monotonic()
+        try:
+            wire = await dns_wire.ask(host, port, name, rdtype, timeout)
+        except dns_wire.Unhandled:
+            timeout = max(0.1, timeout - (time.monotonic() - started))
+        except TimeoutError:
+            return ServerAnswer(
+                server, role, "TIMEOUT", detail=f"no answer within {timeout:.1f}s"
+            ), None
+        except OSError as exc:
+            why = f"{type(exc).__name__}: {exc}"
+            return ServerAnswer(server, role, "UNREACHABLE", detail=why), None
+        else:
+            if wire.rcode != "NOERROR":
+                return ServerAnswer(server, role, wire.rcode), None
+            answer = ServerAnswer(server, role, "NOERROR", wire.values, wire.ttl)
+            return answer, wire.negative_ttl
     msg = dns.message.make_query(name, rdtype)
     if role == "authoritative":
         msg.flags &= ~dns.flags.RD
