@@ -50,6 +50,13 @@ _tuned_lock = threading.Lock()
 _saved_thresholds: tuple[int, int, int] = gc.get_threshold()
 
 
+def freeze_again() -> None:
+    """Inside ``collector_tuned``: freeze what exists now too (undone when the run ends)."""
+    with _tuned_lock:
+        if _tuned_runs > 0:
+            gc.freeze()
+
+
 @contextlib.contextmanager
 def collector_tuned() -> Iterator[None]:
     """During a run: objects alive at its start (the policy, the checks, imported modules) are
@@ -243,6 +250,7 @@ class _Run:
             if warm_up is not None:
                 warm_up()
         tasks = [asyncio.create_task(self._drive(cid), name=cid) for cid in order]
+        freeze_again()  # the waiting tasks live all run long: out of the collector's way too
         interrupted = False
         try:
             _, pending = await asyncio.wait(tasks, timeout=self.budget)
