@@ -123,13 +123,24 @@ def _parse(packet: bytes, query: bytes) -> WireAnswer:
     return WireAnswer("NOERROR", frozenset(values), ttl, negative_ttl)
 
 
+RETRANSMIT_AFTER = 1.0
+"""Seconds before the first resend of an unanswered query; each next wait doubles (a lost
+datagram is asked again, as stub resolvers do, instead of waiting out the whole timeout)."""
+
+
 class _Exchange(asyncio.DatagramProtocol):
     def __init__(self, query: bytes, done: asyncio.Future[bytes]) -> None:
         self.query = query
         self.done = done
+        self.transport: asyncio.DatagramTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        transport.sendto(self.query)  # type: ignore[attr-defined]
+        self.transport = transport  # type: ignore[assignment]
+        self.send()
+
+    def send(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.sendto(self.query)
 
     def datagram_received(self, data: bytes, addr: object) -> None:
         if not self.done.done():
@@ -148,12 +159,19 @@ async def ask(host: str, port: int, name: str, rdtype: str, timeout: float) -> W
     query = encode_query(name, rdtype, random.getrandbits(16))
     loop = asyncio.get_running_loop()
     done: asyncio.Future[bytes] = loop.create_future()
-    transport, _ = await loop.create_datagram_endpoint(
+    transport, exchange = await loop.create_datagram_endpoint(
         lambda: _Exchange(query, done), remote_addr=(host.strip("[]"), port)
     )
     try:
         async with asyncio.timeout(timeout):
-            packet = await done
+            wait = RETRANSMIT_AFTER
+            while True:
+                try:
+                    packet = await asyncio.wait_for(asyncio.shield(done), wait)
+                    break
+                except TimeoutError:
+                    exchange.send()  # the same question, the same id: the first answer wins
+                    wait *= 2
     finally:
         transport.close()
     return parse_answer(packet, query)

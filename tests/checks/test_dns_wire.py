@@ -97,3 +97,34 @@ def test_mismatched_id_and_odd_names_are_unhandled() -> None:
         dns_wire.encode_query("a.example", "TXT", 1)
     with pytest.raises(dns_wire.Unhandled):
         dns_wire.parse_answer(b"\x00", query_a)
+
+
+def test_lost_datagram_is_asked_again() -> None:
+    """A server that drops the first query and answers the second is answered (the query is
+    sent again after RETRANSMIT_AFTER), not waited on until the timeout."""
+    import socket
+    import threading
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(10)
+    port = sock.getsockname()[1]
+    seen: list[bytes] = []
+
+    def serve() -> None:
+        for _ in range(2):
+            data, addr = sock.recvfrom(512)
+            seen.append(data)
+        flags = struct.pack("!HHHHH", 0x8180, 1, 1, 0, 0)
+        record = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + bytes([127, 0, 0, 8])
+        sock.sendto(data[:2] + flags + data[12:] + record, addr)
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        answer = asyncio.run(dns_wire.ask("127.0.0.1", port, f"lost.{ZONE}", "A", 8))
+    finally:
+        thread.join(10)
+        sock.close()
+    assert answer.values == frozenset({"127.0.0.8"})
+    assert len(seen) == 2 and seen[0] == seen[1]
