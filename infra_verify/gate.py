@@ -34,11 +34,12 @@ from infra_verify.attempt import attempt
 from infra_verify.check import Check
 from infra_verify.context import CheckContext
 from infra_verify.durations import format_duration
-from infra_verify.errors import InfraVerifyError
-from infra_verify.explain import explain
+from infra_verify.errors import InfraVerifyError, PolicyError, UsageError
+from infra_verify.explain import Cause, explain, shared_causes
 from infra_verify.graph import Graph, build_graph
 from infra_verify.model import Observation, Outcome, Result, Status
 from infra_verify.policy.load import CONTEXT_OPTIONS, LOAD_OPTIONS, Policy, load_policy
+from infra_verify.policy.yaml_lines import line_of
 
 ResultCallback = Callable[[Result], None]
 AttemptCallback = Callable[[str, Outcome, int], None]
@@ -79,6 +80,11 @@ class GateRun:
             if r.status in (Status.FAIL, Status.ERROR) and not r.explained_by
         ]
 
+    @property
+    def shared_causes(self) -> list[Cause]:
+        """The root causes said once each: identical root causes merged, with what they affect."""
+        return shared_causes(self.results)
+
     def by_id(self, check_id: str) -> Result:
         """The result of one check."""
         for r in self.results:
@@ -101,10 +107,12 @@ class GateRun:
         text = f"{self.environment}: {verdict} ({', '.join(parts)}) in {format_duration(self.duration)}"
         if self.interrupted:
             text += "; interrupted"
-        for r in self.root_causes:
-            text += f"\n  root cause: {r.id} [{r.kind}] {r.summary}"
-            if r.hint:
-                text += f"\n    fix: {r.hint}"
+        kinds = {r.id: r.kind for r in self.results}
+        for cause in self.shared_causes:
+            kind = ", ".join(dict.fromkeys(kinds[c] for c in cause.checks))
+            text += f"\n  root cause: {', '.join(cause.checks)} [{kind}] {cause.summary}"
+            if cause.hint:
+                text += f"\n    fix: {cause.hint}"
         return text
 
     def raise_for_failure(self) -> GateRun:
@@ -150,6 +158,7 @@ class Gate:
         self.skip = frozenset(skip)
         self.on_result = on_result
         self.on_attempt = on_attempt
+        _require_checks(self.checks, self.skip)
         self.graph: Graph = build_graph(self.checks, infer=infer)
 
     @classmethod
@@ -166,6 +175,14 @@ class Gate:
             loaded = policy.for_environment(load_opts.get("environment"))
         else:
             loaded = load_policy(policy, **load_opts)
+        if not loaded.checks:
+            raise PolicyError(
+                "the policy has no checks, so a run would verify nothing",
+                file=loaded.path,
+                line=line_of(loaded.lines, ("checks",)),
+                key="checks",
+                hint="add at least one check",
+            )
         ctx_opts = {k: options.pop(k) for k in list(options) if k in CONTEXT_OPTIONS}
         options.setdefault("deadline", loaded.defaults.deadline)
         options.setdefault("concurrency", loaded.defaults.concurrency)
@@ -358,6 +375,17 @@ class _Run:
             hint="raise --deadline / --wait, or find out why this probe is slow",
             after=after,
             attempts=latest[1] if latest else 0,
+        )
+
+
+def _require_checks(checks: tuple[Check, ...], skip: frozenset[str]) -> None:
+    """A run that would verify nothing is a usage error, never a verdict."""
+    if not checks:
+        raise UsageError("a gate needs at least one check: Gate([]) would verify nothing")
+    if all(c.id in skip for c in checks):
+        raise UsageError(
+            "every check is deselected (--only/--skip, or skip=), so a run would verify nothing;"
+            " select at least one check"
         )
 
 

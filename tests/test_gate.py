@@ -260,3 +260,47 @@ def test_a_shared_cause_is_named_once_with_every_check_it_affects() -> None:
         ("scripted error", ("tls", "http", "ws"), ("page",)),
         ("scripted fail", ("vpc",), ()),
     ]
+
+
+def test_an_empty_gate_is_a_usage_error() -> None:
+    """Gate([]) would verify nothing: a UsageError, never a verdict."""
+    with pytest.raises(UsageError, match="at least one check"):
+        Gate([])
+
+
+def test_a_gate_with_every_check_deselected_is_a_usage_error() -> None:
+    """skip= covering every check leaves nothing to verify: a UsageError."""
+    with pytest.raises(UsageError, match="every check is deselected"):
+        Gate([Scripted(id="a"), Scripted(id="b")], skip={"a", "b"})
+
+
+def test_the_run_reports_a_shared_cause_once() -> None:
+    """GateRun.shared_causes, the summary, the text report and the JSON name a shared cause once."""
+    import json
+
+    from infra_verify.reporters import ReportOptions, render
+
+    r = run(
+        [
+            Scripted(id="tls", statuses=(E,)),
+            Scripted(id="http", statuses=(E,), soft_after=("tls",)),
+            Scripted(id="ws", statuses=(E,)),
+            Scripted(id="page", after=("ws",)),
+        ]
+    )
+    assert [(c.checks, c.affects) for c in r.shared_causes] == [(("tls", "http", "ws"), ("page",))]
+    assert r.summary().count("root cause:") == 1
+    assert "root cause: tls, http, ws [scripted] scripted error" in r.summary()
+    text = render("text", r, ReportOptions())
+    assert "Root cause (1):\n  1. tls, http, ws [scripted] scripted error" in text
+    assert "     blocks: page" in text
+    data = json.loads(render("json", r, ReportOptions()))
+    assert data["shared_causes"] == [
+        {
+            "status": "error",
+            "summary": "scripted error",
+            "hint": "scripted hint",
+            "checks": ["tls", "http", "ws"],
+            "affects": ["page"],
+        }
+    ]

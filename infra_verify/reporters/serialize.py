@@ -81,6 +81,16 @@ def run_to_dict(run: GateRun) -> dict[str, Any]:
         "interrupted": run.interrupted,
         "counts": run.counts(),
         "root_causes": [r.id for r in run.root_causes],
+        "shared_causes": [
+            {
+                "status": c.status.value,
+                "summary": c.summary,
+                "hint": c.hint,
+                "checks": list(c.checks),
+                "affects": list(c.affects),
+            }
+            for c in run.shared_causes
+        ],
         "results": [result_to_dict(r) for r in run.results],
     }
 
