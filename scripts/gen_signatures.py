@@ -54,7 +54,7 @@ def render(ann: Any, module: types.ModuleType) -> str:
         key, value = get_args(ann)
         return f"Mapping[{render(key, module)}, {render(value, module)}]"
     if origin is Literal:
-        return f"Literal[{', '.join(repr(a) for a in get_args(ann))}]"
+        return f"Literal[{', '.join(literal(a) for a in get_args(ann))}]"
     if ann is type(None):
         return "None"
     if ann is Any:
@@ -64,14 +64,19 @@ def render(ann: Any, module: types.ModuleType) -> str:
     return repr(ann)
 
 
+def literal(value: object) -> str:
+    """A constant as ruff formats it (strings in double quotes)."""
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return repr(value)
+
+
 def default(info: FieldInfo) -> str:
     """The default as source text (``...`` for a factory's)."""
     if info.default_factory is not None:
         made = info.default_factory()  # type: ignore[call-arg]
         return repr(made) if made == () else "..."
-    if isinstance(info.default, str):
-        return '"' + info.default.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    return repr(info.default)
+    return literal(info.default)
 
 
 def signature(cls: type[Check]) -> str:
