@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from pydantic import Field
@@ -21,6 +22,7 @@ from infra_verify.check import Check
 from infra_verify.checks.dsn import hostaddrs_in
 from infra_verify.checks.resolve import is_ip, resolve_address
 from infra_verify.context import CheckContext
+from infra_verify.durations import DurationLike
 from infra_verify.errors import ProbeError
 from infra_verify.guard import is_local_run, is_loopback, is_real_environment
 from infra_verify.model import Observation, Outcome
@@ -118,6 +120,25 @@ class Environment(Check):
         default=None,
         description="read the variables from this dotenv file instead of the process environment",
     )
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            require: Sequence[str] = (),
+            *,
+            no_loopback: Sequence[str] = (),
+            allowed_domains: Sequence[str] = (),
+            equals: Mapping[str, str] = ...,
+            dotenv: str | None = None,
+            id: str = "",
+            after: Sequence[str | Check] | str | Check = (),
+            timeout: DurationLike | None = None,
+            poll: DurationLike | None = None,
+            poll_max: DurationLike | None = None,
+            description: str | None = None,
+        ) -> None:
+            """Build the check (the subject may be positional)."""
 
     def subject(self) -> str:
         """The variables' source."""

@@ -35,6 +35,7 @@ from infra_verify.policy.paths import PATH_KEYS, check_ca_bundle, ensure_inside,
 from infra_verify.policy.schema import Defaults, GcpSection, PolicyDocument
 from infra_verify.policy.yaml_lines import Path_, dotted, key_text, line_of
 from infra_verify.redact import Redactor, is_secret_key
+from infra_verify.validation import first_problem
 
 CONTEXT_OPTIONS = frozenset(
     {
@@ -135,6 +136,7 @@ class Policy:
             resolvers=self.defaults.resolvers,
             ca_bundle=self.defaults.ca_bundle,
             env=environ,
+            env_source="the process environment" if env is None else "the env given to the run",
             allow_loopback=allow_loopback,
             allow_loopback_settings=allow_loopback_settings,
             allow_metadata=allow_metadata,
@@ -416,62 +418,15 @@ def _build_check(cid: str, spec: Any, lines: dict[Path_, int], file: str) -> Che
 def _from_validation(
     exc: ValidationError, model: type[BaseModel], base: Path_, lines: dict[Path_, int], file: str
 ) -> PolicyError:
-    err = exc.errors()[0]
-    loc: Path_ = tuple(err["loc"])
-    path = (*base, *loc)
-    key = _dotted(path)
-    line = line_of(lines, path)
-    etype = err["type"]
-    if etype == "extra_forbidden":
-        name = str(loc[-1])
-        valid = _field_names(_model_at(model, loc[:-1]))
-        close = difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
-        hint = f"did you mean '{close[0]}'?" if close else f"valid keys: {', '.join(valid)}"
-        return PolicyError(
-            f"unknown key '{key_text(name)}'", file=file, line=line, key=key, hint=hint
-        )
-    if etype == "missing":
-        return PolicyError(
-            "required key is missing",
-            file=file,
-            line=line,
-            key=key,
-            hint=_describe_field(_model_at(model, loc[:-1]), str(loc[-1])),
-        )
-    msg = (
-        err["msg"]
-        .removeprefix("Value error, ")
-        .replace("a valid tuple", "a list")
-        .replace("a valid dictionary", "a mapping")
-    )
+    problem = first_problem(exc, model)
+    path = (*base, *problem.loc)
+    message = problem.message
+    if problem.unknown_key is not None:
+        message = f"unknown key '{key_text(problem.unknown_key)}'"
     # the value itself is never quoted: the line points at it, and the file may not be a policy
-    return PolicyError(msg, file=file, line=line, key=key)
-
-
-def _model_at(model: type[BaseModel], loc: Path_) -> type[BaseModel]:
-    current = model
-    for part in loc:
-        info = current.model_fields.get(str(part))
-        ann = getattr(info, "annotation", None) if info else None
-        candidates = [ann, *getattr(ann, "__args__", ())]
-        nxt = next(
-            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
-        )
-        if nxt is None:
-            return current
-        current = nxt
-    return current
-
-
-def _field_names(model: type[BaseModel]) -> list[str]:
-    return [f.alias or name for name, f in model.model_fields.items() if name != "id"]
-
-
-def _describe_field(model: type[BaseModel], name: str) -> str | None:
-    for fname, f in model.model_fields.items():
-        if name in (fname, f.alias) and f.description:
-            return f"'{name}': {f.description}"
-    return None
+    return PolicyError(
+        message, file=file, line=line_of(lines, path), key=_dotted(path), hint=problem.hint
+    )
 
 
 def _dotted(path: Path_) -> str:

@@ -11,12 +11,13 @@ PRIVATE_RANGES_ONLY. Traffic is read from what was asked (``traffic``) and what 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, field_validator
 
+from infra_verify.check import Check
 from infra_verify.checks.gcp.base import (
     GcpCheck,
     Reader,
@@ -27,6 +28,7 @@ from infra_verify.checks.gcp.base import (
     valid_name,
 )
 from infra_verify.context import CheckContext
+from infra_verify.durations import DurationLike
 from infra_verify.gcp import reads
 from infra_verify.gcp.names import ResourceName
 from infra_verify.model import Observation, Outcome
@@ -248,6 +250,29 @@ class GcpCloudRunService(GcpCheck):
         default=100,
         description="percent of traffic that must reach the latest ready revision (null: don't check)",
     )
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            service: str,
+            *,
+            region: str | None = None,
+            project: str | None = None,
+            ingress: str | None = None,
+            connector: str | None = None,
+            network: str | None = None,
+            egress: str | None = None,
+            cloud_sql_instances: Sequence[str] = (),
+            traffic_latest_percent: int | None = 100,
+            id: str = "",
+            after: Sequence[str | Check] | str | Check = (),
+            timeout: DurationLike | None = None,
+            poll: DurationLike | None = None,
+            poll_max: DurationLike | None = None,
+            description: str | None = None,
+        ) -> None:
+            """Build the check (the subject may be positional)."""
 
     @field_validator("service")
     @classmethod

@@ -6,13 +6,16 @@ expected, and the expected version and SSL mode.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, field_validator
 
+from infra_verify.check import Check
 from infra_verify.checks.gcp.base import GcpCheck, Reader, not_found, qualified, valid_name
 from infra_verify.context import CheckContext
+from infra_verify.durations import DurationLike
 from infra_verify.gcp import reads
 from infra_verify.gcp.names import ResourceName
 from infra_verify.model import Observation, Outcome
@@ -111,6 +114,29 @@ class GcpCloudSqlInstance(GcpCheck):
     )
     ssl_mode: str | None = Field(default=None, description="e.g. ENCRYPTED_ONLY")
     activation_policy: str = Field(default="ALWAYS", description="expected activation policy")
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            instance: str,
+            *,
+            region: str | None = None,
+            project: str | None = None,
+            database_version: str | None = None,
+            private_ip: bool | None = None,
+            network: str | None = None,
+            psc: bool | None = None,
+            ssl_mode: str | None = None,
+            activation_policy: str = "ALWAYS",
+            id: str = "",
+            after: Sequence[str | Check] | str | Check = (),
+            timeout: DurationLike | None = None,
+            poll: DurationLike | None = None,
+            poll_max: DurationLike | None = None,
+            description: str | None = None,
+        ) -> None:
+            """Build the check (the subject may be positional)."""
 
     @field_validator("instance")
     @classmethod

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -53,6 +53,7 @@ from infra_verify.checks.gcp.cloud_sql import (
 )
 from infra_verify.checks.gcp.vpc_connector import connector_network
 from infra_verify.context import CheckContext
+from infra_verify.durations import DurationLike
 from infra_verify.errors import ProbeError, ProbeFailed
 from infra_verify.gcp import reads
 from infra_verify.gcp.names import ResourceName
@@ -133,6 +134,27 @@ class GcpCloudSqlPath(GcpCheck):
         description="also do a PostgreSQL handshake to the private IP (only when the gate runs inside the VPC)",
     )
     port: int = Field(default=5432, description="database port for the probe")
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            service: str,
+            *,
+            region: str | None = None,
+            project: str | None = None,
+            instance: str,
+            via: Literal["auto", "private_ip", "psc", "connector"] = "auto",
+            probe: bool = False,
+            port: int = 5432,
+            id: str = "",
+            after: Sequence[str | Check] | str | Check = (),
+            timeout: DurationLike | None = None,
+            poll: DurationLike | None = None,
+            poll_max: DurationLike | None = None,
+            description: str | None = None,
+        ) -> None:
+            """Build the check (the subject may be positional)."""
 
     @field_validator("service")
     @classmethod

@@ -10,13 +10,16 @@ project.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, field_validator
 
+from infra_verify.check import Check
 from infra_verify.checks.gcp.base import GcpCheck, not_found, qualified, valid_name
 from infra_verify.context import CheckContext
+from infra_verify.durations import DurationLike
 from infra_verify.gcp import reads
 from infra_verify.gcp.names import ResourceName
 from infra_verify.model import Observation, Outcome
@@ -75,6 +78,25 @@ class GcpVpcConnector(GcpCheck):
         "projects/P/global/networks/NAME",
     )
     ip_cidr_range: str | None = Field(default=None, description="expected /28 range")
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            connector: str,
+            *,
+            region: str | None = None,
+            project: str | None = None,
+            network: str | None = None,
+            ip_cidr_range: str | None = None,
+            id: str = "",
+            after: Sequence[str | Check] | str | Check = (),
+            timeout: DurationLike | None = None,
+            poll: DurationLike | None = None,
+            poll_max: DurationLike | None = None,
+            description: str | None = None,
+        ) -> None:
+            """Build the check (the subject may be positional)."""
 
     @field_validator("connector")
     @classmethod
