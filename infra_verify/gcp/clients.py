@@ -78,6 +78,9 @@ COMPUTE_CLIENTS = frozenset(
         "RegionUrlMapsClient",
         "RegionBackendServicesClient",
         "BackendBucketsClient",
+        # internet (global) NEGs and regional backend buckets
+        "GlobalNetworkEndpointGroupsClient",
+        "RegionBackendBucketsClient",
     }
 )
 

@@ -85,6 +85,8 @@ COLLECTIONS: tuple[Collection, ...] = (
     _compute("region", "urlMaps", "UrlMap", "urlMap"),
     _compute("region", "backendServices", "BackendService", "backendService"),
     _compute("global", "backendBuckets", "BackendBucket", "backendBucket"),
+    _compute("region", "backendBuckets", "BackendBucket", "backendBucket"),
+    _compute("global", "networkEndpointGroups", "NetworkEndpointGroup", "networkEndpointGroup"),
     Collection(
         re.compile(r"v2/projects/[^/]+/locations/[^/]+/services"),
         "services",

@@ -10,6 +10,7 @@ from tests.checks.gcp.world import (
     APP,
     AUTH,
     BACKEND,
+    CERT,
     COMPUTE,
     GOOGLE,
     HOSTS,
@@ -30,6 +31,7 @@ CHAIN = [
     "forwarding rule target",
     "forwarding rule port",
     "proxy certificate",
+    *(f"certificate serves {h}" for h in HOSTS),
     *(f"URL map routes {h}" for h in HOSTS),
     "routed backend service",
     "backend netra-staging-backend",
@@ -244,6 +246,8 @@ def test_wildcard_host_rule_routes_subdomains(gcp: GcpWorld) -> None:
     url_map["hostRules"][0]["hosts"] = ["*.staging.netrasystems.ai"]
     gcp.put(URL_MAP, url_map)
     assert gcp.run(lb()).status is Status.PASS
+    names = [*HOSTS, "api.netrasystems.ai"]
+    gcp.patch(CERT, {"managed": {"domains": names}, "subjectAlternativeNames": names})
     other = gcp.run(lb(hosts=["api.netrasystems.ai"]))
     broken_at_host = other.observations[-1]
     assert other.status is Status.FAIL
