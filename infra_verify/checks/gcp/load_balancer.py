@@ -276,6 +276,8 @@ class GcpLoadBalancer(GcpCheck):
             region: str | None = None,
             project: str | None = None,
             ip: str | None = None,
+            forwarding_rules: Sequence[str] = (),
+            ipv6: str | None = None,
             address: str | None = None,
             certificate: str | None = None,
             certificate_map: str | None = None,
