@@ -335,6 +335,7 @@ class _Run:
             after=tuple(self.graph.hard[check.id]),
             converged_after=(now - self.start) if outcome.status is Status.PASS else None,
             warnings=outcome.warnings,
+            cause=outcome.cause,
         )
 
     async def _attempt(self, check: Check) -> Outcome:
@@ -413,4 +414,5 @@ def _redact(outcome: Outcome, ctx: CheckContext) -> Outcome:
         hint=r.optional(outcome.hint),
         terminal=outcome.terminal,
         warnings=tuple(r(w) for w in outcome.warnings),
+        cause=r.optional(outcome.cause),
     )
