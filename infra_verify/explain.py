@@ -6,9 +6,8 @@ ERROR means "could not decide": it explains nothing, and a check blocked only be
 explains nothing either. A BLOCKED check points at the root causes behind the hard dependency
 that did not pass. :func:`shared_causes` names a cause once with every check it affects
 (three checks that ERROR because one DNS server is silent are one cause: their results name it
-as ``Result.cause``). The live
-gate and the plan check (``infra_verify.iac``) both name root causes this way, so they agree on
-what to fix first.
+as ``Result.cause``). The live gate and the plan check (``infra_verify.iac``) both name root
+causes this way, so they agree on what to fix first.
 """
 
 from __future__ import annotations
