@@ -304,3 +304,31 @@ def test_the_run_reports_a_shared_cause_once() -> None:
             "affects": ["page"],
         }
     ]
+
+
+class _ScriptedGcp(Scripted):
+    """A scripted check of the gcp family: the gate imports the google libraries first."""
+
+    kind = "scripted_gcp"
+    family = "gcp"
+
+
+def test_the_deadline_counts_the_google_library_import(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An import that is still running at the deadline is abandoned: the run ends with a verdict
+    (before: the deadline only started after the import, so a slow import extended it)."""
+    import threading
+
+    from infra_verify.gcp.clients import GcpClients
+
+    release = threading.Event()
+    outlived: list[bool] = []
+
+    def slow_import() -> None:
+        if not release.wait(120):  # a hang guard: the gate must not wait for this thread
+            outlived.append(True)
+
+    monkeypatch.setattr(GcpClients, "preload", staticmethod(slow_import))
+    r = run([_ScriptedGcp(id="cert")], deadline=0.5)
+    release.set()
+    assert outlived == [] and r.deadline_reached
+    assert r.by_id("cert").status is E and "deadline" in r.by_id("cert").summary
