@@ -20,7 +20,8 @@ from tests.servers.dns_server import DnsServer
 
 
 def test_a_silent_resolver_is_one_shared_cause(dns: DnsServer) -> None:
-    """dns, tls and http on three names behind one dropping resolver: one cause, three checks."""
+    """dns, tls and http on three names behind one dropping resolver: one cause naming the
+    three checks, in the text, Markdown and JSON reports."""
     dns.add_zone("silent.test")
     for name in ("app", "api", "auth"):
         dns.set(f"{name}.silent.test", "A", ["192.0.2.1"])
@@ -46,6 +47,11 @@ def test_a_silent_resolver_is_one_shared_cause(dns: DnsServer) -> None:
     assert cause.hint and "resolvers in the policy are reachable" in cause.hint
     text = render("text", run, ReportOptions())
     assert "Root cause (1):\n  1. dns-app, tls-api, auth [dns, tls, http] the DNS server" in text
+    md = render("markdown", run, ReportOptions())
+    assert "### Root cause (1)" in md
+    assert (
+        "1. **`dns-app`**, **`tls-api`**, **`auth`** (dns, tls, http, ERROR): the DNS server" in md
+    )
     data = json.loads(render("json", run, ReportOptions()))
     assert [c["checks"] for c in data["shared_causes"]] == [["dns-app", "tls-api", "auth"]]
     assert {r["cause"] for r in data["results"] if r["status"] == "error"} == {cause.summary}
