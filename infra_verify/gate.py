@@ -226,8 +226,12 @@ class _Run:
 
     async def _execute(self) -> GateRun:
         order = self.graph.order()
+        interrupted = False
         if any(c.family == "gcp" for c in self.graph.checks.values()):
-            await self._preload_gcp()
+            try:
+                await self._preload_gcp()
+            except asyncio.CancelledError:  # SIGINT/SIGTERM during the import: a report still
+                interrupted = True
         for kind in {type(c) for c in self.graph.checks.values()}:
             warm_up = getattr(kind, "warm_up", None)  # lazy imports, before any timer starts
             if warm_up is not None:
@@ -237,10 +241,9 @@ class _Run:
         remaining = self._remaining()
         tasks = (
             [asyncio.create_task(self._drive(cid), name=cid) for cid in order]
-            if remaining > 0
+            if remaining > 0 and not interrupted
             else []
         )
-        interrupted = False
         pending: set[asyncio.Task[None]] = set()
         try:
             if tasks:
@@ -389,7 +392,9 @@ class _Run:
             check.kind,
             Status.ERROR,
             f"no verdict: {why} before this check finished",
-            hint="raise --deadline / --wait, or find out why this probe is slow",
+            hint="run the gate again to get a verdict"
+            if interrupted
+            else "raise --deadline / --wait, or find out why this probe is slow",
             after=after,
             attempts=latest[1] if latest else 0,
         )

@@ -8,7 +8,7 @@ import pytest
 
 from infra_verify.context import CheckContext
 from infra_verify.errors import UsageError
-from infra_verify.gate import DeploymentIncomplete, Gate
+from infra_verify.gate import DeploymentIncomplete, Gate, GateRun
 from infra_verify.model import Status
 from tests.fakes import Crashing, Scripted
 
@@ -332,3 +332,36 @@ def test_the_deadline_counts_the_google_library_import(monkeypatch: pytest.Monke
     release.set()
     assert outlived == [] and r.deadline_reached
     assert r.by_id("cert").status is E and "deadline" in r.by_id("cert").summary
+
+
+def test_a_signal_during_the_google_library_import_still_gives_a_report(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Cancelling the run (SIGTERM) while the import runs returns an interrupted run, every check
+    ERROR (before: CancelledError escaped with a traceback and no report)."""
+    import asyncio
+    import threading
+
+    from infra_verify.gcp.clients import GcpClients
+
+    started, release = threading.Event(), threading.Event()
+
+    def slow_import() -> None:
+        started.set()
+        release.wait(120)
+
+    monkeypatch.setattr(GcpClients, "preload", staticmethod(slow_import))
+    gate = Gate([_ScriptedGcp(id="cert")], context=CTX, deadline=300)
+
+    async def cancel_during_import() -> object:
+        task = asyncio.create_task(gate.arun())
+        assert await asyncio.to_thread(started.wait, 120)
+        task.cancel()
+        return await task
+
+    try:
+        r = asyncio.run(cancel_during_import())
+    finally:
+        release.set()
+    assert isinstance(r, GateRun) and r.interrupted and not r.deadline_reached
+    assert r.by_id("cert").status is E and "interrupted" in r.by_id("cert").summary
