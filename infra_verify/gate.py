@@ -226,23 +226,35 @@ class _Run:
 
     async def _execute(self) -> GateRun:
         order = self.graph.order()
+        interrupted = False
         if any(c.family == "gcp" for c in self.graph.checks.values()):
-            await self._preload_gcp()
+            try:
+                await self._preload_gcp()
+            except asyncio.CancelledError:  # SIGINT/SIGTERM during the import: a report still
+                interrupted = True
         for kind in {type(c) for c in self.graph.checks.values()}:
             warm_up = getattr(kind, "warm_up", None)  # lazy imports, before any timer starts
             if warm_up is not None:
                 warm_up()
-        tasks = [asyncio.create_task(self._drive(cid), name=cid) for cid in order]
-        interrupted = False
+        # The deadline counts from the start of the run, the imports above included: when
+        # they used it all, no check starts.
+        remaining = self._remaining()
+        tasks = (
+            [asyncio.create_task(self._drive(cid), name=cid) for cid in order]
+            if remaining > 0 and not interrupted
+            else []
+        )
+        pending: set[asyncio.Task[None]] = set()
         try:
-            _, pending = await asyncio.wait(tasks, timeout=self.budget)
+            if tasks:
+                _, pending = await asyncio.wait(tasks, timeout=remaining)
         except asyncio.CancelledError:
             interrupted, pending = True, {t for t in tasks if not t.done()}
         for task in pending:
             task.cancel()
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
-        deadline_reached = bool(pending) and not interrupted
+        deadline_reached = (bool(pending) or not tasks) and not interrupted
         for cid in order:
             if cid not in self.final:
                 self.final[cid] = self._unfinished(cid, interrupted)
@@ -256,12 +268,19 @@ class _Run:
             started_at=self.started_wall,
         )
 
+    def _remaining(self) -> float:
+        """What is left of the run's budget (its deadline, or ``wait``)."""
+        return max(0.0, self.budget - (time.monotonic() - self.start))
+
     async def _preload_gcp(self) -> None:
-        """Import the google libraries (seconds) before any check's timer starts."""
+        """Import the google libraries (seconds) before any check's timer starts; within the
+        run's deadline (an import still running then is left to finish on its thread)."""
         from infra_verify.gcp.clients import GcpClients
 
-        with contextlib.suppress(ImportError):  # reported by the checks themselves
-            await self.ctx.run_blocking(GcpClients.preload)
+        # ImportError is reported by the checks themselves; past the deadline they ERROR.
+        with contextlib.suppress(ImportError, TimeoutError):
+            async with asyncio.timeout(self._remaining()):
+                await self.ctx.run_blocking(GcpClients.preload)
 
     async def _drive(self, cid: str) -> None:
         check = self.graph.checks[cid]
@@ -335,6 +354,7 @@ class _Run:
             after=tuple(self.graph.hard[check.id]),
             converged_after=(now - self.start) if outcome.status is Status.PASS else None,
             warnings=outcome.warnings,
+            cause=outcome.cause,
         )
 
     async def _attempt(self, check: Check) -> Outcome:
@@ -372,7 +392,9 @@ class _Run:
             check.kind,
             Status.ERROR,
             f"no verdict: {why} before this check finished",
-            hint="raise --deadline / --wait, or find out why this probe is slow",
+            hint="run the gate again to get a verdict"
+            if interrupted
+            else "raise --deadline / --wait, or find out why this probe is slow",
             after=after,
             attempts=latest[1] if latest else 0,
         )
@@ -413,4 +435,5 @@ def _redact(outcome: Outcome, ctx: CheckContext) -> Outcome:
         hint=r.optional(outcome.hint),
         terminal=outcome.terminal,
         warnings=tuple(r(w) for w in outcome.warnings),
+        cause=r.optional(outcome.cause),
     )

@@ -38,6 +38,9 @@ class Outcome:
     hint: str | None = None
     terminal: bool = False
     warnings: tuple[str, ...] = ()
+    cause: str | None = None
+    """The cause behind an ERROR, said without this check's own names, so that checks that
+    share it (one silent DNS server) are reported as one cause."""
 
     @classmethod
     def passed(cls, summary: str, observations: tuple[Observation, ...] = (), **kw: Any) -> Outcome:
@@ -97,6 +100,8 @@ class Result:
     warnings: tuple[str, ...] = ()
     not_in_shard: str | None = None
     """For a SKIPPED check another shard runs: this run's shard, "i/n" (``merge`` keys on it)."""
+    cause: str | None = None
+    """The outcome's shared cause, when it names one (see ``Outcome.cause``)."""
 
     @property
     def ok(self) -> bool:

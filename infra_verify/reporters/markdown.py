@@ -20,8 +20,9 @@ from __future__ import annotations
 import re
 
 from infra_verify.durations import format_duration
+from infra_verify.explain import Cause
 from infra_verify.gate import GateRun
-from infra_verify.model import Result, Status
+from infra_verify.model import Status
 from infra_verify.redact import Redactor
 from infra_verify.reporters import ReportOptions
 
@@ -113,11 +114,11 @@ def render(run: GateRun, options: ReportOptions) -> str:
                 + " |"
             )
         lines.append("")
-    roots = run.root_causes
-    if roots:
-        lines += [f"### Root cause{'s' if len(roots) > 1 else ''} ({len(roots)})", ""]
-        for i, r in enumerate(roots, 1):
-            lines += _root_cause(i, r, run, red)
+    causes = run.shared_causes
+    if causes:
+        lines += [f"### Root cause{'s' if len(causes) > 1 else ''} ({len(causes)})", ""]
+        for i, cause in enumerate(causes, 1):
+            lines += _root_cause(i, cause, run, red)
     explained = [r for r in run.results if r.explained_by]
     if explained:
         lines += [f"### Explained by another failure ({len(explained)})", ""]
@@ -149,28 +150,33 @@ def render(run: GateRun, options: ReportOptions) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def _root_cause(i: int, r: Result, run: GateRun, red: Redactor) -> list[str]:
+def _root_cause(i: int, cause: Cause, run: GateRun, red: Redactor) -> list[str]:
+    by_id = {r.id: r for r in run.results}
+    ids = ", ".join(f"**{code_span(red(c))}**" for c in cause.checks)
+    kinds = ", ".join(dict.fromkeys(escape_text(red(by_id[c].kind)) for c in cause.checks))
     lines = [
-        f"{i}. **{code_span(red(r.id))}** ({escape_text(red(r.kind))}, "
-        f"{r.status.value.upper()}): {escape_text(red(r.summary))}"
+        f"{i}. {ids} ({kinds}, {cause.status.value.upper()}): {escape_text(red(cause.summary))}"
     ]
-    for o in r.observations:
-        if o.ok:
-            continue
-        where = f" at {code_span(red(o.where))}" if o.where else ""
-        lines.append(
-            f"   - {escape_text(red(o.property))}: expected {code_span(red(o.expected or '-'))},"
-            f" got {code_span(red(o.actual or '-'))}{where}"
-        )
-    if r.hint:
-        hint = red(r.hint)
+    for cid in cause.checks:
+        at = f" ({code_span(red(cid))})" if len(cause.checks) > 1 else ""
+        for o in by_id[cid].observations:
+            if o.ok:
+                continue
+            where = f" at {code_span(red(o.where))}" if o.where else ""
+            lines.append(
+                f"   - {escape_text(red(o.property))}{at}: expected "
+                f"{code_span(red(o.expected or '-'))}, got {code_span(red(o.actual or '-'))}{where}"
+            )
+    if cause.hint:
+        hint = red(cause.hint)
         if is_command(hint):
             lines += ["", "   Fix:", ""]
             lines += [f"   {line}" for line in code_block(hint.strip())]
         else:
             lines.append(f"   - Fix: {escape_text(hint)}")
-    blocks = [x.id for x in run.results if r.id in x.blocked_by]
-    explains = [x.id for x in run.results if r.id in x.explained_by]
+    mine = set(cause.checks)
+    blocks = [x.id for x in run.results if mine & set(x.blocked_by)]
+    explains = [x.id for x in run.results if mine & set(x.explained_by)]
     if blocks:
         lines.append(f"   - Blocks: {', '.join(code_span(red(x)) for x in blocks)}")
     if explains:

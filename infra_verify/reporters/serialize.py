@@ -38,6 +38,7 @@ def result_to_dict(r: Result) -> dict[str, Any]:
         "converged_after_s": None if r.converged_after is None else round(r.converged_after, 6),
         "warnings": list(r.warnings),
         "not_in_shard": r.not_in_shard,
+        "cause": r.cause,
     }
 
 
@@ -64,6 +65,7 @@ def result_from_dict(d: dict[str, Any]) -> Result:
         converged_after=d.get("converged_after_s"),
         warnings=tuple(d.get("warnings", [])),
         not_in_shard=d.get("not_in_shard"),
+        cause=d.get("cause"),
     )
 
 

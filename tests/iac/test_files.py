@@ -55,11 +55,9 @@ def test_the_limits_are_the_documented_ones() -> None:
 @pytest.mark.parametrize("flag", ["--plan", "--tf-outputs"])
 def test_plan_refuses_a_device_with_one_line(flag: str, device: str) -> None:
     """plan --plan/--tf-outputs /dev/zero: exit 2, one line naming it, no endless read."""
-    args = ["plan", "--plan", str(fixture("good")), "--policy", str(POLICY)]
-    args[args.index(flag) + 1 if flag in args else len(args) :] = (
-        [device, *args[args.index(flag) + 2 :]] if flag in args else [flag, device]
-    )
-    proc = cli(*args)
+    files = {"--plan": str(fixture("good")), "--tf-outputs": None} | {flag: device}
+    args = [a for f, path in files.items() if path for a in (f, path)]
+    proc = cli("plan", *args, "--policy", str(POLICY))
     assert proc.returncode == 2, proc.stderr
     assert f"{device}: not a regular file" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
