@@ -94,6 +94,8 @@ class EnvironmentObserved:
     /etc/hosts or a resolver maps to 127.0.0.1 is loopback too."""
     environment_named: bool = True
     """False when only the policy file named the environment: a local name lifts nothing then."""
+    source: str = ""
+    """Where the variables were read: the dotenv file, or the context's ``env_source``."""
 
 
 class Environment(Check):
@@ -156,6 +158,7 @@ class Environment(Check):
             allow_loopback=ctx.allow_loopback_settings,
             environment_named=ctx.environment_named,
             addresses=await self._resolve(env, ctx),
+            source=self.dotenv or ctx.env_source,
         )
 
     async def _resolve(self, env: Mapping[str, str], ctx: CheckContext) -> dict[str, str]:
@@ -185,7 +188,7 @@ class Environment(Check):
     def judge(self, observed: EnvironmentObserved) -> Outcome:
         """Presence, loopback, allowed domains and exact values, each as an observation."""
         env = observed.values
-        where = self.subject()
+        where = observed.source or self.subject()
         local = observed.environment_named and not is_real_environment(observed.environment)
         strict = not (local or observed.allow_loopback)
         obs: list[Observation] = []

@@ -52,3 +52,17 @@ def test_given_env_wins_and_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     result = Gate([check], context=ctx).run().results[0]
     assert result.status is Status.ERROR
     assert "not set in the env mapping given to CheckContext" in result.summary
+
+
+def test_environment_check_names_the_source_it_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The environment check's evidence says which environment it read: process or given."""
+    from infra_verify.checks import Environment
+
+    monkeypatch.setenv("INFRA_VERIFY_TEST_PRESENT", "yes")
+    check = Environment(require=["INFRA_VERIFY_TEST_PRESENT"])
+    passed = Gate([check], context=CheckContext(environment="test")).run().results[0]
+    assert passed.status is Status.PASS, passed.summary
+    assert passed.observations[0].where == "the process environment"
+    failed = Gate([check], context=CheckContext(environment="test", env={})).run().results[0]
+    assert failed.status is Status.FAIL
+    assert failed.observations[0].where == "the env mapping given to CheckContext"

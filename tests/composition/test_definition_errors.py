@@ -72,3 +72,20 @@ def test_policy_and_code_give_the_same_hint(tmp_path: Path) -> None:
     assert info.value.hint == raised(lambda: Dns("api.example.test", expekt=[])).hint
     assert info.value.key == "checks.api.expekt"
     assert info.value.line == 3
+
+
+def test_bundle_with_a_wrong_key_raises_the_same_error() -> None:
+    """bundles.cloud_run_behind_load_balancer(helth_path=...) says which key was meant."""
+    from infra_verify import bundles
+
+    error = raised(
+        lambda: bundles.cloud_run_behind_load_balancer(
+            hosts=["api.example.test"],
+            ip="203.0.113.10",
+            certificate="cert",
+            forwarding_rule="fr",
+            service="api",
+            helth_path="/health",
+        )
+    )
+    assert str(error).startswith("CloudRunHttps(): unknown key 'helth_path' (did you mean")
