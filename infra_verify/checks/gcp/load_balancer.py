@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from infra_verify.checks.gcp.base import GcpCheck, Reader, same_resource, short
 from infra_verify.checks.gcp.lb_certificates import (
@@ -265,13 +265,25 @@ class GcpLoadBalancer(GcpCheck):
         description="Cloud Armor security policy every backend service reached must attach",
     )
 
+    @field_validator("ipv6")
+    @classmethod
+    def _valid_ipv6(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ipaddress.IPv6Address(value.strip())
+            except ValueError:
+                raise ValueError(
+                    f"{value!r} is not an IPv6 address (write it like 2600:1901:0:1234::)"
+                ) from None
+        return value
+
     def subject(self) -> str:
         """The forwarding rule."""
         return short(self.forwarding_rule)
 
     def targets(self) -> tuple[str, ...]:
-        """The expected IP."""
-        return (self.ip,) if self.ip else ()
+        """The expected IPs (``ip`` and ``ipv6``)."""
+        return tuple(ip for ip in (self.ip, self.ipv6) if ip)
 
     # --- the requests -------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ buckets and URL rewrites; plus the pure certificate and routing helpers, table-t
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +18,9 @@ from infra_verify.checks.gcp.load_balancer import (
     NegObserved,
 )
 from infra_verify.checks.gcp.routing import resolve
+from infra_verify.errors import PolicyError
 from infra_verify.model import Outcome, Status
+from infra_verify.policy.load import load_policy
 from tests.checks.gcp.lb_policy import API, APP, AUTH, HOSTS, lb_check
 from tests.checks.gcp.test_judge_load_balancer import BACKEND, HEALTHY, LB_IP, NEG, G, changed
 
@@ -291,3 +294,21 @@ def test_rewrite_warns_and_url_mask_behind_it_is_an_error() -> None:
     error = lb_check(hosts=[], routes=routes).judge(dataclasses.replace(obs, backends=(backend,)))
     assert error.status is Status.ERROR, error.summary
     assert "urlMask /<service>" in error.summary
+
+
+def test_ipv6_that_is_not_an_ipv6_address_is_a_policy_error(tmp_path: Path) -> None:
+    """``ipv6: 34.54.41.44`` is bad input: exit 2 naming the file, line and key."""
+    policy = tmp_path / "lb.yaml"
+    policy.write_text(
+        "environment: staging\n"
+        "checks:\n"
+        "  lb:\n"
+        "    kind: gcp.load_balancer\n"
+        "    forwarding_rule: netra-staging-https\n"
+        "    ipv6: 34.54.41.44\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(PolicyError) as caught:
+        load_policy(policy)
+    message = str(caught.value)
+    assert "lb.yaml:6" in message and "ipv6" in message and "not an IPv6 address" in message
