@@ -1155,7 +1155,10 @@ class _Compute:
         )
 
     async def url(self, collection: str, url: str) -> dict[str, Any] | None:
-        """The resource a URL names, global or regional as the URL says, in the URL's project."""
+        """The resource a URL names, global or regional as the URL says, in the URL's project;
+        None when the URL is empty (the field is unset: nothing to read)."""
+        if not short(url):
+            return None
         return await self.reader.get_or_none(
             reads.get_compute,
             collection,
