@@ -439,8 +439,16 @@ class GcpLoadBalancer(GcpCheck):
         self, url_map: dict[str, Any], backends: Iterable[BackendObserved]
     ) -> list[tuple[str, str]]:
         """(region, service) of every Cloud Run service the walked serverless NEGs resolve to."""
+        found = self._run_tags(url_map, backends)
+        return sorted(found, key=lambda rs: (rs[1], rs[0]))
+
+    def _run_tags(
+        self, url_map: dict[str, Any], backends: Iterable[BackendObserved]
+    ) -> dict[tuple[str, str], set[str]]:
+        """Every Cloud Run service the walked serverless NEGs resolve to, by (region, service),
+        with the revision tags (``cloudRun.tag`` or a urlMask's ``<tag>``) requests carry."""
         by_key = {(b.name, b.bucket): b for b in backends}
-        found: set[tuple[str, str]] = set()
+        found: dict[tuple[str, str], set[str]] = {}
         for target, requests in self._walked(url_map):
             backend = by_key.get((target.name, target.is_bucket))
             if backend is None or backend.bucket:
@@ -450,10 +458,12 @@ class GcpLoadBalancer(GcpCheck):
                 if neg.get("networkEndpointType") != "SERVERLESS" or not neg.get("cloudRun"):
                     continue
                 for request in requests:
-                    service, _ = _cloud_run_target(neg, request.host, request.path)
+                    service, tag = _cloud_run_target(neg, request.host, request.path)
                     if service:
-                        found.add((_neg_region(neg_seen.group), service))
-        return sorted(found, key=lambda rs: (rs[1], rs[0]))
+                        tags = found.setdefault((_neg_region(neg_seen.group), service), set())
+                        if tag:
+                            tags.add(tag)
+        return found
 
     # --- judge --------------------------------------------------------------------------------
 
@@ -608,8 +618,11 @@ class GcpLoadBalancer(GcpCheck):
         if self.http_redirect_rule:
             self._check_redirect(observed, https_ips, obs, scope)
         if self._looks_behind():
+            tags = self._run_tags(url_map, observed.backends)
             for run_region, run_name in self._run_services(url_map, observed.backends):
                 self._check_run(observed, run_region, run_name, obs)
+                for tag in sorted(tags.get((run_region, run_name), ())):
+                    self._check_run_tag(observed, run_region, run_name, tag, obs)
 
     def _check_frontend(
         self,
@@ -1062,6 +1075,32 @@ class GcpLoadBalancer(GcpCheck):
             scope.where("forwardingRules", name),
             f"http://HOST resolves to the HTTPS rule's IP {https_ip}, where no redirect listens: "
             f"recreate {name} with --address={self.address or https_ip} {scope.flag} --ports=80",
+        )
+
+    def _check_run_tag(
+        self,
+        observed: LoadBalancerObserved,
+        region: str,
+        name: str,
+        tag: str,
+        obs: list[Observation],
+    ) -> None:
+        """A NEG sending requests to revision tag ``tag`` needs a traffic target with that tag
+        (``Service.trafficStatuses[].tag``, else ``traffic[].tag``)."""
+        seen = next((r for r in observed.runs if (r.region, r.name) == (region, name)), None)
+        service = (seen.service if seen else None) or {}
+        statuses = service.get("trafficStatuses") or service.get("traffic") or []
+        tags = sorted({str(t.get("tag")) for t in statuses if t.get("tag")})
+        self._link(
+            obs,
+            f"Cloud Run {name} tag {tag}",
+            f"a traffic target tagged {tag}",
+            ", ".join(tags) or "(no tagged traffic targets)",
+            tag in tags,
+            f"services/{name} ({region})",
+            f"the serverless NEG sends requests to tag {tag}, which the service does not have: "
+            f"gcloud run services update-traffic {name} --region={region} "
+            f"--set-tags={tag}=REVISION",
         )
 
     def _check_run(

@@ -312,3 +312,29 @@ def test_ipv6_that_is_not_an_ipv6_address_is_a_policy_error(tmp_path: Path) -> N
         load_policy(policy)
     message = str(caught.value)
     assert "lb.yaml:6" in message and "ipv6" in message and "not an IPv6 address" in message
+
+
+@pytest.mark.parametrize(
+    ("statuses", "ok"),
+    [
+        ([{"percent": 100, "tag": "blue"}], True),
+        ([{"percent": 100}], False),
+        ([{"percent": 100, "tag": "green"}], False),
+    ],
+    ids=["tagged", "untagged", "other-tag"],
+)
+def test_neg_tag_needs_a_tagged_traffic_target(statuses: list[dict[str, Any]], ok: bool) -> None:
+    """A NEG's ``cloudRun.tag`` must be one of the service's traffic targets' tags."""
+    neg = {
+        "networkEndpointType": "SERVERLESS",
+        "cloudRun": {"service": "netra-backend-staging", "tag": "blue"},
+    }
+    backend = dataclasses.replace(HEALTHY.backends[0], negs=(NegObserved(NEG, neg),))
+    run = dataclasses.replace(
+        HEALTHY.runs[0], service={**(HEALTHY.runs[0].service or {}), "trafficStatuses": statuses}
+    )
+    outcome = lb_check().judge(dataclasses.replace(HEALTHY, backends=(backend,), runs=(run,)))
+    if ok:
+        assert outcome.status is Status.PASS, outcome.summary
+    else:
+        failed_at(outcome, "Cloud Run netra-backend-staging tag blue")

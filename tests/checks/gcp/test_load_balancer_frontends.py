@@ -23,6 +23,7 @@ from tests.checks.gcp.world import (
     PROJECT,
     REGION,
     REGIONAL,
+    RUN_SERVICE,
     URL_MAP,
     GcpWorld,
     link,
@@ -368,3 +369,35 @@ def test_url_mask_neg_behind_a_rewrite_is_an_error(gcp: GcpWorld) -> None:
     result = gcp.run(lb_check())
     assert result.status is Status.ERROR, result.summary
     assert "urlMask /<service>" in result.summary
+
+
+# --- Cloud Run revision tags ---------------------------------------------------------------------
+
+
+def test_neg_tag_the_service_lacks_fails(gcp: GcpWorld) -> None:
+    """A NEG sending requests to tag ``blue`` of a service with no such tag was a PASS; every
+    request through it fails, so it is a FAIL naming the tag."""
+    gcp.patch(NEG, {"cloudRun": {"tag": "blue"}})
+    last = failed_at(gcp.run(lb_check()), "Cloud Run netra-backend-staging tag blue")
+    assert last.actual == "(no tagged traffic targets)"
+    tagged = [{"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", "percent": 100, "tag": "blue"}]
+    gcp.patch(RUN_SERVICE, {"trafficStatuses": tagged})
+    assert gcp.run(lb_check()).status is Status.PASS
+
+
+def test_url_mask_tag_is_checked_per_request(gcp: GcpWorld) -> None:
+    """``<tag>.staging.netrasystems.ai`` parses tag ``api`` from api.…: the service needs it."""
+    gcp.patch(
+        NEG,
+        {
+            "cloudRun": {
+                "service": "netra-backend-staging",
+                "urlMask": "<tag>.staging.netrasystems.ai",
+            }
+        },
+    )
+    check = lb_check(hosts=[API])
+    failed_at(gcp.run(check), "Cloud Run netra-backend-staging tag api")
+    tagged = [{"revision": "netra-backend-staging-00042-abc", "percent": 0, "tag": "api"}]
+    gcp.patch(RUN_SERVICE, {"trafficStatuses": tagged})
+    assert gcp.run(check).status is Status.PASS

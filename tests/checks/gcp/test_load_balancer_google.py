@@ -301,6 +301,8 @@ def test_url_mask_resolving_another_service_fails(gcp: GcpWorld) -> None:
 def test_serverless_neg_with_a_tag_passes(gcp: GcpWorld) -> None:
     """A NEG naming the service and a revision ``tag`` reaches that service, tag reported."""
     gcp.patch(NEG, {"cloudRun": {"tag": "blue"}})
+    tagged = [{"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", "percent": 100, "tag": "blue"}]
+    gcp.patch(RUN_SERVICE, {"trafficStatuses": tagged})
     result = gcp.run(lb())
     assert result.status is Status.PASS, result.summary
     neg = next(o for o in result.observations if o.property == "serverless NEG")
