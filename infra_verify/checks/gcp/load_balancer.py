@@ -300,8 +300,9 @@ class GcpLoadBalancer(GcpCheck):
         return out
 
     def checked_hosts(self) -> list[str]:
-        """Every host the check sends a request for, once each, in order."""
-        return list(dict.fromkeys(r.host.lower().rstrip(".") for r in self.requests()))
+        """Every host the check sends a request for, once each, in order, as TLS sees it
+        (the SNI name: lower case, no trailing dot, no ``:port``)."""
+        return list(dict.fromkeys(_sni_name(r.host) for r in self.requests()))
 
     def _looks_behind(self) -> bool:
         return self.security_policy is not None or any(r.cloud_run for r in self.requests())
@@ -1221,6 +1222,14 @@ class _Scope:
         return (
             f"regions/{self.region}/{collection}/{name}" if self.region else f"{collection}/{name}"
         )
+
+
+def _sni_name(host: str) -> str:
+    """``API.example.com.:8443`` -> ``api.example.com`` (an IPv6 literal keeps its colons)."""
+    name = host.strip().lower()
+    if not name.startswith("[") and name.count(":") == 1:
+        name = name.split(":", 1)[0]
+    return name.rstrip(".")
 
 
 def _project_in(url: str | None) -> str | None:

@@ -338,3 +338,14 @@ def test_neg_tag_needs_a_tagged_traffic_target(statuses: list[dict[str, Any]], o
         assert outcome.status is Status.PASS, outcome.summary
     else:
         failed_at(outcome, "Cloud Run netra-backend-staging tag blue")
+
+
+def test_host_with_a_port_is_covered_by_its_name() -> None:
+    """A route to ``api.…:443`` needs a certificate for ``api.…``: SNI carries no port."""
+    routes = [{"host": f"{API}:443", "path": "/"}]
+    obs = with_certs(**{CERT: managed([API])})
+    outcome = lb_check(hosts=[], routes=routes).judge(obs)
+    assert outcome.status is Status.PASS, outcome.summary
+    assert [o.property for o in outcome.observations if "serves" in o.property] == [
+        f"certificate serves {API}"
+    ]
