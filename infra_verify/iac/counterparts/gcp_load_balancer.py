@@ -9,15 +9,19 @@ checked host needs a ``google_certificate_manager_certificate_map_entry`` of tha
 ``hostname`` serves it (exact, ``*.`` wildcard, or a ``matcher = "PRIMARY"`` entry).
 
 ``routes:`` are followed as far as a plan can say: each route's host is routed by the URL map
-(like ``hosts:``), and the backend service or bucket a route names is one the URL map points at
-(by reference or by name, from any ``service``/``backend_service`` field). Resolving which path
-reaches which backend needs the applied URL map: the live check does that.
+(like ``hosts:``), the backend service or bucket a route names is one the URL map points at
+(by reference or by name, from any ``service``/``backend_service`` field), and each route is
+resolved on the plan's URL map with the live check's resolver (``iac/url_map.py`` turns the
+plan's blocks into the REST shape): a redirect or another backend where the route expects its
+service is a finding; a service known only after apply is accepted.
 """
 
 from __future__ import annotations
 
+from infra_verify.checks.gcp.base import same_resource
 from infra_verify.checks.gcp.lb_certificates import map_entry_for
 from infra_verify.checks.gcp.load_balancer import GcpLoadBalancer
+from infra_verify.checks.gcp.routing import resolve
 from infra_verify.iac.findings import (
     PlanContext,
     check_result,
@@ -43,6 +47,7 @@ from infra_verify.iac.resources import (
     same_ip,
     text_values,
 )
+from infra_verify.iac.url_map import UNKNOWN, rest_url_map
 from infra_verify.model import Observation, Result
 
 BACKEND_BUCKET = "google_compute_backend_bucket"
@@ -172,6 +177,8 @@ def observations(
         targets = _route_targets(ctx, lb)
         for service in dict.fromkeys(wanted):
             obs.append(named_among("route service", service, targets, where))
+    if check.routes and lb.url_maps():
+        obs += _route_observations(ctx, lb, check)
     if check.backend_service:
         names = gcp_names(lb.backend_services())
         obs.append(named_among("backend_service", check.backend_service, names, where))
@@ -249,6 +256,31 @@ def _map_entry_observations(
                 where,
             )
         )
+    return out
+
+
+def _route_observations(
+    ctx: PlanContext, lb: LoadBalancer, check: GcpLoadBalancer
+) -> list[Observation]:
+    """Each route resolved on the plan's URL map as Google routes it (``routing.resolve``)."""
+    url_map = lb.url_maps()[0]
+    rest = rest_url_map(ctx.plan, url_map)
+    where = ctx.where(url_map.address)
+    out = []
+    for route in check.routes:
+        dest = resolve(rest, route.host, route.path)
+        expected = route.service or "a backend"
+        if dest.kind != "backend":
+            actual, ok = f"{dest.describe()} via {dest.via()}", False
+        elif any(t.url == UNKNOWN for t in dest.serving):
+            actual, ok = f"(known after apply) via {dest.via()}", True
+        else:
+            names = ", ".join(t.name for t in dest.serving)
+            ok = route.service is None or all(
+                same_resource(route.service, t.url) for t in dest.serving
+            )
+            actual = f"{names} via {dest.via()}"
+        out.append(Observation(f"route {route.host}{route.path}", expected, actual, ok, where))
     return out
 
 

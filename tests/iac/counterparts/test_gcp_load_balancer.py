@@ -13,6 +13,7 @@ from infra_verify.gate import GateRun
 from infra_verify.iac.counterparts import gcp_load_balancer
 from infra_verify.iac.findings import PlanContext
 from infra_verify.iac.plan import load_plan
+from infra_verify.iac.url_map import rest_url_map
 from infra_verify.model import Status
 from tests.iac.conftest import fixture
 
@@ -60,7 +61,11 @@ def test_routes_hosts_and_services_are_declared() -> None:
         ),
     )
     failed = {o.property: o for o in gcp_load_balancer.expect(bad, ctx).observations if not o.ok}
-    assert set(failed) == {"host www.netrasystems.ai", "route service"}
+    assert set(failed) == {
+        "host www.netrasystems.ai",
+        "route service",
+        f"route {api}/static/",
+    }
     assert failed["route service"].expected == "netra-static"
 
 
@@ -170,3 +175,90 @@ def test_every_forwarding_rule_and_the_ipv6_address_are_declared(tmp_path: Path)
     missing = check.model_copy(update={"forwarding_rules": ("nope",), "ipv6": "2600:1901::1"})
     failed = {o.property for o in gcp_load_balancer.expect(missing, ctx).observations if not o.ok}
     assert failed == {"forwarding rule nope", "IPv6 address"}
+
+
+def _with_paths(tmp_path: Path) -> Path:
+    """The good plan whose path matcher sends ``/static/*`` to backend bucket netra-static
+    (by reference) and redirects ``/old/*``."""
+    plan = json.loads(fixture("good").read_text(encoding="utf-8"))
+    url_map = next(r for r in plan["resource_changes"] if r["type"] == "google_compute_url_map")
+    url_map["change"]["after"]["path_matcher"][0]["path_rule"] = [
+        {"paths": ["/static/*"], "service": None},
+        {"paths": ["/old/*"], "url_redirect": [{"host_redirect": "www.netrasystems.ai"}]},
+    ]
+    plan["resource_changes"].append(
+        {
+            "address": "google_compute_backend_bucket.static",
+            "mode": "managed",
+            "type": "google_compute_backend_bucket",
+            "name": "static",
+            "change": {
+                "actions": ["create"],
+                "before": None,
+                "after": {"name": "netra-static", "bucket_name": "netra-static-assets"},
+            },
+        }
+    )
+    config = plan["configuration"]["root_module"]["resources"]
+    expressions = next(r for r in config if r["type"] == "google_compute_url_map")["expressions"]
+    expressions["path_matcher"][0]["path_rule"] = [
+        {
+            "paths": {"constant_value": ["/static/*"]},
+            "service": {
+                "references": [
+                    "google_compute_backend_bucket.static.id",
+                    "google_compute_backend_bucket.static",
+                ]
+            },
+        },
+        {"paths": {"constant_value": ["/old/*"]}},
+    ]
+    return _plan_file(tmp_path, json.dumps(plan))
+
+
+def test_routes_resolve_on_the_plans_url_map(tmp_path: Path) -> None:
+    """Which path reaches which backend is resolved on the plan's URL map, references named."""
+    ctx = PlanContext(load_plan(_with_paths(tmp_path)))
+    api = "api.staging.netrasystems.ai"
+    routes = (
+        Route(host=api, path="/static/app.js", service="netra-static"),
+        Route(host=api, path="/api/users", service="netra-staging-backend"),
+    )
+    check = GcpLoadBalancer(forwarding_rule="netra-staging-https", routes=routes)
+    result = gcp_load_balancer.expect(check, ctx)
+    assert result.status is Status.PASS, result.summary
+    seen = {o.property: o for o in result.observations}
+    assert seen[f"route {api}/static/app.js"].actual.startswith("netra-static via hostRules[0]")
+    wrong = GcpLoadBalancer(
+        forwarding_rule="netra-staging-https",
+        routes=(
+            Route(host=api, path="/static/app.js", service="netra-staging-backend"),
+            Route(host=api, path="/old/page"),
+        ),
+    )
+    failed = {o.property: o for o in gcp_load_balancer.expect(wrong, ctx).observations if not o.ok}
+    assert set(failed) == {f"route {api}/static/app.js", f"route {api}/old/page"}
+    assert failed[f"route {api}/old/page"].actual.startswith("redirect to www.netrasystems.ai")
+
+
+def test_plan_url_map_in_rest_shape() -> None:
+    """Blocks become REST fields; services declared by reference are named after the resource."""
+    plan = load_plan(fixture("good"))
+    url_map = next(r for r in plan.of_type("google_compute_url_map"))
+    assert rest_url_map(plan, url_map) == {
+        "defaultService": "backendServices/netra-staging-backend",
+        "hostRules": [
+            {
+                "hosts": [
+                    "api.staging.netrasystems.ai",
+                    "auth.staging.netrasystems.ai",
+                    "app.staging.netrasystems.ai",
+                ],
+                "pathMatcher": "backend",
+            }
+        ],
+        "name": "netra-staging-url-map",
+        "pathMatchers": [
+            {"defaultService": "backendServices/netra-staging-backend", "name": "backend"}
+        ],
+    }
