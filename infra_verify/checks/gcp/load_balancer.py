@@ -356,7 +356,7 @@ class GcpLoadBalancer(GcpCheck):
         elif self.checked_hosts():
             seen.ssl_certificates = {}
             for url in seen.proxy.get("sslCertificates", []):
-                seen.ssl_certificates[short(url)] = await read.url("sslCertificates", url)
+                seen.ssl_certificates[short(url)] = await self._read_certificate(read, url)
         seen.url_map = await read.url("urlMaps", str(seen.proxy.get("urlMap", "")))
         if seen.url_map is None:
             return seen.done()
@@ -371,6 +371,18 @@ class GcpLoadBalancer(GcpCheck):
         if self.http_redirect_rule:
             seen.redirect = await self._read_redirect(read, self.http_redirect_rule, lb_region)
         return seen.done()
+
+    async def _read_certificate(self, read: _Compute, url: str) -> dict[str, Any] | None:
+        """One of the proxy's ``sslCertificates``: a compute SSL certificate, or a Certificate
+        Manager certificate (``//certificatemanager.googleapis.com/…``, regional proxies)."""
+        if "certificatemanager" not in url:
+            return await read.url("sslCertificates", url)
+        return await read.reader.get_or_none(
+            reads.get_certificate_manager_certificate,
+            cm_location(url),
+            short(url),
+            project=_project_in(url) or read.project,
+        )
 
     async def _read_certificate_map(self, read: _Compute, url: str) -> CertificateMapObserved:
         location, name = cm_location(url), short(url)

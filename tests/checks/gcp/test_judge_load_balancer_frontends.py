@@ -98,6 +98,31 @@ def test_name_covers(pattern: str, host: str, covers: bool) -> None:
             False,
         ),
         ({"c": {"name": "c", "type": "SELF_MANAGED", "subjectAlternativeNames": []}}, None, False),
+        (
+            {"c": {"name": "projects/p/locations/r/certificates/c", "sanDnsnames": [API]}},
+            "c",
+            False,
+        ),
+        (
+            {
+                "c": {
+                    "name": "projects/p/locations/r/certificates/c",
+                    "managed": {"domains": [API], "state": "PROVISIONING"},
+                }
+            },
+            "c",
+            True,
+        ),
+        (
+            {
+                "c": {
+                    "name": "projects/p/locations/r/certificates/c",
+                    "managed": {"domains": [API], "state": "FAILED"},
+                }
+            },
+            None,
+            False,
+        ),
     ],
     ids=[
         "active",
@@ -109,6 +134,9 @@ def test_name_covers(pattern: str, host: str, covers: bool) -> None:
         "second-certificate-serves",
         "self-managed",
         "self-managed-no-names",
+        "certificate-manager-self-managed",
+        "certificate-manager-provisioning",
+        "certificate-manager-failed",
     ],
 )
 def test_classic_coverage(

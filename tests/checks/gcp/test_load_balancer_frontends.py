@@ -401,3 +401,35 @@ def test_url_mask_tag_is_checked_per_request(gcp: GcpWorld) -> None:
     tagged = [{"revision": "netra-backend-staging-00042-abc", "percent": 0, "tag": "api"}]
     gcp.patch(RUN_SERVICE, {"trafficStatuses": tagged})
     assert gcp.run(check).status is Status.PASS
+
+
+def test_regional_proxy_with_certificate_manager_certificates_passes(gcp: GcpWorld) -> None:
+    """A regional proxy lists Certificate Manager certificates in ``sslCertificates`` (the API
+    allows it there, not a map): they are read from Certificate Manager, not as compute ones."""
+    gcp.regional_lb()
+    cm_path = f"v1/projects/{PROJECT}/locations/{REGION}/certificates/netra-regional-cm"
+    gcp.put(
+        cm_path,
+        {
+            "name": f"projects/{PROJECT}/locations/{REGION}/certificates/netra-regional-cm",
+            "sanDnsnames": list(HOSTS),
+            "managed": {"domains": list(HOSTS), "state": "ACTIVE"},
+        },
+    )
+    proxy = f"{REGIONAL}/targetHttpsProxies/netra-regional-proxy"
+    cm_url = f"//certificatemanager.googleapis.com/{cm_path.removeprefix('v1/')}"
+    gcp.patch(proxy, {"sslCertificates": [cm_url]})
+    check = lb_check(
+        forwarding_rule=f"regions/{REGION}/forwardingRules/netra-regional-https",
+        address="netra-regional-ip",
+        ip="34.54.41.45",
+        certificate=None,
+        backend_service="netra-regional-backend",
+        http_redirect_rule="netra-regional-http",
+    )
+    result = gcp.run(check)
+    assert result.status is Status.PASS, result.summary
+    assert observed(result, f"certificate serves {API}").actual == "netra-regional-cm"
+    gcp.patch(cm_path, {"managed": {"state": "FAILED"}})
+    last = failed_at(gcp.run(check), f"certificate serves {API}")
+    assert "Certificate Manager FAILED" in last.actual
