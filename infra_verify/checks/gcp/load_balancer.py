@@ -120,6 +120,8 @@ class FrontendObserved:
     """The forwarding rule as the REST API returns it; None: it does not exist (404)."""
     region: str | None = None
     """Its region when it is regional; None: global."""
+    proxy: dict[str, Any] | None = None
+    """The target HTTPS proxy it names, read when it is not the main rule's proxy."""
 
 
 @dataclass(frozen=True)
@@ -216,7 +218,8 @@ class GcpLoadBalancer(GcpCheck):
     forwarding_rules: tuple[str, ...] = Field(
         default=(),
         description="more HTTPS forwarding rules of this load balancer (e.g. its IPv6 frontend): "
-        "each must exist, listen on 443 and target the same HTTPS proxy",
+        "each must exist, listen on 443 and target the same HTTPS proxy (or one with the same "
+        "URL map and certificates)",
     )
     ipv6: str | None = Field(
         default=None,
@@ -340,11 +343,15 @@ class GcpLoadBalancer(GcpCheck):
             if seen.address is None:
                 return seen.done()
         seen.rule = rule
+        target = str((rule or {}).get("target", ""))
         for extra in self.forwarding_rules:
             extra_region = _region_in(extra) or lb_region
             found = await read("forwardingRules", short(extra), extra_region)
-            seen.frontends.append(FrontendObserved(extra, found, extra_region))
-        target = str((rule or {}).get("target", ""))
+            other = str((found or {}).get("target", ""))
+            proxy = None
+            if "/targetHttpsProxies/" in other and not _same_url(other, target):
+                proxy = await read.url("targetHttpsProxies", other)
+            seen.frontends.append(FrontendObserved(extra, found, extra_region, proxy))
         if rule is None or "/targetHttpsProxies/" not in target:  # nothing HTTPS to follow
             return seen.done()
         seen.proxy = await read.url("targetHttpsProxies", target)
@@ -644,8 +651,8 @@ class GcpLoadBalancer(GcpCheck):
         proxy: str,
         obs: list[Observation],
     ) -> str:
-        """One more HTTPS forwarding rule: it exists, targets the same proxy, listens on 443;
-        returns its IP."""
+        """One more HTTPS forwarding rule: it exists, listens on 443 and targets the same HTTPS
+        proxy, or another one serving the same URL map and certificates; returns its IP."""
         name = short(frontend.name)
         fscope = _Scope(frontend.region)
         rule = self._present(
@@ -659,8 +666,12 @@ class GcpLoadBalancer(GcpCheck):
         target = str(rule.get("target", ""))
         ports = str(rule.get("portRange", ""))
         problems = []
-        if not same_resource(proxy.split("/compute/v1/", 1)[-1], target):
-            problems.append(f"targets {short(target) or '(nothing)'}")
+        if "/targetHttpsProxies/" not in target:
+            problems.append(f"targets {short(target) or '(nothing)'}, not a target HTTPS proxy")
+        elif not _same_url(proxy, target):
+            differs = _proxy_differs(observed.proxy, frontend.proxy)
+            if differs:
+                problems.append(f"targets {short(target) or '(nothing)'}, {differs}")
         if not _has_port(ports, 443):
             problems.append(f"listens on {ports}")
         actual = f"{ip or '(no IP)'} -> {short(target) or '(no target)'}"
@@ -669,7 +680,8 @@ class GcpLoadBalancer(GcpCheck):
         self._link(
             obs,
             f"forwarding rule {name}",
-            f"port 443 -> target HTTPS proxy {short(proxy)}",
+            f"port 443 -> target HTTPS proxy {short(proxy)} (or one with its URL map and "
+            "certificates)",
             actual,
             not problems,
             fscope.where("forwardingRules", name),
@@ -1234,6 +1246,35 @@ class _Scope:
         return (
             f"regions/{self.region}/{collection}/{name}" if self.region else f"{collection}/{name}"
         )
+
+
+def _same_url(a: str, b: str) -> bool:
+    """Two resource URLs or paths name the same resource (``https://…/compute/v1/`` prefix,
+    partial paths and trailing slashes aside)."""
+
+    def key(url: str) -> str:
+        return url.split("/compute/v1/", 1)[-1].strip("/")
+
+    ka, kb = key(a), key(b)
+    return bool(ka and kb) and (ka == kb or ka.endswith("/" + kb) or kb.endswith("/" + ka))
+
+
+def _proxy_differs(main: dict[str, Any] | None, other: dict[str, Any] | None) -> str:
+    """Why another target HTTPS proxy does not serve what the main one does ('' when it does:
+    the same URL map, certificate map and certificates)."""
+    if other is None:
+        return "a target HTTPS proxy that does not exist"
+    main = main or {}
+    if not _same_url(str(main.get("urlMap", "")), str(other.get("urlMap", ""))):
+        return f"whose URL map is {short(other.get('urlMap')) or '(none)'}"
+    if short(main.get("certificateMap")) != short(other.get("certificateMap")):
+        return f"whose certificate map is {short(other.get('certificateMap')) or '(none)'}"
+    if not main.get("certificateMap"):
+        mine = sorted(short(c) for c in main.get("sslCertificates", []))
+        theirs = sorted(short(c) for c in other.get("sslCertificates", []))
+        if mine != theirs:
+            return f"whose certificates are {', '.join(theirs) or '(none)'}"
+    return ""
 
 
 def _sni_name(host: str) -> str:

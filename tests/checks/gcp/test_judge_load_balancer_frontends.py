@@ -182,31 +182,55 @@ def test_proxy_without_certificates_fails() -> None:
 # --- several forwarding rules, IPv6 -------------------------------------------------------------
 
 
-def with_frontend(rule: dict[str, Any] | None) -> LoadBalancerObserved:
-    """HEALTHY plus the IPv6 rule, read as ``rule``."""
+def with_frontend(
+    rule: dict[str, Any] | None, proxy: dict[str, Any] | None = None
+) -> LoadBalancerObserved:
+    """HEALTHY plus the IPv6 rule, read as ``rule`` (and its own proxy, when another)."""
     return dataclasses.replace(
-        HEALTHY, frontends=(FrontendObserved("netra-staging-https-v6", rule),)
+        HEALTHY, frontends=(FrontendObserved("netra-staging-https-v6", rule, None, proxy),)
     )
 
 
+OTHER = {**V6_RULE, "target": f"{G}/global/targetHttpsProxies/other"}
+
+
 @pytest.mark.parametrize(
-    ("rule", "ipv6", "broken"),
+    ("rule", "proxy", "ipv6", "broken"),
     [
-        (V6_RULE, IPV6, None),
-        (V6_RULE, None, None),
-        (None, None, "missing"),
-        ({**V6_RULE, "target": f"{G}/global/targetHttpsProxies/other"}, None, "frontend"),
-        ({**V6_RULE, "portRange": "80-80"}, None, "frontend"),
-        (V6_RULE, "2600:1901:0:1235::", "ipv6"),
+        (V6_RULE, None, IPV6, None),
+        (V6_RULE, None, None, None),
+        (None, None, None, "missing"),
+        (OTHER, None, None, "frontend"),
+        (OTHER, {**(HEALTHY.proxy or {}), "name": "other"}, None, None),
+        (OTHER, {**(HEALTHY.proxy or {}), "urlMap": f"{G}/global/urlMaps/x"}, None, "frontend"),
+        (OTHER, {**(HEALTHY.proxy or {}), "sslCertificates": []}, None, "frontend"),
+        ({**V6_RULE, "target": f"{G}/global/targetHttpProxies/p"}, None, None, "frontend"),
+        ({**V6_RULE, "portRange": "80-80"}, None, None, "frontend"),
+        (V6_RULE, None, "2600:1901:0:1235::", "ipv6"),
     ],
-    ids=["ok", "no-ipv6-expected", "missing", "other-proxy", "port-80", "other-ipv6"],
+    ids=[
+        "ok",
+        "no-ipv6-expected",
+        "missing",
+        "other-proxy-missing",
+        "other-proxy-same-url-map-and-certificates",
+        "other-proxy-other-url-map",
+        "other-proxy-other-certificates",
+        "http-proxy",
+        "port-80",
+        "other-ipv6",
+    ],
 )
 def test_every_frontend_is_walked(
-    rule: dict[str, Any] | None, ipv6: str | None, broken: str | None
+    rule: dict[str, Any] | None,
+    proxy: dict[str, Any] | None,
+    ipv6: str | None,
+    broken: str | None,
 ) -> None:
-    """Each listed rule exists, targets the same proxy on 443; ``ipv6`` is one rule's IP."""
+    """Each listed rule exists and listens on 443 in front of the same proxy, or one serving
+    the same URL map and certificates; ``ipv6`` is one rule's IP."""
     check = lb_check(forwarding_rules=["netra-staging-https-v6"], ipv6=ipv6)
-    outcome = check.judge(with_frontend(rule))
+    outcome = check.judge(with_frontend(rule, proxy))
     if broken is None:
         assert outcome.status is Status.PASS, outcome.summary
     elif broken == "missing":

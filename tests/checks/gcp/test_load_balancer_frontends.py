@@ -164,15 +164,16 @@ def test_ipv6_frontend_on_the_same_proxy_passes(gcp: GcpWorld) -> None:
 
 
 def test_ipv6_frontend_on_another_proxy_fails(gcp: GcpWorld) -> None:
-    """A second rule pointing at another proxy is not this load balancer's frontend: FAIL."""
-    other = f"{COMPUTE}/global/targetHttpsProxies/old-proxy"
-    gcp.put(other, {**HEALTHY[HTTPS_PROXY], "name": "old-proxy", "selfLink": link(other)})
+    """A second rule on another proxy serving another URL map is not this load balancer's
+    frontend: FAIL naming the URL map. A proxy with the same URL map and certificates is."""
+    other = f"{COMPUTE}/global/targetHttpsProxies/v6-proxy"
+    gcp.put(other, {**HEALTHY[HTTPS_PROXY], "name": "v6-proxy", "selfLink": link(other)})
     add_v6_rule(gcp, target=other)
-    last = failed_at(
-        gcp.run(lb_check(forwarding_rules=["netra-staging-https-v6"])),
-        "forwarding rule netra-staging-https-v6",
-    )
-    assert "targets old-proxy" in last.actual
+    check = lb_check(forwarding_rules=["netra-staging-https-v6"])
+    assert gcp.run(check).status is Status.PASS
+    gcp.patch(other, {"urlMap": link(f"{COMPUTE}/global/urlMaps/netra-staging-redirect")})
+    last = failed_at(gcp.run(check), "forwarding rule netra-staging-https-v6")
+    assert "targets v6-proxy, whose URL map is netra-staging-redirect" in last.actual
 
 
 def test_missing_ipv6_frontend_fails(gcp: GcpWorld) -> None:
