@@ -16,7 +16,9 @@ sslCertificates will be ignored"):
   ``gcp.managed_certificate`` check (explained by DNS) judges it. ``PROVISIONING_FAILED_PERMANENTLY``
   ("It won't be retried") never serves: a failure. ``RENEWAL_FAILED`` still serves ("The
   existing cert is still serving"). A domain whose ``managed.domainStatus`` is not ``ACTIVE``
-  on an ACTIVE certificate is a warning (its renewal will fail), not a failure.
+  on an ACTIVE certificate is a warning (its renewal will fail), not a failure. A regional
+  proxy may list Certificate Manager certificates there instead: judged by ``managed.state``
+  (``FAILED``: "Certificate Manager gave up") and ``sanDnsnames`` / ``managed.domains``.
 
 A wildcard name covers exactly one label: ``*.example.com`` covers ``api.example.com``, not
 ``example.com`` nor ``a.b.example.com`` (RFC 6125 section 6.4.3).
@@ -120,7 +122,16 @@ class ClassicCoverage:
     """A covering managed certificate not ACTIVE yet, or ACTIVE with this domain not ACTIVE."""
 
 
+def _is_certificate_manager(cert: Mapping[str, Any]) -> bool:
+    """A Certificate Manager certificate (a regional proxy's ``sslCertificates`` may name them:
+    ``//certificatemanager.googleapis.com/projects/P/locations/L/certificates/C``)."""
+    return str(cert.get("name", "")).startswith("projects/") or "sanDnsnames" in cert
+
+
 def _classic_names(cert: Mapping[str, Any]) -> list[str]:
+    if _is_certificate_manager(cert):
+        names = cert.get("sanDnsnames") or (cert.get("managed") or {}).get("domains") or []
+        return [str(n) for n in names]
     sans = cert.get("subjectAlternativeNames") or []
     if sans:
         return [str(n) for n in sans]
@@ -129,6 +140,13 @@ def _classic_names(cert: Mapping[str, Any]) -> list[str]:
 
 def _classic_state(cert: Mapping[str, Any]) -> tuple[str, str]:
     """(readable state, ``serving`` / ``pending`` (may still become ACTIVE) / ``never``)."""
+    if _is_certificate_manager(cert):
+        if "managed" not in cert:
+            return "Certificate Manager self-managed", "serving"
+        state = cm_state(cert)  # Certificate Manager: FAILED means it gave up
+        if state == "ACTIVE":
+            return f"Certificate Manager {state}", "serving"
+        return f"Certificate Manager {state}", "never" if state == "FAILED" else "pending"
     if cert.get("type") == "MANAGED" or ("managed" in cert and cert.get("type") != "SELF_MANAGED"):
         status = str((cert.get("managed") or {}).get("status", "STATUS_UNSPECIFIED"))
         if status in SERVING_MANAGED:

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from infra_verify.check import Check
 from infra_verify.checks.gcp.base import GcpCheck, Reader, same_resource, short
@@ -122,6 +122,8 @@ class FrontendObserved:
     """The forwarding rule as the REST API returns it; None: it does not exist (404)."""
     region: str | None = None
     """Its region when it is regional; None: global."""
+    proxy: dict[str, Any] | None = None
+    """The target HTTPS proxy it names, read when it is not the main rule's proxy."""
 
 
 @dataclass(frozen=True)
@@ -218,7 +220,8 @@ class GcpLoadBalancer(GcpCheck):
     forwarding_rules: tuple[str, ...] = Field(
         default=(),
         description="more HTTPS forwarding rules of this load balancer (e.g. its IPv6 frontend): "
-        "each must exist, listen on 443 and target the same HTTPS proxy",
+        "each must exist, listen on 443 and target the same HTTPS proxy (or one with the same "
+        "URL map and certificates)",
     )
     ipv6: str | None = Field(
         default=None,
@@ -297,13 +300,25 @@ class GcpLoadBalancer(GcpCheck):
         ) -> None:
             """Build the check (the subject may be positional)."""
 
+    @field_validator("ipv6")
+    @classmethod
+    def _valid_ipv6(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ipaddress.IPv6Address(value.strip())
+            except ValueError:
+                raise ValueError(
+                    f"{value!r} is not an IPv6 address (write it like 2600:1901:0:1234::)"
+                ) from None
+        return value
+
     def subject(self) -> str:
         """The forwarding rule."""
         return short(self.forwarding_rule)
 
     def targets(self) -> tuple[str, ...]:
-        """The expected IP."""
-        return (self.ip,) if self.ip else ()
+        """The expected IPs (``ip`` and ``ipv6``)."""
+        return tuple(ip for ip in (self.ip, self.ipv6) if ip)
 
     # --- the requests -------------------------------------------------------------------------
 
@@ -320,8 +335,9 @@ class GcpLoadBalancer(GcpCheck):
         return out
 
     def checked_hosts(self) -> list[str]:
-        """Every host the check sends a request for, once each, in order."""
-        return list(dict.fromkeys(r.host.lower().rstrip(".") for r in self.requests()))
+        """Every host the check sends a request for, once each, in order, as TLS sees it
+        (the SNI name: lower case, no trailing dot, no ``:port``)."""
+        return list(dict.fromkeys(_sni_name(r.host) for r in self.requests()))
 
     def _looks_behind(self) -> bool:
         return self.security_policy is not None or any(r.cloud_run for r in self.requests())
@@ -359,11 +375,15 @@ class GcpLoadBalancer(GcpCheck):
             if seen.address is None:
                 return seen.done()
         seen.rule = rule
+        target = str((rule or {}).get("target", ""))
         for extra in self.forwarding_rules:
             extra_region = _region_in(extra) or lb_region
             found = await read("forwardingRules", short(extra), extra_region)
-            seen.frontends.append(FrontendObserved(extra, found, extra_region))
-        target = str((rule or {}).get("target", ""))
+            other = str((found or {}).get("target", ""))
+            proxy = None
+            if "/targetHttpsProxies/" in other and not _same_url(other, target):
+                proxy = await read.url("targetHttpsProxies", other)
+            seen.frontends.append(FrontendObserved(extra, found, extra_region, proxy))
         if rule is None or "/targetHttpsProxies/" not in target:  # nothing HTTPS to follow
             return seen.done()
         seen.proxy = await read.url("targetHttpsProxies", target)
@@ -375,7 +395,7 @@ class GcpLoadBalancer(GcpCheck):
         elif self.checked_hosts():
             seen.ssl_certificates = {}
             for url in seen.proxy.get("sslCertificates", []):
-                seen.ssl_certificates[short(url)] = await read.url("sslCertificates", url)
+                seen.ssl_certificates[short(url)] = await self._read_certificate(read, url)
         seen.url_map = await read.url("urlMaps", str(seen.proxy.get("urlMap", "")))
         if seen.url_map is None:
             return seen.done()
@@ -390,6 +410,18 @@ class GcpLoadBalancer(GcpCheck):
         if self.http_redirect_rule:
             seen.redirect = await self._read_redirect(read, self.http_redirect_rule, lb_region)
         return seen.done()
+
+    async def _read_certificate(self, read: _Compute, url: str) -> dict[str, Any] | None:
+        """One of the proxy's ``sslCertificates``: a compute SSL certificate, or a Certificate
+        Manager certificate (``//certificatemanager.googleapis.com/…``, regional proxies)."""
+        if "certificatemanager" not in url:
+            return await read.url("sslCertificates", url)
+        return await read.reader.get_or_none(
+            reads.get_certificate_manager_certificate,
+            cm_location(url),
+            short(url),
+            project=_project_in(url) or read.project,
+        )
 
     async def _read_certificate_map(self, read: _Compute, url: str) -> CertificateMapObserved:
         location, name = cm_location(url), short(url)
@@ -459,8 +491,16 @@ class GcpLoadBalancer(GcpCheck):
         self, url_map: dict[str, Any], backends: Iterable[BackendObserved]
     ) -> list[tuple[str, str]]:
         """(region, service) of every Cloud Run service the walked serverless NEGs resolve to."""
+        found = self._run_tags(url_map, backends)
+        return sorted(found, key=lambda rs: (rs[1], rs[0]))
+
+    def _run_tags(
+        self, url_map: dict[str, Any], backends: Iterable[BackendObserved]
+    ) -> dict[tuple[str, str], set[str]]:
+        """Every Cloud Run service the walked serverless NEGs resolve to, by (region, service),
+        with the revision tags (``cloudRun.tag`` or a urlMask's ``<tag>``) requests carry."""
         by_key = {(b.name, b.bucket): b for b in backends}
-        found: set[tuple[str, str]] = set()
+        found: dict[tuple[str, str], set[str]] = {}
         for target, requests in self._walked(url_map):
             backend = by_key.get((target.name, target.is_bucket))
             if backend is None or backend.bucket:
@@ -470,10 +510,12 @@ class GcpLoadBalancer(GcpCheck):
                 if neg.get("networkEndpointType") != "SERVERLESS" or not neg.get("cloudRun"):
                     continue
                 for request in requests:
-                    service, _ = _cloud_run_target(neg, request.host, request.path)
+                    service, tag = _cloud_run_target(neg, request.host, request.path)
                     if service:
-                        found.add((_neg_region(neg_seen.group), service))
-        return sorted(found, key=lambda rs: (rs[1], rs[0]))
+                        tags = found.setdefault((_neg_region(neg_seen.group), service), set())
+                        if tag:
+                            tags.add(tag)
+        return found
 
     # --- judge --------------------------------------------------------------------------------
 
@@ -628,8 +670,11 @@ class GcpLoadBalancer(GcpCheck):
         if self.http_redirect_rule:
             self._check_redirect(observed, https_ips, obs, scope)
         if self._looks_behind():
+            tags = self._run_tags(url_map, observed.backends)
             for run_region, run_name in self._run_services(url_map, observed.backends):
                 self._check_run(observed, run_region, run_name, obs)
+                for tag in sorted(tags.get((run_region, run_name), ())):
+                    self._check_run_tag(observed, run_region, run_name, tag, obs)
 
     def _check_frontend(
         self,
@@ -638,8 +683,8 @@ class GcpLoadBalancer(GcpCheck):
         proxy: str,
         obs: list[Observation],
     ) -> str:
-        """One more HTTPS forwarding rule: it exists, targets the same proxy, listens on 443;
-        returns its IP."""
+        """One more HTTPS forwarding rule: it exists, listens on 443 and targets the same HTTPS
+        proxy, or another one serving the same URL map and certificates; returns its IP."""
         name = short(frontend.name)
         fscope = _Scope(frontend.region)
         rule = self._present(
@@ -653,8 +698,12 @@ class GcpLoadBalancer(GcpCheck):
         target = str(rule.get("target", ""))
         ports = str(rule.get("portRange", ""))
         problems = []
-        if not same_resource(proxy.split("/compute/v1/", 1)[-1], target):
-            problems.append(f"targets {short(target) or '(nothing)'}")
+        if "/targetHttpsProxies/" not in target:
+            problems.append(f"targets {short(target) or '(nothing)'}, not a target HTTPS proxy")
+        elif not _same_url(proxy, target):
+            differs = _proxy_differs(observed.proxy, frontend.proxy)
+            if differs:
+                problems.append(f"targets {short(target) or '(nothing)'}, {differs}")
         if not _has_port(ports, 443):
             problems.append(f"listens on {ports}")
         actual = f"{ip or '(no IP)'} -> {short(target) or '(no target)'}"
@@ -663,7 +712,8 @@ class GcpLoadBalancer(GcpCheck):
         self._link(
             obs,
             f"forwarding rule {name}",
-            f"port 443 -> target HTTPS proxy {short(proxy)}",
+            f"port 443 -> target HTTPS proxy {short(proxy)} (or one with its URL map and "
+            "certificates)",
             actual,
             not problems,
             fscope.where("forwardingRules", name),
@@ -1084,6 +1134,32 @@ class GcpLoadBalancer(GcpCheck):
             f"recreate {name} with --address={self.address or https_ip} {scope.flag} --ports=80",
         )
 
+    def _check_run_tag(
+        self,
+        observed: LoadBalancerObserved,
+        region: str,
+        name: str,
+        tag: str,
+        obs: list[Observation],
+    ) -> None:
+        """A NEG sending requests to revision tag ``tag`` needs a traffic target with that tag
+        (``Service.trafficStatuses[].tag``, else ``traffic[].tag``)."""
+        seen = next((r for r in observed.runs if (r.region, r.name) == (region, name)), None)
+        service = (seen.service if seen else None) or {}
+        statuses = service.get("trafficStatuses") or service.get("traffic") or []
+        tags = sorted({str(t.get("tag")) for t in statuses if t.get("tag")})
+        self._link(
+            obs,
+            f"Cloud Run {name} tag {tag}",
+            f"a traffic target tagged {tag}",
+            ", ".join(tags) or "(no tagged traffic targets)",
+            tag in tags,
+            f"services/{name} ({region})",
+            f"the serverless NEG sends requests to tag {tag}, which the service does not have: "
+            f"gcloud run services update-traffic {name} --region={region} "
+            f"--set-tags={tag}=REVISION",
+        )
+
     def _check_run(
         self, observed: LoadBalancerObserved, region: str, name: str, obs: list[Observation]
     ) -> None:
@@ -1175,7 +1251,10 @@ class _Compute:
         )
 
     async def url(self, collection: str, url: str) -> dict[str, Any] | None:
-        """The resource a URL names, global or regional as the URL says, in the URL's project."""
+        """The resource a URL names, global or regional as the URL says, in the URL's project;
+        None when the URL is empty (the field is unset: nothing to read)."""
+        if not short(url):
+            return None
         return await self.reader.get_or_none(
             reads.get_compute,
             collection,
@@ -1199,6 +1278,43 @@ class _Scope:
         return (
             f"regions/{self.region}/{collection}/{name}" if self.region else f"{collection}/{name}"
         )
+
+
+def _same_url(a: str, b: str) -> bool:
+    """Two resource URLs or paths name the same resource (``https://…/compute/v1/`` prefix,
+    partial paths and trailing slashes aside)."""
+
+    def key(url: str) -> str:
+        return url.split("/compute/v1/", 1)[-1].strip("/")
+
+    ka, kb = key(a), key(b)
+    return bool(ka and kb) and (ka == kb or ka.endswith("/" + kb) or kb.endswith("/" + ka))
+
+
+def _proxy_differs(main: dict[str, Any] | None, other: dict[str, Any] | None) -> str:
+    """Why another target HTTPS proxy does not serve what the main one does ('' when it does:
+    the same URL map, certificate map and certificates)."""
+    if other is None:
+        return "a target HTTPS proxy that does not exist"
+    main = main or {}
+    if not _same_url(str(main.get("urlMap", "")), str(other.get("urlMap", ""))):
+        return f"whose URL map is {short(other.get('urlMap')) or '(none)'}"
+    if short(main.get("certificateMap")) != short(other.get("certificateMap")):
+        return f"whose certificate map is {short(other.get('certificateMap')) or '(none)'}"
+    if not main.get("certificateMap"):
+        mine = sorted(short(c) for c in main.get("sslCertificates", []))
+        theirs = sorted(short(c) for c in other.get("sslCertificates", []))
+        if mine != theirs:
+            return f"whose certificates are {', '.join(theirs) or '(none)'}"
+    return ""
+
+
+def _sni_name(host: str) -> str:
+    """``API.example.com.:8443`` -> ``api.example.com`` (an IPv6 literal keeps its colons)."""
+    name = host.strip().lower()
+    if not name.startswith("[") and name.count(":") == 1:
+        name = name.split(":", 1)[0]
+    return name.rstrip(".")
 
 
 def _project_in(url: str | None) -> str | None:

@@ -5,6 +5,7 @@ buckets and URL rewrites; plus the pure certificate and routing helpers, table-t
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,7 +18,9 @@ from infra_verify.checks.gcp.load_balancer import (
     NegObserved,
 )
 from infra_verify.checks.gcp.routing import resolve
+from infra_verify.errors import PolicyError
 from infra_verify.model import Outcome, Status
+from infra_verify.policy.load import load_policy
 from tests.checks.gcp.lb_policy import API, APP, AUTH, HOSTS, lb_check
 from tests.checks.gcp.test_judge_load_balancer import BACKEND, HEALTHY, LB_IP, NEG, G, changed
 
@@ -95,6 +98,31 @@ def test_name_covers(pattern: str, host: str, covers: bool) -> None:
             False,
         ),
         ({"c": {"name": "c", "type": "SELF_MANAGED", "subjectAlternativeNames": []}}, None, False),
+        (
+            {"c": {"name": "projects/p/locations/r/certificates/c", "sanDnsnames": [API]}},
+            "c",
+            False,
+        ),
+        (
+            {
+                "c": {
+                    "name": "projects/p/locations/r/certificates/c",
+                    "managed": {"domains": [API], "state": "PROVISIONING"},
+                }
+            },
+            "c",
+            True,
+        ),
+        (
+            {
+                "c": {
+                    "name": "projects/p/locations/r/certificates/c",
+                    "managed": {"domains": [API], "state": "FAILED"},
+                }
+            },
+            None,
+            False,
+        ),
     ],
     ids=[
         "active",
@@ -106,6 +134,9 @@ def test_name_covers(pattern: str, host: str, covers: bool) -> None:
         "second-certificate-serves",
         "self-managed",
         "self-managed-no-names",
+        "certificate-manager-self-managed",
+        "certificate-manager-provisioning",
+        "certificate-manager-failed",
     ],
 )
 def test_classic_coverage(
@@ -151,31 +182,55 @@ def test_proxy_without_certificates_fails() -> None:
 # --- several forwarding rules, IPv6 -------------------------------------------------------------
 
 
-def with_frontend(rule: dict[str, Any] | None) -> LoadBalancerObserved:
-    """HEALTHY plus the IPv6 rule, read as ``rule``."""
+def with_frontend(
+    rule: dict[str, Any] | None, proxy: dict[str, Any] | None = None
+) -> LoadBalancerObserved:
+    """HEALTHY plus the IPv6 rule, read as ``rule`` (and its own proxy, when another)."""
     return dataclasses.replace(
-        HEALTHY, frontends=(FrontendObserved("netra-staging-https-v6", rule),)
+        HEALTHY, frontends=(FrontendObserved("netra-staging-https-v6", rule, None, proxy),)
     )
 
 
+OTHER = {**V6_RULE, "target": f"{G}/global/targetHttpsProxies/other"}
+
+
 @pytest.mark.parametrize(
-    ("rule", "ipv6", "broken"),
+    ("rule", "proxy", "ipv6", "broken"),
     [
-        (V6_RULE, IPV6, None),
-        (V6_RULE, None, None),
-        (None, None, "missing"),
-        ({**V6_RULE, "target": f"{G}/global/targetHttpsProxies/other"}, None, "frontend"),
-        ({**V6_RULE, "portRange": "80-80"}, None, "frontend"),
-        (V6_RULE, "2600:1901:0:1235::", "ipv6"),
+        (V6_RULE, None, IPV6, None),
+        (V6_RULE, None, None, None),
+        (None, None, None, "missing"),
+        (OTHER, None, None, "frontend"),
+        (OTHER, {**(HEALTHY.proxy or {}), "name": "other"}, None, None),
+        (OTHER, {**(HEALTHY.proxy or {}), "urlMap": f"{G}/global/urlMaps/x"}, None, "frontend"),
+        (OTHER, {**(HEALTHY.proxy or {}), "sslCertificates": []}, None, "frontend"),
+        ({**V6_RULE, "target": f"{G}/global/targetHttpProxies/p"}, None, None, "frontend"),
+        ({**V6_RULE, "portRange": "80-80"}, None, None, "frontend"),
+        (V6_RULE, None, "2600:1901:0:1235::", "ipv6"),
     ],
-    ids=["ok", "no-ipv6-expected", "missing", "other-proxy", "port-80", "other-ipv6"],
+    ids=[
+        "ok",
+        "no-ipv6-expected",
+        "missing",
+        "other-proxy-missing",
+        "other-proxy-same-url-map-and-certificates",
+        "other-proxy-other-url-map",
+        "other-proxy-other-certificates",
+        "http-proxy",
+        "port-80",
+        "other-ipv6",
+    ],
 )
 def test_every_frontend_is_walked(
-    rule: dict[str, Any] | None, ipv6: str | None, broken: str | None
+    rule: dict[str, Any] | None,
+    proxy: dict[str, Any] | None,
+    ipv6: str | None,
+    broken: str | None,
 ) -> None:
-    """Each listed rule exists, targets the same proxy on 443; ``ipv6`` is one rule's IP."""
+    """Each listed rule exists and listens on 443 in front of the same proxy, or one serving
+    the same URL map and certificates; ``ipv6`` is one rule's IP."""
     check = lb_check(forwarding_rules=["netra-staging-https-v6"], ipv6=ipv6)
-    outcome = check.judge(with_frontend(rule))
+    outcome = check.judge(with_frontend(rule, proxy))
     if broken is None:
         assert outcome.status is Status.PASS, outcome.summary
     elif broken == "missing":
@@ -291,3 +346,58 @@ def test_rewrite_warns_and_url_mask_behind_it_is_an_error() -> None:
     error = lb_check(hosts=[], routes=routes).judge(dataclasses.replace(obs, backends=(backend,)))
     assert error.status is Status.ERROR, error.summary
     assert "urlMask /<service>" in error.summary
+
+
+def test_ipv6_that_is_not_an_ipv6_address_is_a_policy_error(tmp_path: Path) -> None:
+    """``ipv6: 34.54.41.44`` is bad input: exit 2 naming the file, line and key."""
+    policy = tmp_path / "lb.yaml"
+    policy.write_text(
+        "environment: staging\n"
+        "checks:\n"
+        "  lb:\n"
+        "    kind: gcp.load_balancer\n"
+        "    forwarding_rule: netra-staging-https\n"
+        "    ipv6: 34.54.41.44\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(PolicyError) as caught:
+        load_policy(policy)
+    message = str(caught.value)
+    assert "lb.yaml:6" in message and "ipv6" in message and "not an IPv6 address" in message
+
+
+@pytest.mark.parametrize(
+    ("statuses", "ok"),
+    [
+        ([{"percent": 100, "tag": "blue"}], True),
+        ([{"percent": 100}], False),
+        ([{"percent": 100, "tag": "green"}], False),
+    ],
+    ids=["tagged", "untagged", "other-tag"],
+)
+def test_neg_tag_needs_a_tagged_traffic_target(statuses: list[dict[str, Any]], ok: bool) -> None:
+    """A NEG's ``cloudRun.tag`` must be one of the service's traffic targets' tags."""
+    neg = {
+        "networkEndpointType": "SERVERLESS",
+        "cloudRun": {"service": "netra-backend-staging", "tag": "blue"},
+    }
+    backend = dataclasses.replace(HEALTHY.backends[0], negs=(NegObserved(NEG, neg),))
+    run = dataclasses.replace(
+        HEALTHY.runs[0], service={**(HEALTHY.runs[0].service or {}), "trafficStatuses": statuses}
+    )
+    outcome = lb_check().judge(dataclasses.replace(HEALTHY, backends=(backend,), runs=(run,)))
+    if ok:
+        assert outcome.status is Status.PASS, outcome.summary
+    else:
+        failed_at(outcome, "Cloud Run netra-backend-staging tag blue")
+
+
+def test_host_with_a_port_is_covered_by_its_name() -> None:
+    """A route to ``api.…:443`` needs a certificate for ``api.…``: SNI carries no port."""
+    routes = [{"host": f"{API}:443", "path": "/"}]
+    obs = with_certs(**{CERT: managed([API])})
+    outcome = lb_check(hosts=[], routes=routes).judge(obs)
+    assert outcome.status is Status.PASS, outcome.summary
+    assert [o.property for o in outcome.observations if "serves" in o.property] == [
+        f"certificate serves {API}"
+    ]

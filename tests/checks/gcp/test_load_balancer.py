@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from infra_verify.checks.gcp.load_balancer import GcpLoadBalancer
 from infra_verify.model import Result, Status
+from tests.checks.gcp.lb_policy import lb_check
 from tests.checks.gcp.world import (
     ADDRESS,
     API,
@@ -17,7 +20,6 @@ from tests.checks.gcp.world import (
     HTTP_RULE,
     HTTPS_PROXY,
     HTTPS_RULE,
-    LB_IP,
     NEG,
     PROJECT,
     REDIRECT_MAP,
@@ -44,20 +46,9 @@ CHAIN = [
 """Every link of the healthy chain, in the order the check walks it."""
 
 
-def lb(**changes: object) -> GcpLoadBalancer:
+def lb(**changes: Any) -> GcpLoadBalancer:
     """The story's load balancer check (every optional link on), with changes."""
-    fields: dict[str, object] = {
-        "forwarding_rule": "netra-staging-https",
-        "address": "netra-staging-lb-ip",
-        "ip": LB_IP,
-        "certificate": "netra-staging-cert",
-        "hosts": list(HOSTS),
-        "backend_service": "netra-staging-backend",
-        "cloud_run_service": "netra-backend-staging",
-        "http_redirect_rule": "netra-staging-http",
-    }
-    fields.update(changes)
-    return GcpLoadBalancer.model_validate(fields)
+    return lb_check(**changes)
 
 
 def broken_at(result: Result, link: str) -> None:

@@ -23,6 +23,7 @@ from tests.checks.gcp.world import (
     PROJECT,
     REGION,
     REGIONAL,
+    RUN_SERVICE,
     URL_MAP,
     GcpWorld,
     link,
@@ -163,15 +164,16 @@ def test_ipv6_frontend_on_the_same_proxy_passes(gcp: GcpWorld) -> None:
 
 
 def test_ipv6_frontend_on_another_proxy_fails(gcp: GcpWorld) -> None:
-    """A second rule pointing at another proxy is not this load balancer's frontend: FAIL."""
-    other = f"{COMPUTE}/global/targetHttpsProxies/old-proxy"
-    gcp.put(other, {**HEALTHY[HTTPS_PROXY], "name": "old-proxy", "selfLink": link(other)})
+    """A second rule on another proxy serving another URL map is not this load balancer's
+    frontend: FAIL naming the URL map. A proxy with the same URL map and certificates is."""
+    other = f"{COMPUTE}/global/targetHttpsProxies/v6-proxy"
+    gcp.put(other, {**HEALTHY[HTTPS_PROXY], "name": "v6-proxy", "selfLink": link(other)})
     add_v6_rule(gcp, target=other)
-    last = failed_at(
-        gcp.run(lb_check(forwarding_rules=["netra-staging-https-v6"])),
-        "forwarding rule netra-staging-https-v6",
-    )
-    assert "targets old-proxy" in last.actual
+    check = lb_check(forwarding_rules=["netra-staging-https-v6"])
+    assert gcp.run(check).status is Status.PASS
+    gcp.patch(other, {"urlMap": link(f"{COMPUTE}/global/urlMaps/netra-staging-redirect")})
+    last = failed_at(gcp.run(check), "forwarding rule netra-staging-https-v6")
+    assert "targets v6-proxy, whose URL map is netra-staging-redirect" in last.actual
 
 
 def test_missing_ipv6_frontend_fails(gcp: GcpWorld) -> None:
@@ -368,3 +370,67 @@ def test_url_mask_neg_behind_a_rewrite_is_an_error(gcp: GcpWorld) -> None:
     result = gcp.run(lb_check())
     assert result.status is Status.ERROR, result.summary
     assert "urlMask /<service>" in result.summary
+
+
+# --- Cloud Run revision tags ---------------------------------------------------------------------
+
+
+def test_neg_tag_the_service_lacks_fails(gcp: GcpWorld) -> None:
+    """A NEG sending requests to tag ``blue`` of a service with no such tag was a PASS; every
+    request through it fails, so it is a FAIL naming the tag."""
+    gcp.patch(NEG, {"cloudRun": {"tag": "blue"}})
+    last = failed_at(gcp.run(lb_check()), "Cloud Run netra-backend-staging tag blue")
+    assert last.actual == "(no tagged traffic targets)"
+    tagged = [{"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", "percent": 100, "tag": "blue"}]
+    gcp.patch(RUN_SERVICE, {"trafficStatuses": tagged})
+    assert gcp.run(lb_check()).status is Status.PASS
+
+
+def test_url_mask_tag_is_checked_per_request(gcp: GcpWorld) -> None:
+    """``<tag>.staging.netrasystems.ai`` parses tag ``api`` from api.…: the service needs it."""
+    gcp.patch(
+        NEG,
+        {
+            "cloudRun": {
+                "service": "netra-backend-staging",
+                "urlMask": "<tag>.staging.netrasystems.ai",
+            }
+        },
+    )
+    check = lb_check(hosts=[API])
+    failed_at(gcp.run(check), "Cloud Run netra-backend-staging tag api")
+    tagged = [{"revision": "netra-backend-staging-00042-abc", "percent": 0, "tag": "api"}]
+    gcp.patch(RUN_SERVICE, {"trafficStatuses": tagged})
+    assert gcp.run(check).status is Status.PASS
+
+
+def test_regional_proxy_with_certificate_manager_certificates_passes(gcp: GcpWorld) -> None:
+    """A regional proxy lists Certificate Manager certificates in ``sslCertificates`` (the API
+    allows it there, not a map): they are read from Certificate Manager, not as compute ones."""
+    gcp.regional_lb()
+    cm_path = f"v1/projects/{PROJECT}/locations/{REGION}/certificates/netra-regional-cm"
+    gcp.put(
+        cm_path,
+        {
+            "name": f"projects/{PROJECT}/locations/{REGION}/certificates/netra-regional-cm",
+            "sanDnsnames": list(HOSTS),
+            "managed": {"domains": list(HOSTS), "state": "ACTIVE"},
+        },
+    )
+    proxy = f"{REGIONAL}/targetHttpsProxies/netra-regional-proxy"
+    cm_url = f"//certificatemanager.googleapis.com/{cm_path.removeprefix('v1/')}"
+    gcp.patch(proxy, {"sslCertificates": [cm_url]})
+    check = lb_check(
+        forwarding_rule=f"regions/{REGION}/forwardingRules/netra-regional-https",
+        address="netra-regional-ip",
+        ip="34.54.41.45",
+        certificate=None,
+        backend_service="netra-regional-backend",
+        http_redirect_rule="netra-regional-http",
+    )
+    result = gcp.run(check)
+    assert result.status is Status.PASS, result.summary
+    assert observed(result, f"certificate serves {API}").actual == "netra-regional-cm"
+    gcp.patch(cm_path, {"managed": {"state": "FAILED"}})
+    last = failed_at(gcp.run(check), f"certificate serves {API}")
+    assert "Certificate Manager FAILED" in last.actual
