@@ -16,6 +16,9 @@ dns                 google.cloud.dns.Client (JSON connection)   dns/v1/projects/
 sqladmin            google-auth AuthorizedSession               v1/projects/{p}/instances/...
 certificatemanager  google-auth AuthorizedSession               v1/projects/.../certificates/...
 ==================  ==========================================  ==============================
+
+``cloudresourcemanager`` (Resource Manager v1: ``v1/projects/{p}`` and its ``:getIamPolicy``)
+is read like sqladmin, through a google-auth AuthorizedSession (see ``gcp/projects.py``).
 """
 
 from __future__ import annotations
@@ -47,6 +50,7 @@ DEFAULT_ENDPOINTS: Mapping[str, str] = {
     "sqladmin": "https://sqladmin.googleapis.com",
     "vpcaccess": "https://vpcaccess.googleapis.com",
     "certificatemanager": "https://certificatemanager.googleapis.com",
+    "cloudresourcemanager": "https://cloudresourcemanager.googleapis.com",
 }
 API_KEYS = frozenset(DEFAULT_ENDPOINTS)
 
@@ -246,7 +250,8 @@ class GcpClients:
         return self._cached("dns", build)
 
     def session(self, api: str) -> Any:
-        """A google-auth AuthorizedSession for APIs read as plain REST (sqladmin, certificatemanager)."""
+        """A google-auth AuthorizedSession for APIs read as plain REST (sqladmin, certificatemanager,
+        cloudresourcemanager)."""
 
         def build() -> Any:
             from google.auth.transport.requests import AuthorizedSession
