@@ -305,7 +305,9 @@ def psc_instance(gcp: GcpWorld, allowed: list[str]) -> None:
     )
 
 
-def psc_endpoint(gcp: GcpWorld, status: str = "ACCEPTED", network: str = "netra-staging-vpc") -> str:
+def psc_endpoint(
+    gcp: GcpWorld, status: str = "ACCEPTED", network: str = "netra-staging-vpc"
+) -> str:
     """A PSC endpoint in the service's project: a forwarding rule to the instance's attachment."""
     path = f"compute/v1/projects/{PROJECT}/regions/us-central1/forwardingRules/netra-sql-psc"
     gcp.put(
