@@ -58,6 +58,7 @@ from infra_verify.checks.gcp.cloud_sql import (
     public_ip,
     read_instance,
 )
+from infra_verify.checks.gcp.project_numbers import by_id, resolve_project_numbers
 from infra_verify.checks.gcp.sql_iam import default_compute_account, judge_sql_client
 from infra_verify.checks.gcp.vpc_connector import connector_network
 from infra_verify.context import CheckContext
@@ -267,29 +268,9 @@ class GcpCloudSqlPath(GcpCheck):
     async def _resolve_projects(self, reader: Reader, observed: SqlPathObserved) -> SqlPathObserved:
         """Resolve every project number named in what was read to its ID (ERROR when not)."""
         named = [observed.service, observed.instance, observed.connector, observed.subnetworks]
-        numbers = projects.project_numbers_in(named)
-        numbers |= {
-            p
-            for p in (observed.project, observed.instance_project)
-            if p and projects.is_project_number(p)
-        }
-        ids: dict[str, str] = {}
-        for number in sorted(numbers):
-            try:
-                found = await reader.get(projects.get_project, number)
-            except ProbeError as exc:
-                raise ProbeError(
-                    f"project number {number} (named by the service, instance or connector) "
-                    f"could not be resolved to a project ID: {exc.message}",
-                    hint=exc.hint or "grant roles/browser on that project to resolve its number",
-                ) from exc
-            ident = str(found.get("projectId") or "")
-            if not ident:
-                raise ProbeError(
-                    f"project number {number}: projects.get answered without a projectId",
-                    hint="this is a malformed Resource Manager answer",
-                )
-            ids[number] = ident
+        ids = await resolve_project_numbers(
+            reader, named, (observed.project, observed.instance_project)
+        )
         return replace(observed, project_ids=ids)
 
     async def _read_psc(self, reader: Reader, observed: SqlPathObserved) -> SqlPathObserved:
@@ -810,16 +791,15 @@ def _canonical_observed(observed: SqlPathObserved) -> SqlPathObserved:
     ids = observed.project_ids
     if not ids:
         return observed
-    w = projects.with_project_ids
     return replace(
         observed,
-        project=ids.get(observed.project, observed.project),
-        instance_project=ids.get(observed.instance_project or "", observed.instance_project),
-        service=w(observed.service, ids),
-        instance=w(observed.instance, ids),
-        connector=w(observed.connector, ids),
-        subnetworks={w(k, ids): w(v, ids) for k, v in observed.subnetworks.items()},
-        psc_endpoints=tuple(w(e, ids) for e in observed.psc_endpoints),
+        project=by_id(observed.project, ids),
+        instance_project=by_id(observed.instance_project, ids),
+        service=by_id(observed.service, ids),
+        instance=by_id(observed.instance, ids),
+        connector=by_id(observed.connector, ids),
+        subnetworks={by_id(k, ids): by_id(v, ids) for k, v in observed.subnetworks.items()},
+        psc_endpoints=tuple(by_id(e, ids) for e in observed.psc_endpoints),
         project_ids={},
     )
 
