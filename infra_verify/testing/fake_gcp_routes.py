@@ -18,6 +18,7 @@ Certificate Mgr v1  ``v1/.../certificateMaps/{m}/certificateMapEntries``        
 Cloud SQL Admin v1  ``v1/projects/{p}/instances`` (``sql/v1beta4/...`` is an alias)      ``items``
 Cloud DNS v1        ``dns/v1/projects/{p}/managedZones``                                ``managedZones``
 Cloud DNS v1        ``dns/v1/projects/{p}/managedZones/{z}/rrsets`` (``.../{name}/{type}``) ``rrsets``
+compute v1          ``compute/v1/projects/{p}/regions/{r}/subnetworks``                  ``items``
 Resource Mgr v1     ``v1/projects`` (a project is ``v1/projects/{p}``)                  ``projects``
 Resource Mgr v1     ``v1/projects/{p}:getIamPolicy`` (one; the real method is a POST)   (none)
 ==================  ==================================================================  ===========
@@ -168,8 +169,10 @@ COLLECTIONS: tuple[Collection, ...] = (
     ),
 )
 
-# Resource Manager v1 (appended: additive; ``v1/projects`` matches no other collection)
+# Subnetworks (read to learn a Direct VPC interface's network) and Resource Manager v1
+# (appended: additive; ``v1/projects`` matches no other collection)
 COLLECTIONS += (
+    _compute("region", "subnetworks", "Subnetwork", "subnetwork"),
     Collection(
         re.compile(r"v1/projects"),
         "projects",

@@ -14,7 +14,6 @@ from infra_verify.checks.gcp.sql_path import GcpCloudSqlPath
 from infra_verify.checks.gcp.vpc_connector import GcpVpcConnector
 from infra_verify.gate import Gate
 from infra_verify.model import Result, Status
-from infra_verify.testing.discovery import validate
 from infra_verify.testing.fake_gcp import FOREVER
 from tests.checks.gcp.world import CONNECTOR, CONNECTOR_NAME, PROJECT, RUN_SERVICE, SQL, GcpWorld
 from tests.servers.postgres import PostgresServer
@@ -190,8 +189,7 @@ def put_subnetwork(gcp: GcpWorld, project: str, name: str, network: str) -> str:
         "region": f"{GOOGLE}/projects/{project}/regions/us-central1",
         "selfLink": f"{GOOGLE}/{path.removeprefix('compute/v1/')}",
     }
-    assert validate("compute.v1", "Subnetwork", resource) == []
-    gcp.fake.put(path, resource)
+    gcp.put(path, resource)
     return path
 
 
