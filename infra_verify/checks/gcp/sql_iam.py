@@ -81,13 +81,16 @@ def judge_sql_client(
         return SqlClientGrant(
             True,
             "service account unknown (not checked)",
-            (f"the service's account needs {need}; it could not be named: {error}",),
+            (f"the service's account needs {need}; it could not be named: {error or 'not read'}",),
         )
     if policy is None:
         return SqlClientGrant(
             True,
             "IAM policy not read (not checked)",
-            (f"{account} needs {need}; the project's IAM policy could not be read: {error}",),
+            (
+                f"{account} needs {need}; the project's IAM policy could not be read: "
+                f"{error or 'not read'}",
+            ),
         )
     member = f"serviceAccount:{account}"
     warnings: list[str] = []
