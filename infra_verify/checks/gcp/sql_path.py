@@ -305,24 +305,27 @@ class GcpCloudSqlPath(GcpCheck):
         db_project = _canonical_observed(observed).instance_project or project
         account = str((svc.get("template") or {}).get("serviceAccount") or "") or None
         errors: list[str] = []
-        if account is None:
-            try:
-                number = str(
-                    (await reader.get(projects.get_project, project)).get("projectNumber") or ""
-                )
-                account = default_compute_account(number) if number else None
-                if account is None:
-                    errors.append(f"project {project} has no projectNumber")
-            except ProbeError as exc:
-                errors.append(
-                    f"the default compute service account needs project {project}'s number: {exc.message}"
-                )
         info: dict[str, Any] | None = None
         policy: dict[str, Any] | None = None
         try:
             info = await reader.get(projects.get_project, db_project)
         except ProbeError as exc:
             errors.append(exc.message)
+        if account is None:
+            try:
+                if info is not None and project == db_project:
+                    own: dict[str, Any] = info
+                else:
+                    own = await reader.get(projects.get_project, project)
+                number = str(own.get("projectNumber") or "")
+                account = default_compute_account(number) if number else None
+                if account is None:
+                    errors.append(f"project {project} has no projectNumber")
+            except ProbeError as exc:
+                errors.append(
+                    "the default compute service account is named by project "
+                    f"{project}'s number: {exc.message}"
+                )
         try:
             policy = await reader.get(projects.get_project_iam_policy, db_project)
         except ProbeError as exc:
