@@ -1,9 +1,11 @@
 """Build and cache the Google Cloud clients the checks read with.
 
 Nothing here imports google.* at module import time; each client is built (and its library
-imported) on first use. Credentials are Application Default Credentials with the read-only
-scope, or anonymous ones for tests and local fakes. ADC tokens are only ever sent to Google API
-hosts over HTTPS: an endpoint override pointing anywhere else gets anonymous credentials unless
+imported) on first use. Credentials are Application Default Credentials with the
+``cloud-platform`` scope (the compute, run, vpcaccess and sqladmin read methods accept no
+narrower one; the principal stays read-only through its IAM roles), or anonymous ones for
+tests and local fakes. ADC tokens are only ever sent to Google API hosts over HTTPS: an
+endpoint override pointing anywhere else gets anonymous credentials unless
 ``allow_credentials_to_custom_endpoints`` is set.
 
 ==================  ==========================================  ==============================
