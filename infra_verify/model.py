@@ -78,6 +78,17 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class Source:
+    """Where a result points in the user's files: a policy check's line, or a ``.tf`` resource."""
+
+    file: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+@dataclass(frozen=True)
 class Result:
     """A check's final, reportable verdict with evidence and timings."""
 
@@ -97,6 +108,9 @@ class Result:
     warnings: tuple[str, ...] = ()
     not_in_shard: str | None = None
     """For a SKIPPED check another shard runs: this run's shard, "i/n" (``merge`` keys on it)."""
+    source: Source | None = None
+    """Where the check is written (policy file and line), or for a plan finding the ``.tf``
+    file and line of the resource; None for checks built in code."""
 
     @property
     def ok(self) -> bool:
