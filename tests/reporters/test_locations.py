@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -217,3 +220,36 @@ def test_paths_outside_the_root_stay_honest(tmp_path: Path) -> None:
     assert where is not None
     assert (where.path, where.uri, where.line) == ("my policies/p.yaml", "my%20policies/p.yaml", 2)
     assert place(None, inside) is None
+
+
+def test_cli_sarif_and_annotations_from_the_repository_root(repo: Path) -> None:
+    """As CI runs it: from the repository root, --sarif passes the schema and GitHub's upload
+    rules with policy-relative paths, and --github annotations name file and line."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GITHUB_", "IV_LOC_"))}
+    env["IV_LOC_FLAG"] = "on"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "infra_verify",
+            "--policy",
+            "policies/staging.yaml",
+            "--sarif",
+            "gate.sarif",
+            "--github",
+        ],
+        cwd=repo,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 1, proc.stderr
+    log = json.loads((repo / "gate.sarif").read_text())
+    assert upload_problems(log) == []
+    schema = json.loads((SCHEMAS / "sarif-schema-2.1.0.json").read_text())
+    assert jsonschema.Draft7Validator(schema).is_valid(log)
+    found = {r["properties"]["checkId"]: _physical(r) for r in log["runs"][0]["results"]}
+    assert found["needs-var"] == ("policies/staging.yaml", 8)
+    assert "::error title=needs-var,file=policies/staging.yaml,line=8::" in proc.stderr
