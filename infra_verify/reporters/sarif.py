@@ -44,8 +44,8 @@ from infra_verify.reporters.locations import place_of, source_root
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
 INFORMATION_URI = "https://infra-verify.dev"
-DOCS_URI = f"{INFORMATION_URI}/docs/"
-"""The project's documents by their path in the repository (``docs/policy-reference.md``)."""
+DOCS_URI = f"{INFORMATION_URI}/"
+"""The project's documents, by their path in the repository (``docs/policy-reference.md``)."""
 REFERENCE_DOC = "docs/policy-reference.md"
 PLAN_RULES_DOC = "README.md#iac-checks-the-terraform-plan-before-apply"
 SRCROOT = "%SRCROOT%"
@@ -135,7 +135,7 @@ def kind_description(kind: str) -> str:
     first = doc.splitlines()[0].strip() if doc else ""
     text = first.replace("``", "")
     if text and kind.startswith("plan."):
-        return f"The Terraform plan declares what this holds: {text[0].lower()}{text[1:]}"
+        return f"The Terraform plan declares what the live check verifies: {text}"
     return text or f"An infra_verify '{kind}' check passes."
 
 

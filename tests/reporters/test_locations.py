@@ -21,7 +21,7 @@ from infra_verify.model import Source, Status
 from infra_verify.policy.load import load_policy
 from infra_verify.reporters import ReportOptions, render
 from infra_verify.reporters.locations import place, relative_path
-from infra_verify.reporters.sarif import DOCS_URI, github_anchor
+from infra_verify.reporters.sarif import DOCS_URI, github_anchor, help_uri
 from infra_verify.reporters.serialize import run_from_dict, run_to_dict
 from infra_verify.shard import merge_runs
 from tests.iac.conftest import POLICY as PLAN_POLICY
@@ -156,6 +156,9 @@ def test_rules_have_names_help_and_a_help_uri_into_the_reference(run: GateRun, r
         doc, _, anchor = rule["helpUri"].removeprefix(DOCS_URI).partition("#")
         headings = re.findall(r"^#+ (.+)$", (REPO / doc).read_text(), re.MULTILINE)
         assert anchor in {github_anchor(h) for h in headings}, rule["helpUri"]
+    assert help_uri("tls") == "https://infra-verify.dev/docs/policy-reference.md#tls"
+    assert help_uri("plan.dns_record").endswith("/docs/policy-reference.md#gcpdns_record")
+    assert help_uri("my-plugin-kind").endswith("/docs/policy-reference.md#check-kinds")
     rule = next(r for r in plan_rules if r["id"] == "plan.rule.IV001")
     assert rule["name"] == "PlanRuleIV001Rule"
     assert "DNS" in rule["shortDescription"]["text"]
