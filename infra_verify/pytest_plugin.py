@@ -38,7 +38,6 @@ if TYPE_CHECKING:  # imported lazily: the plugin loads in every pytest session o
 _POLICY: pytest.StashKey[Policy | None] = pytest.StashKey()
 _COLLECTED: pytest.StashKey[bool] = pytest.StashKey()
 _RUN: pytest.StashKey[GateRun] = pytest.StashKey()
-_SELECTED: pytest.StashKey[set[str]] = pytest.StashKey()
 
 BLOCKED_MODES = ("fail", "skip")
 
@@ -184,7 +183,7 @@ class CheckItem(pytest.Item):
         if source is None:
             return self.path, None, f"{self.check.kind} {self.check.id}"
         line = source.line - 1 if source.line else None
-        return Path(source.file), line, f"{self.check.kind} {self.check.id}"
+        return Path(source.file).resolve(), line, f"{self.check.kind} {self.check.id}"
 
 
 def _blocked_line(result: Result) -> str:
@@ -251,7 +250,6 @@ def _session_run(session: pytest.Session) -> GateRun:
         policy = config.stash[_POLICY]
         assert policy is not None
         selected = {i.check.id for i in session.items if isinstance(i, CheckItem)}
-        config.stash[_SELECTED] = selected
         from infra_verify.gate import Gate
 
         gate = Gate.from_policy(
