@@ -63,7 +63,7 @@ def test_each_check_is_a_test_item_with_its_result(project: pytest.Pytester) -> 
     result.stdout.fnmatch_lines(
         [
             "*env-bad [[]environment[]] fail: IV_PLUGIN_MISSING set*",
-            "*BAD IV_PLUGIN_MISSING set at process environment: expected set, got missing or empty*",
+            "*BAD IV_PLUGIN_MISSING set at the process environment: expected set, got missing or empty*",
             "*root cause: nothing else explains this failure; it blocks env-after*",
             "*fix: *",
             "*env-after [[]environment[]] blocked: blocked by env-bad*",
