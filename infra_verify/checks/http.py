@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 import zlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, field_validator
 
 from infra_verify.budget import Budget
+from infra_verify.check import Check
 from infra_verify.checks.addresses import (
     AddressMode,
     addresses_field,
@@ -44,7 +46,7 @@ from infra_verify.checks.url import (
     url_port,
 )
 from infra_verify.context import CheckContext
-from infra_verify.durations import Duration, format_duration
+from infra_verify.durations import Duration, DurationLike, format_duration
 from infra_verify.errors import ProbeError
 from infra_verify.guard import check_guards_for_host
 from infra_verify.lazy import lazy_module
@@ -146,6 +148,33 @@ class Http(UrlCheck):
         default=True, description="verify TLS; false is shown as a warning in every report"
     )
     addresses: AddressMode = addresses_field()
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            url: str,
+            *,
+            headers: Mapping[str, str] = ...,
+            headers_from_env: Mapping[str, str] = ...,
+            resolve: str | None = None,
+            ca_bundle: str | None = None,
+            method: str = "GET",
+            status: int | Sequence[int] = (200,),
+            body_contains: str | None = None,
+            json: Mapping[str, Any] = ...,
+            max_latency: DurationLike | None = None,
+            follow_redirects: bool = False,
+            verify: bool = True,
+            addresses: AddressMode = "all",
+            id: str = "",
+            after: Sequence[str | Check] | str | Check = (),
+            timeout: DurationLike | None = None,
+            poll: DurationLike | None = None,
+            poll_max: DurationLike | None = None,
+            description: str | None = None,
+        ) -> None:
+            """Build the check (the subject may be positional)."""
 
     @field_validator("status", mode="before")
     @classmethod

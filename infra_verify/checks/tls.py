@@ -27,6 +27,7 @@ from infra_verify.checks.addresses import (
 from infra_verify.checks.resolve import RESOLVE_PART, Resolution, resolve_address
 from infra_verify.checks.tls_stream import TlsStream, connection_pool, pool_key
 from infra_verify.context import CheckContext
+from infra_verify.durations import DurationLike
 from infra_verify.edges import address_records_on_host, norm_host
 from infra_verify.errors import ProbeError
 from infra_verify.lazy import lazy_module
@@ -164,6 +165,27 @@ class Tls(Check):
         from infra_verify.checks.dns import warm_up_dns
 
         warm_up_dns()
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            host: str,
+            *,
+            port: int = 443,
+            ip: str | None = None,
+            ca_bundle: str | None = None,
+            min_days_valid: int = 14,
+            issuer: str | None = None,
+            addresses: AddressMode = "all",
+            id: str = "",
+            after: Sequence[str | Check] | str | Check = (),
+            timeout: DurationLike | None = None,
+            poll: DurationLike | None = None,
+            poll_max: DurationLike | None = None,
+            description: str | None = None,
+        ) -> None:
+            """Build the check (the subject may be positional)."""
 
     def subject(self) -> str:
         """host:port."""

@@ -8,11 +8,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 
 from infra_verify.budget import Budget
+from infra_verify.check import Check
 from infra_verify.checks.addresses import (
     AddressMode,
     addresses_field,
@@ -24,7 +27,7 @@ from infra_verify.checks.addresses import (
 from infra_verify.checks.resolve import RESOLVE_PART, Resolution, resolve_address
 from infra_verify.checks.url import UrlCheck, env_headers
 from infra_verify.context import CheckContext
-from infra_verify.durations import format_duration
+from infra_verify.durations import DurationLike, format_duration
 from infra_verify.errors import ProbeError
 from infra_verify.model import Observation, Outcome
 
@@ -84,6 +87,29 @@ class WebSocket(UrlCheck):
         from infra_verify.checks.dns import warm_up_dns
 
         warm_up_dns()
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            url: str,
+            *,
+            headers: Mapping[str, str] = ...,
+            headers_from_env: Mapping[str, str] = ...,
+            resolve: str | None = None,
+            ca_bundle: str | None = None,
+            send: str | None = None,
+            expect_reply: str | None = None,
+            subprotocols: Sequence[str] = (),
+            addresses: AddressMode = "all",
+            id: str = "",
+            after: Sequence[str | Check] | str | Check = (),
+            timeout: DurationLike | None = None,
+            poll: DurationLike | None = None,
+            poll_max: DurationLike | None = None,
+            description: str | None = None,
+        ) -> None:
+            """Build the check (the subject may be positional)."""
 
     async def probe(self, ctx: CheckContext) -> WebSocketObserved:
         """Open the WebSocket on a fresh connection at each address; optionally exchange one
