@@ -43,6 +43,9 @@ if TYPE_CHECKING:
 DEFAULT_CONCURRENCY = 64
 
 GEN0_THRESHOLD = 50_000
+OLDER_THRESHOLD = 1_000
+"""Young collections between collections of the older generations while a run is going: what
+survives a young collection during a run (results, connections) mostly lives until its end."""
 """Allocations between young-generation collections while a run is going (CPython's default,
 700, makes a 10,000-host run spend a third of its time in the collector)."""
 
@@ -68,7 +71,7 @@ def collector_tuned() -> Iterator[None]:
         if _tuned_runs == 0:
             _saved_thresholds = gc.get_threshold()
             gc.freeze()
-            gc.set_threshold(GEN0_THRESHOLD, *_saved_thresholds[1:])
+            gc.set_threshold(GEN0_THRESHOLD, OLDER_THRESHOLD, OLDER_THRESHOLD)
         _tuned_runs += 1
     try:
         yield
