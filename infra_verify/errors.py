@@ -76,9 +76,11 @@ class CheckDefinitionError(UsageError, ValueError):
 class ProbeError(InfraVerifyError):
     """A probe could not reach a verdict (network error, API error, missing credentials)."""
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, cause: str | None = None) -> None:
         self.message = message
         self.hint = hint
+        self.cause = cause
+        """What other checks may share (``the DNS server 10.0.0.53:53 did not answer``)."""
         super().__init__(message)
 
 

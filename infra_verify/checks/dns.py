@@ -30,6 +30,11 @@ from infra_verify.edges import norm_host, of_kind
 from infra_verify.errors import ProbeError
 from infra_verify.model import Observation, Outcome
 
+SILENT_RESOLVER_HINT = (
+    "check that the resolvers in the policy are reachable from where the gate runs"
+)
+"""The fix for a policy resolver that did not answer (every kind that resolves says the same)."""
+
 RecordType = Literal["A", "AAAA", "CNAME", "TXT", "CAA", "NS", "MX"]
 
 DISCOVERY_PART = 0.5
@@ -266,10 +271,14 @@ class Dns(Check):
                 summary += f"; {len(undecided)} other server(s) did not answer"
             return Outcome.failed(summary, observations, hint=hint)
         u = undecided[0]
+        servers = ", ".join(dict.fromkeys(a.server for a in undecided))
         return Outcome.error(
             f"{label}: no DNS server answered ({u.server}: {u.describe()})",
             observations,
-            hint="check that the resolvers in the policy are reachable from where the gate runs",
+            hint=SILENT_RESOLVER_HINT,
+            cause=f"the DNS server {servers} did not answer"
+            if len({a.server for a in undecided}) == 1
+            else f"the DNS servers {servers} did not answer",
         )
 
     def _hint(self, exists: bool) -> str:

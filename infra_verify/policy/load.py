@@ -29,6 +29,7 @@ from infra_verify.checks.registry import get_bundle, get_kind, kind_names, plugi
 from infra_verify.context import CheckContext
 from infra_verify.errors import PolicyError
 from infra_verify.graph import find_cycle
+from infra_verify.model import Source
 from infra_verify.policy.extends import NOT_SECRET_PATHS, attributed, load_merged
 from infra_verify.policy.interpolate import interpolate_tree
 from infra_verify.policy.paths import PATH_KEYS, check_ca_bundle, ensure_inside, supplied_by_run
@@ -73,6 +74,9 @@ class Policy:
     """Secret values written in (or interpolated into) the policy, registered at load."""
     secret_env: tuple[tuple[str, bool], ...] = field(default=(), repr=False)
     """Variables whose values are secrets: (name, whole value) pairs; else only a DSN password."""
+    sources: dict[str, Source] = field(default_factory=dict, repr=False)
+    """Check id -> the file and line of its entry under ``checks:`` (the base file for an
+    entry ``extends:`` brought in; the bundle's entry for the checks a bundle expands into)."""
 
     def for_environment(self, environment: str | None) -> Policy:
         """This policy for a run that asked for ``environment``; PolicyError (exit 2) when the
@@ -195,6 +199,7 @@ def load_policy(
             merged.data,
             merged.lines,
             file=str(path),
+            files=merged.files,
             env=env,
             extra=extra,
             root=path.parent,
@@ -208,12 +213,16 @@ def parse_policy(
     lines: dict[Path_, int],
     *,
     file: str,
+    files: Mapping[Path_, str] | None = None,
     env: Mapping[str, str] | None = None,
     extra: Mapping[str, str] | None = None,
     root: Path | None = None,
     allow_outside_policy_dir: bool = False,
 ) -> Policy:
-    """Validate an already-parsed policy document (files it names: see ``load_policy``)."""
+    """Validate an already-parsed policy document (files it names: see ``load_policy``).
+
+    ``files`` maps key paths to the file each came from (``extends:``); default: ``file``.
+    """
     if not isinstance(data, dict):
         raise PolicyError(
             "a policy must be a mapping with 'environment' and 'checks'",
@@ -245,7 +254,13 @@ def parse_policy(
         doc = PolicyDocument.model_validate(data)
     except ValidationError as exc:
         raise _from_validation(exc, PolicyDocument, (), lines, file) from None
-    checks = [c for cid, spec in doc.checks.items() for c in _build_entry(cid, spec, lines, file)]
+    checks: list[Check] = []
+    sources: dict[str, Source] = {}
+    for cid, spec in doc.checks.items():
+        entry = _build_entry(cid, spec, lines, file)
+        checks += entry
+        where = Source((files or {}).get(("checks", cid), file), line_of(lines, ("checks", cid)))
+        sources.update((c.id, where) for c in entry)
     _check_edges(checks, lines, file)
     _check_files(
         raw,
@@ -266,6 +281,7 @@ def parse_policy(
         lines,
         secrets=tuple(dict.fromkeys(secrets)),
         secret_env=_secret_variables(checks),
+        sources=sources,
     )
 
 

@@ -197,7 +197,7 @@ def test_entrypoint_with_readme_version_args_runs() -> None:
         [sys.executable, *entry[1:], *args],
         capture_output=True,
         text=True,
-        timeout=30,
+        timeout=120,  # a hang guard for a loaded machine
         cwd=REPO,
         env={**os.environ, "NO_COLOR": "1"},
     )

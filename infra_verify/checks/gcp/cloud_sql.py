@@ -6,14 +6,15 @@ expected, and the expected version and SSL mode.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, field_validator
 
 from infra_verify.check import Check
 from infra_verify.checks.gcp.base import GcpCheck, Reader, not_found, qualified, valid_name
+from infra_verify.checks.gcp.project_numbers import by_id, resolve_project_numbers
 from infra_verify.context import CheckContext
 from infra_verify.durations import DurationLike
 from infra_verify.gcp import reads
@@ -90,6 +91,8 @@ class CloudSqlObserved:
     """The sqladmin v1 instance as the REST API returns it; None: it does not exist (404)."""
     missing: tuple[str, ...] = ()
     """The server's words for the 404, when the instance does not exist."""
+    project_ids: Mapping[str, str] = field(default_factory=dict)
+    """Project numbers named by ``network:`` or the instance, resolved to IDs (projects.get)."""
 
 
 class GcpCloudSqlInstance(GcpCheck):
@@ -157,7 +160,10 @@ class GcpCloudSqlInstance(GcpCheck):
         reader = self.reader(ctx)
         await reader.ensure_project()
         project, inst = await read_instance(reader, self.instance, self.project_for(reader))
-        return CloudSqlObserved(project, inst, tuple(reader.missing))
+        ids: dict[str, str] = {}
+        if inst is not None and self.network:
+            ids = await resolve_project_numbers(reader, [self.network, inst], [project])
+        return CloudSqlObserved(project, inst, tuple(reader.missing), ids)
 
     def judge(self, observed: CloudSqlObserved) -> Outcome:
         """State, activation, private IP/network, PSC, version and SSL, each an observation."""
@@ -197,8 +203,9 @@ class GcpCloudSqlInstance(GcpCheck):
                 )
             )
         if self.network:
-            got = private_network_name(inst, observed.project)
-            want = qualified(self.network, "networks", observed.project)
+            ids, home = observed.project_ids, by_id(observed.project, observed.project_ids)
+            got = private_network_name(by_id(inst, ids), home)
+            want = qualified(by_id(self.network, ids), "networks", home)
             obs.append(
                 Observation(
                     "private network",
