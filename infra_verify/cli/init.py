@@ -24,18 +24,25 @@ from typing import Any, TextIO
 
 import yaml
 
-from infra_verify.cli.common import EXIT_OK, OneLineParser, run_command, write_file
+from infra_verify.cli.common import (
+    DURATION_HELP,
+    EXIT_OK,
+    OneLineParser,
+    duration,
+    run_command,
+    write_file,
+)
 from infra_verify.errors import UsageError
 from infra_verify.gcp.discover import Discovery, discover, short
 
 __all__ = ["Discovery", "discover", "init_main", "render_policy"]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "python -m infra_verify init") -> argparse.ArgumentParser:
     """The argument parser of the ``init`` command."""
     p = OneLineParser(
         label="infra_verify init",
-        prog="python -m infra_verify init",
+        prog=prog,
         description="Write a starter policy by reading a load balancer's chain through the GCP APIs.",
         epilog=(
             "exit codes: 0 written; 2 bad input, missing resource or API error; 3 internal "
@@ -59,7 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--anonymous", action="store_true", help="anonymous credentials (local fakes only)"
     )
-    p.add_argument("--timeout", type=float, default=10.0, help="seconds per API read (default 10)")
+    p.add_argument(
+        "--timeout",
+        type=duration,
+        default=10.0,
+        metavar="DURATION",
+        help=f"bound of each API read (default 10s); {DURATION_HELP}",
+    )
     return p
 
 
@@ -197,9 +210,11 @@ def render_policy(found: Discovery, environment: str) -> str:
     return "\n".join(header) + "\n" + body
 
 
-def init_main(argv: Sequence[str], *, stdout: TextIO | None = None) -> int:
+def init_main(
+    argv: Sequence[str], *, stdout: TextIO | None = None, prog: str = "python -m infra_verify init"
+) -> int:
     """Run the init command; returns the exit code."""
-    return run_command("infra_verify init", build_parser(), _main, argv, stdout)
+    return run_command("infra_verify init", build_parser(prog), _main, argv, stdout)
 
 
 def _main(args: argparse.Namespace, out: TextIO) -> int:
