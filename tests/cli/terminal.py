@@ -29,7 +29,7 @@ class Terminal:
 
     def send(self, *keys: str) -> None:
         """Type keys (tmux key names such as Enter or Tab, or literal text)."""
-        self.tmux("send-keys", "-t", "main", *keys)
+        self.tmux("send-keys", "-t", "main", "--", *keys)
 
     def screen(self) -> str:
         """The visible screen, line by line."""
