@@ -135,7 +135,8 @@ class ProgressState:
             return f"after {', '.join(deps)}" if deps else "now"
         if row.final or row.next_at is None:
             return "-"
-        return f"in {format_duration(max(0.0, row.next_at - self.clock()))}"
+        left = row.next_at - self.clock()
+        return f"in {format_duration(left)}" if left > 0 else "now"
 
     def heartbeat(self, *, limit: int = 8) -> str:
         """One line for CI logs: elapsed, counts, what has not converged, time left."""

@@ -97,7 +97,11 @@ def test_gate_step_runs_after_deploy_with_the_readme_command(build: dict[str, An
     command = dockerfile_entrypoint() + [substitute(a, build) for a in gate["args"]]
     assert command == shlex.split(README_GATE_COMMAND)
     parsed = build_parser().parse_args(command[3:])
-    assert (parsed.environment, parsed.wait, parsed.junit) == ("staging", 1200.0, "reports/gate.xml")
+    assert (parsed.environment, parsed.wait, parsed.junit) == (
+        "staging",
+        1200.0,
+        "reports/gate.xml",
+    )
 
 
 def test_gate_step_timeout_covers_the_wait(build: dict[str, Any]) -> None:
