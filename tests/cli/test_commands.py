@@ -281,3 +281,16 @@ def test_env_variable_and_flag_come_before_the_walk(tmp_path: Path) -> None:
     assert run_process(["test"], env, repo).returncode == 2
     flag = run_process(["test", "--policies-dir", str(repo / "policies")], env, repo)
     assert flag.returncode == 0, flag.stderr
+
+
+def test_plan_takes_output_dash_and_output_file(tmp_path: Path) -> None:
+    """`plan --output -` prints the report; `plan --output FILE` writes it and prints nothing
+    (it printed the text report as well)."""
+    from tests.iac.conftest import POLICY, fixture
+
+    base = ["plan", "--plan", str(fixture("good")), "--policy", str(POLICY), "--format", "sarif"]
+    code, out = cli(*base, "--output", "-")
+    assert code == 0 and json.loads(out)["version"] == "2.1.0"
+    code, out = cli(*base, "--output", str(tmp_path / "plan.sarif"))
+    assert code == 0 and out == ""
+    assert json.loads((tmp_path / "plan.sarif").read_text())["version"] == "2.1.0"
