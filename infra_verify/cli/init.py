@@ -59,7 +59,12 @@ def build_parser(prog: str = "python -m infra_verify init") -> argparse.Argument
     p.add_argument("--region", default="us-central1", help="default region (default us-central1)")
     p.add_argument("--environment", default="staging", help="environment name (default staging)")
     p.add_argument(
-        "--output", metavar="FILE", help="default policies/<environment>.yaml; '-' for stdout"
+        "--output",
+        metavar="FILE",
+        help=(
+            "default <policies>/<environment>.yaml, <policies> found as the run command finds "
+            "it (INFRA_VERIFY_POLICIES, or upward from the current directory); '-' for stdout"
+        ),
     )
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
     p.add_argument("--endpoint", metavar="URL", help="one endpoint for every API (a local fake)")
@@ -229,7 +234,9 @@ def _main(args: argparse.Namespace, out: TextIO) -> int:
     )
     if not project:
         raise UsageError("name the project: --project PROJECT (or set GOOGLE_CLOUD_PROJECT)")
-    output = args.output or f"policies/{args.environment}.yaml"
+    from infra_verify.cli.locate import find_policies_dir
+
+    output = args.output or str(find_policies_dir() / f"{args.environment}.yaml")
     if output != "-" and Path(output).exists() and not args.force:
         raise UsageError(f"{output} exists; pass --force to overwrite, or --output FILE")
     settings = GcpSettings(

@@ -294,3 +294,34 @@ def test_plan_takes_output_dash_and_output_file(tmp_path: Path) -> None:
     code, out = cli(*base, "--output", str(tmp_path / "plan.sarif"))
     assert code == 0 and out == ""
     assert json.loads((tmp_path / "plan.sarif").read_text())["version"] == "2.1.0"
+
+
+def test_init_writes_where_the_run_will_look(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """From a subdirectory of a repository, `init` without --output writes to the repository's
+    policies/ (the directory `run` finds), not to a new policies/ under the subdirectory."""
+    from infra_verify.testing.fake_gcp import FakeGcp
+    from tests.servers.story_world import fixture_path
+
+    repo = repository(tmp_path)
+    monkeypatch.chdir(repo / "app" / "src")
+    monkeypatch.delenv("INFRA_VERIFY_POLICIES", raising=False)
+    with FakeGcp.from_file(fixture_path(broken=False)) as fake:
+        code, out = cli(
+            "init",
+            "--project",
+            "netra-staging",
+            "--endpoint",
+            fake.url,
+            "--anonymous",
+            "--from-forwarding-rule",
+            "netra-staging-https",
+            "--environment",
+            "staging",
+            "--timeout",
+            "30s",
+        )
+    assert code == 0, out
+    assert (repo / "policies" / "staging.yaml").is_file()
+    assert not (repo / "app" / "src" / "policies").exists()
