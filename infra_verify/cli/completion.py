@@ -127,8 +127,8 @@ def script(shell: str) -> str:
 
 _ZSH_HEAD = """\
 # zsh completion for infra-verify: eval "$(infra-verify completion zsh)" in ~/.zshrc
-autoload -U +X compinit && compinit -u
-autoload -U +X bashcompinit && bashcompinit
+(( $+functions[compdef] )) || { autoload -U +X compinit && compinit -u; }
+(( $+functions[complete] )) || { autoload -U +X bashcompinit && bashcompinit; }
 """
 
 _BASH = """\

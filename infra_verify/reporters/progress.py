@@ -135,10 +135,7 @@ class LiveProgress(PlainProgress):
         table.add_column("latest finding", overflow="fold", ratio=1)
         styles = {"pass": "green", "fail": "red", "error": "red", "blocked": "yellow"}
         for row in state.rows.values():
-            summary = row.summary
-            if row.status == "pending" and not summary:
-                deps = state.waiting_for(row.id)
-                summary = f"waiting for {', '.join(deps)}" if deps else "not attempted yet"
+            summary = row.summary or ("not attempted yet" if row.status == "pending" else "")
             table.add_row(
                 row.id,
                 Text(row.status.upper(), style=styles.get(row.status, "")),

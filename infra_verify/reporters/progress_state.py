@@ -156,9 +156,9 @@ class ProgressState:
             shown.append(f"and {len(rest) - limit} more")
         causes = sorted(self.root_causes())
         line = (
-            f"[{format_duration(self.elapsed()):>7}] still waiting... [{self.counts_text()}]"
-            f"; not converged: {'; '.join(shown) or 'none'}"
+            f"[{format_duration(self.elapsed()):>7}] still waiting... [{self.counts_text()}; "
+            f"{format_duration(self.remaining())} left]"
         )
         if causes:
-            line += f"; root cause: {', '.join(causes)}"
-        return f"{line}; {format_duration(self.remaining())} left"
+            line += f" root cause{'s' if len(causes) > 1 else ''}: {', '.join(causes)};"
+        return f"{line} not converged: {'; '.join(shown) or 'none'}"

@@ -109,8 +109,8 @@ def test_ci_log_gets_heartbeat_lines_between_state_changes(tmp_path: Path) -> No
             proc.kill()
             proc.wait()
     beats = [line for line in seen if "still waiting" in line]
-    assert "[1 pass, 1 fail, 0 error, 0 blocked, 1 pending]" in beats[-1]
+    assert "still waiting... [1 pass, 1 fail, 0 error, 0 blocked, 1 pending; " in beats[-1]
+    assert "left] root cause: port; not converged: " in beats[-1]
     assert "port (FAIL, attempt" in beats[-1] and "after-port (waiting for port)" in beats[-1]
-    assert "root cause: port" in beats[-1] and "left" in beats[-1]
     assert "\x1b[" not in "".join(seen) + err
     assert proc.returncode == 0 and "PASSED" in out
