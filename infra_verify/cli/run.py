@@ -132,7 +132,10 @@ def build_parser(
     p.add_argument(
         "--show-policy",
         action="store_true",
-        help="print the merged (extends:) and interpolated policy, secrets redacted; run nothing",
+        help=(
+            "print the merged (extends:) and interpolated policy as YAML (to --output FILE if "
+            "given), secrets redacted; run nothing"
+        ),
     )
     p.add_argument(
         "--tf-outputs",
@@ -265,6 +268,10 @@ def _main(args: argparse.Namespace, out: TextIO) -> int:
             "commands (plan, init, kinds, merge, completion)"
         )
     check_wait_and_deadline(args.wait, args.deadline)
+    if args.show_policy and args.format != "text":
+        raise UsageError(
+            f"--format {args.format}: --show-policy prints the policy as YAML; drop --format"
+        )
     if (args.list or args.graph) and args.format not in ("text", "json"):
         raise UsageError(
             f"--format {args.format}: --list and --graph print text or json; drop --format "
@@ -291,9 +298,10 @@ def _main(args: argparse.Namespace, out: TextIO) -> int:
     if args.show_policy:
         from infra_verify.policy.extends import show_policy
 
-        out.write(
-            show_policy(path, extra=extra, allow_outside_policy_dir=args.allow_outside_policy_dir)
+        shown = show_policy(
+            path, extra=extra, allow_outside_policy_dir=args.allow_outside_policy_dir
         )
+        _emit(shown, args.output, out)
         return EXIT_OK
 
     timeout = args.timeout

@@ -325,3 +325,14 @@ def test_init_writes_where_the_run_will_look(
     assert code == 0, out
     assert (repo / "policies" / "staging.yaml").is_file()
     assert not (repo / "app" / "src" / "policies").exists()
+
+
+def test_show_policy_follows_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """--show-policy --output FILE writes the YAML there (stdout empty); with a report format
+    it is a usage error (it printed YAML whatever --format said)."""
+    path = policy(tmp_path)
+    target = tmp_path / "shown.yaml"
+    code, out = cli("--policy", str(path), "--show-policy", "--output", str(target))
+    assert code == 0 and out == "" and "require:" in target.read_text()
+    assert cli("--policy", str(path), "--show-policy", "--format", "json")[0] == 2
+    assert "--show-policy prints the policy as YAML" in capsys.readouterr().err
