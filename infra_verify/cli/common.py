@@ -27,6 +27,17 @@ EXIT_CODES = (
 """The ``--help`` epilog of every command (README's "Exit codes" says the same)."""
 
 
+COMMAND_HELP: dict[str, str] = {
+    "run": "run the gate over an environment's policy (the default command)",
+    "plan": "check a Terraform plan against the policy, before apply",
+    "init": "write a starter policy from a live load balancer",
+    "kinds": "list the check kinds with their policy keys",
+    "merge": "combine the JSON reports of --shard runs into one verdict",
+    "completion": "print the bash or zsh completion script",
+}
+"""The commands, in ``--help`` order (``main.SUBCOMMANDS`` maps them to their functions)."""
+
+
 class OutputError(UsageError):
     """The report could not be written where the run was told to write it (exit 2)."""
 

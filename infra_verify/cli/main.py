@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TextIO, cast
 
 from infra_verify.cli.common import (
+    COMMAND_HELP,
     EXIT_INTERNAL,
     EXIT_USAGE,
     OutputError,
@@ -42,15 +43,6 @@ SUBCOMMANDS: dict[str, str] = {
     "kinds": "infra_verify.cli.kinds:kinds_main",
     "merge": "infra_verify.cli.merge:merge_main",
     "completion": "infra_verify.cli.completion:completion_main",
-}
-
-COMMAND_HELP: dict[str, str] = {
-    "run": "run the gate over an environment's policy (the default command)",
-    "plan": "check a Terraform plan against the policy, before apply",
-    "init": "write a starter policy from a live load balancer",
-    "kinds": "list the check kinds with their policy keys",
-    "merge": "combine the JSON reports of --shard runs into one verdict",
-    "completion": "print the bash or zsh completion script",
 }
 
 

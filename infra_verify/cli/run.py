@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from infra_verify.shard import Shard
 
 from infra_verify.cli.common import (
+    COMMAND_HELP,
     DURATION_HELP,
     EXIT_CODES,
     EXIT_INCOMPLETE,
@@ -277,11 +278,19 @@ def _main(args: argparse.Namespace, out: TextIO) -> int:
             f"--format {args.format}: --list and --graph print text or json; drop --format "
             "or pass --format json"
         )
-    path = (
-        Path(args.policy)
-        if args.policy
-        else find_policy(args.environment, find_policies_dir(args.policies_dir))
-    )
+    if args.policy:
+        path = Path(args.policy)
+    else:
+        policies = find_policies_dir(args.policies_dir)
+        if args.environment in COMMAND_HELP and not any(
+            (policies / f"{args.environment}{suffix}").exists() for suffix in (".yaml", ".yml")
+        ):
+            raise UsageError(
+                f"'{args.environment}' is a command, and commands come first: write "
+                f"'{args.environment} ...' before any option (no environment "
+                f"'{args.environment}' in {policies} either)"
+            )
+        path = find_policy(args.environment, policies)
     extra: dict[str, str] = {}
     if args.tf_outputs:
         from infra_verify.iac.outputs import read_outputs

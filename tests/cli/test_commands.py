@@ -336,3 +336,25 @@ def test_show_policy_follows_output(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert code == 0 and out == "" and "require:" in target.read_text()
     assert cli("--policy", str(path), "--show-policy", "--format", "json")[0] == 2
     assert "--show-policy prints the policy as YAML" in capsys.readouterr().err
+
+
+def test_a_command_after_options_says_commands_come_first(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`infra-verify --color never kinds` exits 2 saying commands come first (it looked for a
+    policy named kinds)."""
+    assert cli("--color", "never", "kinds")[0] == 2
+    assert "'kinds' is a command, and commands come first" in capsys.readouterr().err
+
+
+def test_an_environment_named_like_a_command_runs_with_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An environment called `merge` runs as `run merge` (and as `--color never merge`)."""
+    monkeypatch.setenv("IV_TEST_PRESENT", "yes")
+    (tmp_path / "merge.yaml").write_text(
+        ENV_ONLY.replace("environment: test", "environment: merge")
+    )
+    code, out = cli("run", "merge", "--policies-dir", str(tmp_path), "-q")
+    assert code == 0 and "PASSED" in out
+    assert cli("--color", "never", "merge", "--policies-dir", str(tmp_path), "-q")[0] == 0
