@@ -89,9 +89,10 @@ def stderr() -> TextIO:
 
 
 def terminal_stderr() -> TextIO:
-    """The stderr of this moment, bound: for rich's live display, which replaces ``sys.stderr``
-    with a proxy that writes to its console; a console writing to "whatever sys.stderr is now"
-    would write into that proxy, which waits for the console's lock: the display hung."""
+    """The stderr of this moment, bound to it: the stream for rich's live display."""
+    # Live replaces sys.stderr with a proxy that writes to its console; a console writing to
+    # "whatever sys.stderr is now" would write into that proxy, which waits for the console's
+    # lock held by the refresh thread: the display hung.
     return cast(TextIO, _Stderr(sys.stderr))
 
 
@@ -161,8 +162,7 @@ def _silence(stream: TextIO | None) -> None:
 
 
 class ParagraphFormatter(argparse.HelpFormatter):
-    """Help text whose description and epilog keep their lines: a line that starts with a space
-    stays as written (a table of commands), any other line is wrapped to the terminal."""
+    """Help text that keeps indented lines (a table of commands) and wraps the others."""
 
     def _fill_text(self, text: str, width: int, indent: str) -> str:
         import textwrap
@@ -245,11 +245,9 @@ def duration(text: str) -> float:
 
 
 def use_color(choice: str, stream: TextIO, env: dict[str, str] | None = None) -> bool:
-    """Whether to color: ``--color always|never`` wins; then NO_COLOR, then FORCE_COLOR, then a TTY.
-
-    NO_COLOR (no-color.org) and FORCE_COLOR (force-color.org) count when set and not empty;
-    when both are set, NO_COLOR wins.
-    """
+    """Whether to color: ``--color always|never``, else NO_COLOR, else FORCE_COLOR, else a TTY."""
+    # NO_COLOR (no-color.org) and FORCE_COLOR (force-color.org) count when set and not empty;
+    # when both are set, NO_COLOR wins.
     if choice != "auto":
         return choice == "always"
     environ = os.environ if env is None else env

@@ -47,8 +47,7 @@ SUBCOMMANDS: dict[str, str] = {
 
 
 def program_name(argv0: str) -> str:
-    """The name the CLI was invoked by: ``infra-verify`` (the console script) or
-    ``python -m infra_verify``."""
+    """The name the CLI was invoked by: ``infra-verify`` or ``python -m infra_verify``."""
     name = Path(argv0).name
     if name in ("__main__.py", "-m", "-c", ""):
         return "python -m infra_verify"
@@ -72,8 +71,7 @@ def commands_help(prog: str) -> str:
 def main(
     argv: Sequence[str] | None = None, *, stdout: TextIO | None = None, prog: str | None = None
 ) -> int:
-    """Run the CLI; returns the exit code (``--help`` and usage errors included). Without a
-    command name, the run command runs."""
+    """Run the CLI (the run command when no command is named); returns the exit code."""
     out = ReportStream(stdout if stdout is not None else sys.stdout)
     args = list(sys.argv[1:] if argv is None else argv)
     prog = prog or (program_name(sys.argv[0]) if argv is None else "infra-verify")

@@ -56,8 +56,7 @@ POLICIES_DIR_HELP = (
 def build_parser(
     prog: str = "python -m infra_verify", commands: str | None = None
 ) -> argparse.ArgumentParser:
-    """The argument parser for the run command (the gate); ``commands``, when the run command is
-    implicit, lists the other commands in ``--help``."""
+    """The argument parser of the run command; ``commands`` (when run is implicit) goes in --help."""
     description = (
         "Decide whether a deployment is really done: run a policy's checks and name root causes."
     )
@@ -375,8 +374,7 @@ def _main(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def check_wait_and_deadline(wait: float | None, deadline: float | None) -> None:
-    """--wait bounds the waiting, --deadline the whole run: a deadline shorter than the wait
-    would cut the wait short without saying so, so it is a usage error (exit 2)."""
+    """A --deadline shorter than --wait is a usage error (it would cut the wait short silently)."""
     from infra_verify.durations import format_duration
 
     if wait and deadline is not None and deadline < wait:

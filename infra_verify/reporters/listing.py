@@ -30,9 +30,7 @@ def list_checks(policy: Policy, gate: Gate) -> str:
 
 
 def list_json(policy: Policy, gate: Gate) -> str:
-    """The same listing as JSON (``--list --format json``, ``--graph --format json``): every check
-    in dependency order with its kind, subject, hard dependencies (and which were inferred), the
-    soft ones that explain its failure, and whether it is deselected."""
+    """The check list as JSON (``--list --format json``): checks in order with their edges."""
     graph = gate.graph
     checks = [
         {

@@ -20,8 +20,7 @@ DEFAULT_HEARTBEAT = 30.0
 
 
 class PlainProgress:
-    """Prints one line whenever a check's status or finding changes, and a heartbeat line every
-    ``heartbeat`` seconds (0: none) with the counts and what has not converged (never a spinner)."""
+    """Plain lines for CI logs: one per change of a check, and a heartbeat every ``heartbeat`` s."""
 
     def __init__(self, stream: TextIO, budget: float, *, heartbeat: float = 0.0) -> None:
         self.stream = stream
@@ -91,8 +90,7 @@ class PlainProgress:
 
 
 class LiveProgress(PlainProgress):
-    """A rich live table of every check (status, attempts, next attempt, latest finding) under a
-    header with the counts, elapsed and remaining time, and the current root causes."""
+    """A rich live table of every check under the counts and times, with the root causes below."""
 
     def __init__(self, stream: TextIO, budget: float, *, color: bool = True) -> None:
         super().__init__(stream, budget)

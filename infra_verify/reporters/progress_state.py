@@ -23,8 +23,8 @@ COUNTED = ("pass", "fail", "error", "blocked", "pending")
 
 
 def retry_delay(poll: float, poll_max: float, attempts: int) -> float:
-    """The gate's backoff after attempt ``attempts``: tenacity's ``wait_exponential(multiplier=poll,
-    min=poll, max=poll_max)``, i.e. poll, 2*poll, 4*poll, ... capped at poll_max."""
+    """The gate's backoff after attempt ``attempts``: poll, 2*poll, 4*poll, ... up to poll_max."""
+    # tenacity's wait_exponential(multiplier=poll, min=poll, max=poll_max), as gate.py builds it
     return max(poll, min(poll * 2.0 ** (attempts - 1), max(poll, poll_max)))
 
 
@@ -118,8 +118,7 @@ class ProgressState:
         return [d for d in self.hard.get(cid, []) if self.rows.get(d, Row(d)).status != "pass"]
 
     def root_causes(self) -> list[str]:
-        """The failing checks (now) whose dependencies passed and no failing soft dependency
-        explains: the first broken links, as ``explain.py`` will name them at the end."""
+        """The failing checks whose dependencies passed and that no failing soft one explains."""
         failing = {cid for cid, r in self.rows.items() if r.status in ("fail", "error")}
         return [
             cid

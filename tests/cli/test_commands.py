@@ -284,8 +284,7 @@ def test_env_variable_and_flag_come_before_the_walk(tmp_path: Path) -> None:
 
 
 def test_plan_takes_output_dash_and_output_file(tmp_path: Path) -> None:
-    """`plan --output -` prints the report; `plan --output FILE` writes it and prints nothing
-    (it printed the text report as well)."""
+    """`plan --output -` prints the report; `plan --output FILE` writes it and prints nothing."""
     from tests.iac.conftest import POLICY, fixture
 
     base = ["plan", "--plan", str(fixture("good")), "--policy", str(POLICY), "--format", "sarif"]
@@ -299,8 +298,7 @@ def test_plan_takes_output_dash_and_output_file(tmp_path: Path) -> None:
 def test_init_writes_where_the_run_will_look(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """From a subdirectory of a repository, `init` without --output writes to the repository's
-    policies/ (the directory `run` finds), not to a new policies/ under the subdirectory."""
+    """`init` from a subdirectory writes to the repository's policies/, where `run` looks."""
     from infra_verify.testing.fake_gcp import FakeGcp
     from tests.servers.story_world import fixture_path
 
@@ -328,8 +326,7 @@ def test_init_writes_where_the_run_will_look(
 
 
 def test_show_policy_follows_output(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """--show-policy --output FILE writes the YAML there (stdout empty); with a report format
-    it is a usage error (it printed YAML whatever --format said)."""
+    """--show-policy writes to --output FILE, and refuses a report --format."""
     path = policy(tmp_path)
     target = tmp_path / "shown.yaml"
     code, out = cli("--policy", str(path), "--show-policy", "--output", str(target))
@@ -341,8 +338,7 @@ def test_show_policy_follows_output(tmp_path: Path, capsys: pytest.CaptureFixtur
 def test_a_command_after_options_says_commands_come_first(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """`infra-verify --color never kinds` exits 2 saying commands come first (it looked for a
-    policy named kinds)."""
+    """`infra-verify --color never kinds` exits 2 saying commands come first."""
     assert cli("--color", "never", "kinds")[0] == 2
     assert "'kinds' is a command, and commands come first" in capsys.readouterr().err
 

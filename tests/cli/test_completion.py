@@ -123,8 +123,7 @@ def test_unknown_shell_is_a_usage_error() -> None:
 
 @pytest.mark.parametrize("shell", ["bash", "zsh"])
 def test_tab_completes_in_an_interactive_shell(shell: str, tmp_path: Path) -> None:
-    """Typed in a real terminal: `infra-verify sta<Tab>` becomes `infra-verify staging`, and
-    `--form<Tab>` becomes `--format`."""
+    """In a real terminal, `infra-verify sta<Tab>` and `--form<Tab>` complete."""
     if shutil.which(shell) is None:
         pytest.skip(f"{shell} is not installed")
     repo = project(tmp_path)

@@ -61,8 +61,7 @@ def environment() -> dict[str, str]:
 
 
 def test_live_table_in_a_terminal_shows_every_check_counts_and_root_cause(tmp_path: Path) -> None:
-    """In tmux: every check with status, attempts and next attempt under a header with the counts
-    and time left, the root cause below; when the port listens the table gives way to the report."""
+    """In tmux: every check, the counts, next attempts and root cause; then the report."""
     port = free_port()
     policy = write_policy(tmp_path, port)
     argv = [*command(policy), "--wait", "2m", "--heartbeat", "1s"]
@@ -83,8 +82,7 @@ def test_live_table_in_a_terminal_shows_every_check_counts_and_root_cause(tmp_pa
 
 
 def test_ci_log_gets_heartbeat_lines_between_state_changes(tmp_path: Path) -> None:
-    """No terminal: a heartbeat line with counts and what has not converged comes every
-    --heartbeat, although nothing changes; no escape codes; the fix is then noticed."""
+    """Without a terminal, heartbeat lines come while nothing changes; no escape codes."""
     port = free_port()
     policy = write_policy(tmp_path, port)
     proc = subprocess.Popen(

@@ -49,6 +49,7 @@ def substitute(value: str, build: dict[str, Any]) -> str:
     values = {**BUILTINS, **build["substitutions"]}
 
     def one(match: re.Match[str]) -> str:
+        """The value of one reference."""
         if match.group(0) == "$$":
             return "$"
         name = match.group(1) or match.group(2)
@@ -91,8 +92,7 @@ def step_env(build: dict[str, Any], step_id: str) -> dict[str, str]:
 
 
 def test_steps_preflight_build_plan_check_apply_deploy_gate_in_order(build: dict[str, Any]) -> None:
-    """The pipeline checks its assumptions, builds, plans, checks the plan, applies, deploys, and
-    gates last."""
+    """Preflight, build, plan, plan check, apply, deploy, and the gate last."""
     order = ids(build)
     assert order[0] == "preflight" and order[-1] == "gate"
     for name in ("build", "terraform-plan", "plan-check", "terraform-apply", "deploy"):
@@ -116,8 +116,7 @@ def test_apply_waits_for_the_plan_check(build: dict[str, Any]) -> None:
 
 
 def test_every_project_specific_name_is_a_substitution(build: dict[str, Any]) -> None:
-    """No directory, bucket, repository or service is written literally; every substitution the
-    steps use is declared with a default, and every declared one is used."""
+    """No project-specific name is literal; declared and used substitutions are the same."""
     steps_text = yaml.safe_dump(build["steps"]) + yaml.safe_dump(build["artifacts"])
     used = {name for name in references(steps_text) if name.startswith("_")}
     assert used == set(build["substitutions"])
@@ -150,8 +149,7 @@ def test_plan_check_reads_the_plan_with_the_policy(build: dict[str, Any]) -> Non
 
 
 def test_gate_step_runs_the_readme_command_after_everything(build: dict[str, Any]) -> None:
-    """The gate step runs exactly the README's command, and has no waitFor: it starts after
-    every earlier step (the deploy) succeeded."""
+    """The gate runs the README's command, without waitFor (after every earlier step)."""
     gate = step(build, "gate")
     assert "waitFor" not in gate
     words = infra_verify_command(build, "gate")
@@ -165,8 +163,7 @@ def test_gate_step_runs_the_readme_command_after_everything(build: dict[str, Any
 
 
 def test_gate_step_stands_on_its_own(build: dict[str, Any]) -> None:
-    """Pasted into another cloudbuild.yaml, the gate step needs only the substitutions its
-    comment names, no earlier step and no image built by this file."""
+    """Pasted elsewhere, the gate step needs only the substitutions its comment names."""
     gate = step(build, "gate")
     used = references(yaml.safe_dump(gate))
     assert used - set(BUILTINS) == GATE_SUBSTITUTIONS
@@ -215,8 +212,7 @@ def test_junit_reports_are_published(build: dict[str, Any]) -> None:
 
 
 def stand_ins(tmp_path: Path, *, bucket: bool = True) -> Path:
-    """A PATH directory with `gcloud` (the bucket and repository exist, or the bucket does not)
-    and `pip` (records its arguments) in place of the network; python is this interpreter."""
+    """A PATH directory with gcloud, pip and python stand-ins (the network is not local)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     gcloud = bin_dir / "gcloud"
@@ -245,8 +241,7 @@ def run_script(text: str, cwd: Path, bin_dir: Path, env: dict[str, str] | None =
 
 
 def test_preflight_names_the_missing_directory(build: dict[str, Any], tmp_path: Path) -> None:
-    """Submitted from a source without app/ (this repository), preflight stops with one line
-    naming _APP_DIR and what to pass."""
+    """Submitted without app/ (as this repository), preflight names _APP_DIR in one line."""
     workspace = tmp_path / "workspace"
     workspace.mkdir()
     proc = run_script(script(build, "preflight"), workspace, stand_ins(tmp_path))
@@ -288,8 +283,7 @@ def test_preflight_names_a_missing_bucket(build: dict[str, Any], tmp_path: Path)
 
 
 def test_gate_step_script_runs_and_writes_its_report(build: dict[str, Any], tmp_path: Path) -> None:
-    """The gate step's script, run in a workspace as Cloud Build would (the step's env, root
-    being able to create reports/), installs the pinned requirement, passes, writes JUnit."""
+    """The gate step's script runs in a workspace, passes and writes reports/gate.xml."""
     workspace = workspace_with_everything(tmp_path)
     proc = run_script(
         script(build, "gate"), workspace, stand_ins(tmp_path), step_env(build, "gate")

@@ -97,8 +97,7 @@ def test_blocked_checks_are_counted_and_not_root_causes(state: tuple[ProgressSta
 
 
 def test_heartbeat_line_says_what_has_not_converged(state: tuple[ProgressState, Clock]) -> None:
-    """Elapsed, the counts, each unconverged check with its attempt and next try, the root
-    cause and the time left, on one line."""
+    """One line: elapsed, counts, time left, root cause, what has not converged."""
     s, clock = state
     s.attempted("settings", Outcome.passed("ok"), 1)
     s.attempted("dns", Outcome.failed("NXDOMAIN"), 2)
