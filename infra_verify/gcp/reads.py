@@ -54,6 +54,7 @@ ROLES = {
     "dns": "roles/dns.reader",
     "sqladmin": "roles/cloudsql.viewer",
     "certificatemanager": "roles/certificatemanager.viewer",
+    "cloudresourcemanager": "roles/browser",
 }
 """The least read-only IAM role that lets a caller read each API's resources."""
 

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from infra_verify.check import Check
 from infra_verify.checks.gcp.base import GcpCheck, Reader, same_resource, short
 from infra_verify.checks.gcp.lb_certificates import (
     classic_coverage,
@@ -30,6 +31,7 @@ from infra_verify.checks.gcp.lb_certificates import (
 )
 from infra_verify.checks.gcp.routing import Destination, Target, resolve
 from infra_verify.context import CheckContext
+from infra_verify.durations import DurationLike
 from infra_verify.gcp import reads
 from infra_verify.model import Observation, Outcome
 
@@ -270,6 +272,36 @@ class GcpLoadBalancer(GcpCheck):
         default=None,
         description="Cloud Armor security policy every backend service reached must attach",
     )
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            forwarding_rule: str,
+            *,
+            region: str | None = None,
+            project: str | None = None,
+            ip: str | None = None,
+            forwarding_rules: Sequence[str] = (),
+            ipv6: str | None = None,
+            address: str | None = None,
+            certificate: str | None = None,
+            certificate_map: str | None = None,
+            hosts: Sequence[str] = (),
+            routes: Sequence[Route] = (),
+            backend_service: str | None = None,
+            cloud_run_service: str | None = None,
+            http_redirect_rule: str | None = None,
+            public: bool = True,
+            security_policy: str | None = None,
+            id: str = "",
+            after: Sequence[str | Check] | str | Check = (),
+            timeout: DurationLike | None = None,
+            poll: DurationLike | None = None,
+            poll_max: DurationLike | None = None,
+            description: str | None = None,
+        ) -> None:
+            """Build the check (the subject may be positional)."""
 
     @field_validator("ipv6")
     @classmethod
