@@ -22,6 +22,8 @@ class Scripted(Check):
     terminal_on_fail: bool = False
     soft_after: tuple[str, ...] = ()
     calls: list[float] = Field(default_factory=list)  # mutable on purpose: records attempt times
+    finished: list[float] = Field(default_factory=list)  # attempts whose delay ran to its end
+    cancelled: list[float] = Field(default_factory=list)  # attempts cancelled during the delay
 
     def subject(self) -> str:
         """The scripted statuses."""
@@ -35,7 +37,12 @@ class Scripted(Check):
         """Sleep, then return the next scripted status."""
         loop = asyncio.get_running_loop()
         self.calls.append(loop.time())
-        await asyncio.sleep(self.delay)
+        try:
+            await asyncio.sleep(self.delay)
+        except asyncio.CancelledError:
+            self.cancelled.append(loop.time())
+            raise
+        self.finished.append(loop.time())
         status = self.statuses[min(len(self.calls) - 1, len(self.statuses) - 1)]
         terminal = self.terminal_on_fail and status is Status.FAIL
         return Outcome(status, f"scripted {status.value}", hint="scripted hint", terminal=terminal)
