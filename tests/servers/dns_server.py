@@ -121,6 +121,11 @@ class DnsServer(BackgroundServer):
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{host}:{self._port}"
 
+    @property
+    def delayed(self) -> int:
+        """UDP answers waiting out ``latency`` right now (received, not yet answered)."""
+        return len(self._tasks)
+
     # -- data -------------------------------------------------------------------------------
 
     def add_zone(self, origin: str) -> None:
