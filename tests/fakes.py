@@ -56,3 +56,37 @@ class Crashing(Check):
     async def run(self, ctx: CheckContext) -> Outcome:
         """Crash."""
         raise RuntimeError("boom")
+
+
+IN_FLIGHT: dict[str, list[int]] = {}
+"""Per ``group``: [probes running now, the most that ever ran at once, probes that arrived]."""
+
+
+class Gathering(Check):
+    """Passes once ``size`` probes of its ``group`` have arrived (all in flight at once); records
+    the peak concurrency of its group in :data:`IN_FLIGHT`. A gate that ran them one after
+    another would leave the first waiting until its timeout: ERROR, not PASS."""
+
+    kind = "gathering"
+
+    group: str = "g"
+    size: int = 1
+    hold: float = 0.0
+
+    def subject(self) -> str:
+        """The group and its size."""
+        return f"{self.group} x{self.size}"
+
+    async def run(self, ctx: CheckContext) -> Outcome:
+        """Arrive, wait for the rest of the group (polling), hold, leave."""
+        gauge = IN_FLIGHT.setdefault(self.group, [0, 0, 0])
+        gauge[0] += 1
+        gauge[1] = max(gauge[1], gauge[0])
+        gauge[2] += 1
+        try:
+            while gauge[2] < self.size:
+                await asyncio.sleep(0.005)
+            await asyncio.sleep(self.hold)
+        finally:
+            gauge[0] -= 1
+        return Outcome(Status.PASS, f"{self.group}: {gauge[1]} at once")

@@ -8,7 +8,7 @@ from infra_verify.context import CheckContext
 from infra_verify.errors import UsageError
 from infra_verify.gate import DeploymentIncomplete, Gate
 from infra_verify.model import Status
-from tests.fakes import Crashing, Scripted
+from tests.fakes import IN_FLIGHT, Crashing, Gathering, Scripted
 
 CTX = CheckContext(environment="test", timeout=5)
 P, F, E = Status.PASS, Status.FAIL, Status.ERROR
@@ -48,18 +48,25 @@ def test_crash_in_a_check_becomes_error() -> None:
 
 
 def test_checks_run_concurrently() -> None:
-    """Twenty checks sleeping 0.3 s each finish in far less than 20 x 0.3 s."""
-    checks = [Scripted(id=f"c{i}", delay=0.3) for i in range(20)]
-    r = run(checks)
-    assert r.ok
-    assert r.duration < 0.3 * 20 / 4
+    """Twenty checks that each pass only once all twenty are in flight pass: they ran at once
+    (run one after another, the first would wait for the others until its timeout)."""
+    IN_FLIGHT.pop("concurrent", None)
+    checks = [Gathering(id=f"c{i}", group="concurrent", size=20) for i in range(20)]
+    r = run(checks, timeout=60)
+    assert r.ok, [x.summary for x in r.results]
+    assert IN_FLIGHT["concurrent"][1] == 20
 
 
 def test_concurrency_limit_is_respected() -> None:
-    """With concurrency=1, the same checks take at least the sum of their delays."""
-    checks = [Scripted(id=f"c{i}", delay=0.1) for i in range(5)]
-    r = run(checks, concurrency=1)
-    assert r.duration >= 0.5 * 0.95
+    """With concurrency=1 no two checks are ever in flight at once; with 5, never more than 5
+    (and 5 do run together)."""
+    IN_FLIGHT.pop("one", None)
+    r = run([Gathering(id=f"c{i}", group="one", hold=0.02) for i in range(5)], concurrency=1)
+    assert r.ok and IN_FLIGHT["one"][1] == 1
+    IN_FLIGHT.pop("five", None)
+    checks = [Gathering(id=f"c{i}", group="five", size=5, hold=0.02) for i in range(20)]
+    r = run(checks, concurrency=5, timeout=60)
+    assert r.ok and IN_FLIGHT["five"][1] == 5
 
 
 def test_dependent_runs_after_its_dependency() -> None:
