@@ -165,8 +165,10 @@ class Redactor:
         return _PAIR.sub(self._mask_pair, text)
 
     def _mask_pair(self, match: re.Match[str]) -> str:
-        """``NAME=***`` for a secret-named pair; unchanged when NAME is a public name."""
-        if match["name"].lower() in self._public:
+        """``NAME=***`` for a secret-named pair; unchanged when NAME is a public name (a check
+        id such as ``token-endpoint``), unless that name is itself a bare secret word."""
+        name = match["name"].lower()
+        if name in self._public and name not in SECRET_NAMES and name not in SECRET_WORDS:
             return match[0]
         return f"{match['name']}{match['sep']}{MASK}"
 

@@ -118,3 +118,9 @@ def test_github_command_separator_is_not_a_secret_pair() -> None:
     assert redactor(line) == line
     assert redactor("token: abcdefgh1234") == f"token: {MASK}"
     assert redactor("X-Api-Key=abcdefgh1234") == f"X-Api-Key={MASK}"
+
+
+def test_a_check_named_like_a_bare_secret_word_does_not_unmask_pairs() -> None:
+    """A check id ``password`` stays public as a value but ``password=...`` is still masked."""
+    redactor = Redactor(public=["password", "token-endpoint"])
+    assert redactor("password=hunter2-secret") == f"password={MASK}"
