@@ -58,17 +58,22 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         ),
         r"\1 ***",
     ),
+    # NAME=value / NAME: value where NAME is a secret key (password=, aws_secret_access_key = ,
+    # X-Api-Key: , sslpassword=, pwd=, ...) in DSNs, query strings, headers and dotenv lines;
+    # ``::`` is no separator (``::error title=token-endpoint::...`` is a GitHub command)
+    (
+        re.compile(
+            rf"(?i)(?<![A-Za-z0-9_.-])(?P<name>[A-Za-z0-9_.-]*(?:{_WORDS})[A-Za-z0-9_.-]*|pwd|dsn)"
+            r"(?P<sep>\s*(?:=|:(?!:))\s*)(?P<value>\"[^\"]*\"|'[^']*'|[^\s&;,'\"]+)"
+        ),
+        r"\g<name>\g<sep>***",
+    ),
     # Google OAuth access tokens
     (re.compile(r"\bya29\.[A-Za-z0-9._-]+"), "ya29.***"),
 )
 
-# NAME=value / NAME: value where NAME is a secret key (password=, aws_secret_access_key = ,
-# X-Api-Key: , sslpassword=, pwd=, ...) in DSNs, query strings, headers and dotenv lines; a
-# ``::`` is no separator (``::error title=token-endpoint::...`` is a GitHub command)
-_PAIR = re.compile(
-    rf"(?i)(?<![A-Za-z0-9_.-])(?P<name>[A-Za-z0-9_.-]*(?:{_WORDS})[A-Za-z0-9_.-]*|pwd|dsn)"
-    r"(?P<sep>\s*(?:=|:(?!:))\s*)(?P<value>\"[^\"]*\"|'[^']*'|[^\s&;,'\"]+)"
-)
+_PAIR = _PATTERNS[2][0]
+"""The NAME=value pattern: its replacement spares public names (:meth:`Redactor._mask_pair`)."""
 
 _MIN_SECRET = 4  # shorter values are too ambiguous to mask
 _MIN_FRAGMENT = 8  # an unaligned base64 fragment shorter than this could match by chance
@@ -161,8 +166,8 @@ class Redactor:
             if secret in text:
                 text = text.replace(secret, MASK)
         for pattern, repl in _PATTERNS:
-            text = pattern.sub(repl, text)
-        return _PAIR.sub(self._mask_pair, text)
+            text = pattern.sub(self._mask_pair if pattern is _PAIR else repl, text)
+        return text
 
     def _mask_pair(self, match: re.Match[str]) -> str:
         """``NAME=***`` for a secret-named pair; unchanged when NAME is a public name (a check
