@@ -9,6 +9,7 @@ stays intact while real secrets inside such a check are still masked.
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import pytest
@@ -80,7 +81,7 @@ def test_failing_token_check_report_is_not_garbled(
     assert MASK not in out and "%2A%2A%2A" not in out
     assert "token-endpoint" in out and "staging" in out
     if fmt == "github":
-        assert "::error title=token-endpoint::" in out
+        assert re.search(r"(?m)^::error title=token-endpoint(,file=[^,:]+,line=\d+)?::", out), out
         assert "::notice title=infra_verify " in out
         assert "::FAILED: deployment NOT complete" in out
 
