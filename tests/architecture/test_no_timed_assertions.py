@@ -6,12 +6,13 @@ counted, a probe cancelled), "timeout honoured" by the error naming it under pyt
 hang guard. A *lower* bound (a latency really applied, a timeout not cut short) stays allowed:
 a busy machine only makes things slower.
 
-The scan is a small AST pass over every test module: an ``assert`` whose comparison puts a
-clock-derived value on the small side of ``<``/``<=`` (or the large side of ``>``/``>=``). A
-value is clock-derived when it calls a clock (``time.monotonic()``, ``perf_counter()``,
-``time.time()``, ``loop.time()`` as ``.time()``), reads a measured duration (``.duration``,
-``.converged_after``, a ``"wall_s"``/``"duration_s"`` key), or is a name assigned from such a
-value, or from a call to a function of the module that reads a clock.
+The scan is a small AST pass over every test module: an ``assert`` whose comparison puts an
+elapsed time on the small side of ``<``/``<=`` (or the large side of ``>``/``>=``). An elapsed
+time is a difference involving a clock reading (``time.monotonic() - start``, where a reading
+is a clock call, ``time.time()`` or ``loop.time()`` included, or a name assigned from one), a
+measured duration (``.duration``, ``.converged_after``, a ``"wall_s"``/``"duration_s"`` key), a
+name assigned from one, or the result of a module function returning one. A timestamp compared
+with a reading taken before it (``before + 50 <= eta.earliest``) is no elapsed time.
 """
 
 from __future__ import annotations
@@ -38,58 +39,71 @@ def _is_clock_call(node: ast.AST) -> bool:
     return name in CLOCKS
 
 
-def _clock_functions(tree: ast.Module) -> set[str]:
-    """Functions of the module whose body calls a clock (their results are measurements)."""
-    return {
-        node.name
-        for node in ast.walk(tree)
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-        and any(_is_clock_call(sub) for sub in ast.walk(node))
-    }
+class _Scan:
+    """What a module's names hold: clock readings, and elapsed times (differences of readings,
+    measured durations, results of the module's own timing helpers)."""
 
+    def __init__(self, tree: ast.Module) -> None:
+        self.readings: set[str] = set()
+        self.elapsed: set[str] = set()
+        self.timing_fns: set[str] = set()
+        while True:
+            size = len(self.readings) + len(self.elapsed) + len(self.timing_fns)
+            for node in ast.walk(tree):
+                self._learn(node)
+            if len(self.readings) + len(self.elapsed) + len(self.timing_fns) == size:
+                return
 
-def _timeish(node: ast.AST, tainted: set[str], clock_fns: set[str]) -> bool:
-    """True when ``node`` holds (or is computed from) a wall-clock measurement."""
-    for sub in ast.walk(node):
-        if _is_clock_call(sub):
-            return True
-        if isinstance(sub, ast.Call) and getattr(sub.func, "id", None) in clock_fns:
-            return True
-        if isinstance(sub, ast.Attribute) and sub.attr in MEASURED_ATTRS:
-            return True
-        if isinstance(sub, ast.Name) and sub.id in tainted:
-            return True
-        if (
-            isinstance(sub, ast.Subscript)
-            and isinstance(sub.slice, ast.Constant)
-            and isinstance(sub.slice.value, str)
-            and any(key in sub.slice.value for key in MEASURED_KEYS)
+    def _learn(self, node: ast.AST) -> None:
+        if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign) and node.value:
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names = {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+            if self.is_elapsed(node.value):
+                self.elapsed |= names
+            elif self.is_reading(node.value):
+                self.readings |= names
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and any(
+            isinstance(sub, ast.Return) and sub.value is not None and self.is_elapsed(sub.value)
+            for sub in ast.walk(node)
         ):
-            return True
-    return False
+            self.timing_fns.add(node.name)
 
+    def is_reading(self, node: ast.AST) -> bool:
+        """A clock reading (``time.monotonic()``, ``start``, ``deadline``) inside ``node``."""
+        return any(
+            _is_clock_call(sub) or (isinstance(sub, ast.Name) and sub.id in self.readings)
+            for sub in ast.walk(node)
+        )
 
-def _tainted_names(tree: ast.Module, clock_fns: set[str]) -> set[str]:
-    """Names assigned from clock-derived values, to a fixpoint (``took = now() - start``)."""
-    tainted: set[str] = set()
-    while True:
-        before = len(tainted)
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Assign | ast.AnnAssign | ast.AugAssign) and node.value:
-                if not _timeish(node.value, tainted, clock_fns):
-                    continue
-                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                for target in targets:
-                    tainted |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
-        if len(tainted) == before:
-            return tainted
+    def is_elapsed(self, node: ast.AST) -> bool:
+        """An elapsed time inside ``node``: ``now() - start``, ``.duration``, ``took``, ..."""
+        for sub in ast.walk(node):
+            if (
+                isinstance(sub, ast.BinOp)
+                and isinstance(sub.op, ast.Sub)
+                and (self.is_reading(sub.left) or self.is_reading(sub.right))
+            ):
+                return True
+            if isinstance(sub, ast.Call) and getattr(sub.func, "id", None) in self.timing_fns:
+                return True
+            if isinstance(sub, ast.Attribute) and sub.attr in MEASURED_ATTRS:
+                return True
+            if isinstance(sub, ast.Name) and sub.id in self.elapsed:
+                return True
+            if (
+                isinstance(sub, ast.Subscript)
+                and isinstance(sub.slice, ast.Constant)
+                and isinstance(sub.slice.value, str)
+                and any(key in sub.slice.value for key in MEASURED_KEYS)
+            ):
+                return True
+        return False
 
 
 def timed_assertions(source: str) -> list[int]:
-    """Line numbers of asserts bounding a wall-clock measurement from above."""
+    """Line numbers of asserts bounding an elapsed wall-clock time from above."""
     tree = ast.parse(source)
-    clock_fns = _clock_functions(tree)
-    tainted = _tainted_names(tree, clock_fns)
+    scan = _Scan(tree)
     lines = []
     for node in ast.walk(tree):
         if not isinstance(node, ast.Assert):
@@ -99,7 +113,7 @@ def timed_assertions(source: str) -> list[int]:
             for left, op, right in zip(sides, compare.ops, sides[1:], strict=False):
                 small = left if isinstance(op, ast.Lt | ast.LtE) else None
                 small = right if isinstance(op, ast.Gt | ast.GtE) else small
-                if small is not None and _timeish(small, tainted, clock_fns):
+                if small is not None and scan.is_elapsed(small):
                     lines.append(node.lineno)
     return sorted(set(lines))
 
@@ -138,6 +152,7 @@ def test_the_scan_finds_upper_bounds(source: str) -> None:
         "assert result.duration >= timeout - 0.05\n",
         "deadline = time.monotonic() + 60\nwhile time.monotonic() < deadline:\n    poll()\n",
         "assert result.attempts <= 7 and len(calls) < 3\n",
+        "before = time.time()\nassert before + 50 <= eta.earliest <= time.time() + 60\n",
     ],
 )
 def test_the_scan_allows_lower_bounds_and_polling(source: str) -> None:
