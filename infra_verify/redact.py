@@ -178,10 +178,7 @@ class Redactor:
         lower = text.lower()
         for (pattern, repl), may_match in zip(_PATTERNS, _CLUES, strict=True):
             if may_match(text, lower):  # a cheap necessary condition before the regex
-                text = pattern.sub(repl, text)
-
-        for pattern, repl in _PATTERNS:
-            text = pattern.sub(self._mask_pair if pattern is _PAIR else repl, text)
+                text = pattern.sub(self._mask_pair if pattern is _PAIR else repl, text)
         return text
 
     def _mask_pair(self, match: re.Match[str]) -> str:
