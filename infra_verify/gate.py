@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,7 @@ from infra_verify.durations import format_duration
 from infra_verify.errors import InfraVerifyError, PolicyError, UsageError
 from infra_verify.explain import Cause, explain, shared_causes
 from infra_verify.graph import Graph, build_graph
-from infra_verify.model import Observation, Outcome, Result, Status
+from infra_verify.model import Observation, Outcome, Result, Source, Status
 from infra_verify.policy.load import CONTEXT_OPTIONS, LOAD_OPTIONS, Policy, load_policy
 from infra_verify.policy.yaml_lines import line_of
 
@@ -147,6 +147,7 @@ class Gate:
         infer: bool = True,
         on_result: ResultCallback | None = None,
         on_attempt: AttemptCallback | None = None,
+        sources: Mapping[str, Source] | None = None,
     ) -> None:
         self.checks: tuple[Check, ...] = tuple(checks)
         self.context = context or CheckContext()
@@ -159,6 +160,8 @@ class Gate:
         self.on_result = on_result
         self.on_attempt = on_attempt
         _require_checks(self.checks, self.skip)
+        self.sources: Mapping[str, Source] = sources or {}
+        """Check id -> where it is written; each Result carries its own (``Result.source``)."""
         self.graph: Graph = build_graph(self.checks, infer=infer)
 
     @classmethod
@@ -188,6 +191,7 @@ class Gate:
         options.setdefault("concurrency", loaded.defaults.concurrency)
         options.setdefault("poll", loaded.defaults.poll)
         options.setdefault("poll_max", loaded.defaults.poll_max)
+        options.setdefault("sources", loaded.sources)
         if options.get("context") is None:
             options["context"] = loaded.context(**ctx_opts)
         return cls(loaded.checks, **options)
@@ -258,7 +262,11 @@ class _Run:
         for cid in order:
             if cid not in self.final:
                 self.final[cid] = self._unfinished(cid, interrupted)
-        results = explain(self.graph, self.final, order)
+        sources = self.gate.sources
+        results = [
+            r.evolve(source=sources[r.id]) if r.id in sources else r
+            for r in explain(self.graph, self.final, order)
+        ]
         return GateRun(
             results=tuple(results),
             environment=self.ctx.environment,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import dns.asyncquery
 import dns.exception
@@ -25,6 +25,7 @@ from pydantic import Field, field_validator
 from infra_verify.budget import Budget
 from infra_verify.check import Check
 from infra_verify.context import CheckContext
+from infra_verify.durations import DurationLike
 from infra_verify.edges import norm_host, of_kind
 from infra_verify.errors import ProbeError
 from infra_verify.model import Observation, Outcome
@@ -130,6 +131,29 @@ class Dns(Check):
         default=None, description="Cloud DNS zone name, used in the remediation command"
     )
     ttl: int = Field(default=300, description="TTL used in the remediation command")
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            name: str,
+            *,
+            type: RecordType = "A",
+            expect: Sequence[str] = (),
+            resolvers: Sequence[str] | None = None,
+            authoritative: bool = False,
+            nameservers: Sequence[str] = (),
+            nameserver_port: int = 53,
+            zone: str | None = None,
+            ttl: int = 300,
+            id: str = "",
+            after: Sequence[str | Check] | str | Check = (),
+            timeout: DurationLike | None = None,
+            poll: DurationLike | None = None,
+            poll_max: DurationLike | None = None,
+            description: str | None = None,
+        ) -> None:
+            """Build the check (the subject may be positional)."""
 
     @field_validator("name")
     @classmethod

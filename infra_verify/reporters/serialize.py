@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from infra_verify.gate import GateRun
-from infra_verify.model import Observation, Result, Status
+from infra_verify.model import Observation, Result, Source, Status
 
 SCHEMA = "https://infra-verify.dev/schema/report/v1"
 SCHEMA_VERSION = 1
@@ -39,6 +39,7 @@ def result_to_dict(r: Result) -> dict[str, Any]:
         "warnings": list(r.warnings),
         "not_in_shard": r.not_in_shard,
         "cause": r.cause,
+        "source": None if r.source is None else {"file": r.source.file, "line": r.source.line},
     }
 
 
@@ -66,7 +67,15 @@ def result_from_dict(d: dict[str, Any]) -> Result:
         warnings=tuple(d.get("warnings", [])),
         not_in_shard=d.get("not_in_shard"),
         cause=d.get("cause"),
+        source=_source(d.get("source")),
     )
+
+
+def _source(d: dict[str, Any] | None) -> Source | None:
+    if not d:
+        return None
+    line = d.get("line")
+    return Source(str(d["file"]), None if line is None else int(line))
 
 
 def run_to_dict(run: GateRun) -> dict[str, Any]:

@@ -201,7 +201,9 @@ def test_unset_dsn_env_is_an_error_with_hint() -> None:
     """An unset DSN variable is ERROR (nothing to test) with an export hint."""
     result = run_one(Postgres(dsn_env="DATABASE_URL"), env={})
     assert result.status is Status.ERROR
-    assert result.summary == "the environment variable DATABASE_URL is not set"
+    assert result.summary == (
+        "the environment variable DATABASE_URL is not set in the env mapping given to CheckContext"
+    )
     assert result.hint is not None and result.hint.startswith("export DATABASE_URL=")
 
 

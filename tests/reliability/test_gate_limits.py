@@ -99,6 +99,12 @@ checks:
 """
 
 
+def default_sigint() -> None:
+    """In the child: Ctrl-C's default action, even when this run was started with SIGINT ignored
+    (a background job of a non-interactive shell), so Python installs its KeyboardInterrupt."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 def test_signal_ends_the_run_promptly_with_a_partial_report(
     silent: FaultyServer, tmp_path: Path, signum: signal.Signals
@@ -113,6 +119,7 @@ def test_signal_ends_the_run_promptly_with_a_partial_report(
         text=True,
         cwd=ROOT,
         env=cli_env(),
+        preexec_fn=default_sigint,
     )
     try:
         started = time.monotonic()

@@ -49,9 +49,7 @@ def test_a_silent_resolver_is_one_shared_cause(dns: DnsServer) -> None:
     assert "Root cause (1):\n  1. dns-app, tls-api, auth [dns, tls, http] the DNS server" in text
     md = render("markdown", run, ReportOptions())
     assert "### Root cause (1)" in md
-    assert (
-        "1. **`dns-app`**, **`tls-api`**, **`auth`** (dns, tls, http, ERROR): the DNS server" in md
-    )
+    assert "#### 1. `dns-app`, `tls-api`, `auth` (dns, tls, http, ERROR)\n\nthe DNS server" in md
     data = json.loads(render("json", run, ReportOptions()))
     assert [c["checks"] for c in data["shared_causes"]] == [["dns-app", "tls-api", "auth"]]
     assert {r["cause"] for r in data["results"] if r["status"] == "error"} == {cause.summary}
