@@ -11,12 +11,13 @@ PRIVATE_RANGES_ONLY. Traffic is read from what was asked (``traffic``) and what 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, field_validator
 
+from infra_verify.check import Check
 from infra_verify.checks.gcp.base import (
     GcpCheck,
     Reader,
@@ -26,7 +27,9 @@ from infra_verify.checks.gcp.base import (
     short,
     valid_name,
 )
+from infra_verify.checks.gcp.project_numbers import by_id, resolve_project_numbers
 from infra_verify.context import CheckContext
+from infra_verify.durations import DurationLike
 from infra_verify.gcp import reads
 from infra_verify.gcp.names import ResourceName
 from infra_verify.model import Observation, Outcome
@@ -211,6 +214,8 @@ class CloudRunObserved:
     qualified path (``projects/P/regions/R/subnetworks/S``); None: the subnetwork does not exist."""
     missing: tuple[str, ...] = ()
     """The server's words for each 404 (the service's, when it does not exist)."""
+    project_ids: Mapping[str, str] = field(default_factory=dict)
+    """Project numbers named by ``connector:``/``network:`` or the service, resolved to IDs."""
 
 
 class GcpCloudRunService(GcpCheck):
@@ -249,6 +254,29 @@ class GcpCloudRunService(GcpCheck):
         description="percent of traffic that must reach the latest ready revision (null: don't check)",
     )
 
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            service: str,
+            *,
+            region: str | None = None,
+            project: str | None = None,
+            ingress: str | None = None,
+            connector: str | None = None,
+            network: str | None = None,
+            egress: str | None = None,
+            cloud_sql_instances: Sequence[str] = (),
+            traffic_latest_percent: int | None = 100,
+            id: str = "",
+            after: Sequence[str | Check] | str | Check = (),
+            timeout: DurationLike | None = None,
+            poll: DurationLike | None = None,
+            poll_max: DurationLike | None = None,
+            description: str | None = None,
+        ) -> None:
+            """Build the check (the subject may be positional)."""
+
     @field_validator("service")
     @classmethod
     def _service_name(cls, value: str) -> str:
@@ -285,7 +313,11 @@ class GcpCloudRunService(GcpCheck):
         subnetworks: dict[str, dict[str, Any] | None] = {}
         if svc is not None and self.network:
             subnetworks = await read_subnetworks(reader, svc, project, region)
-        return CloudRunObserved(project, region, svc, subnetworks, tuple(reader.missing))
+        ids: dict[str, str] = {}
+        if svc is not None and (self.connector or self.network):
+            named = [self.connector, self.network, svc, subnetworks]
+            ids = await resolve_project_numbers(reader, named, [project, self.project])
+        return CloudRunObserved(project, region, svc, subnetworks, tuple(reader.missing), ids)
 
     def judge(self, observed: CloudRunObserved) -> Outcome:
         """Readiness, revision, traffic, ingress, VPC access and Cloud SQL, each as an observation."""
@@ -400,13 +432,17 @@ class GcpCloudRunService(GcpCheck):
     def _vpc_checks(
         self, observed: CloudRunObserved, svc: dict[str, Any], where: str, base: str
     ) -> list[tuple[Observation, str]]:
-        """Connector and Direct VPC network compared fully qualified; egress with its default."""
-        project, region = service_location(svc, observed.project, observed.region)
-        home = self.project or observed.project
+        """Connector and Direct VPC network compared fully qualified (project numbers resolved
+        to IDs); egress with its default."""
+        ids = observed.project_ids
+        svc = by_id(svc, ids)
+        subnetworks = {by_id(k, ids): by_id(v, ids) for k, v in observed.subnetworks.items()}
+        project, region = service_location(svc, by_id(observed.project, ids), observed.region)
+        home = by_id(self.project or observed.project, ids)
         checks: list[tuple[Observation, str]] = []
         connector = service_connector(svc)
         if self.connector:
-            want = qualified(self.connector, "connectors", home, region)
+            want = qualified(by_id(self.connector, ids), "connectors", home, region)
             got = parse_or_none(connector, "connectors")
             got_q = got.qualified(project, region) if got else None
             checks.append(
@@ -422,8 +458,8 @@ class GcpCloudRunService(GcpCheck):
                 )
             )
         if self.network:
-            want_net = qualified(self.network, "networks", home)
-            nets = service_vpc_networks(svc, project, region, observed.subnetworks)
+            want_net = qualified(by_id(self.network, ids), "networks", home)
+            nets = service_vpc_networks(svc, project, region, subnetworks)
             checks.append(
                 (
                     Observation(
