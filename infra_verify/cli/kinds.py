@@ -67,7 +67,7 @@ def build_parser(prog: str = "python -m infra_verify kinds") -> argparse.Argumen
         label="infra_verify kinds",
         prog=prog,
         description="List the check kinds (built-in, bundles, plugins) with their policy keys.",
-        epilog="exit codes: 0 listed; 2 an unknown kind or bad usage; 3 internal error",
+        epilog="exit codes: 0 listed; 2 an unknown kind name or a bad flag; 3 internal error",
     )
     parser.add_argument("names", nargs="*", metavar="KIND", help="only these kinds")
     parser.add_argument(
