@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -318,6 +318,7 @@ class _Run:
             after=tuple(self.graph.hard[check.id]),
             converged_after=(now - self.start) if outcome.status is Status.PASS else None,
             warnings=outcome.warnings,
+            eta=outcome.eta if outcome.status is Status.FAIL and not outcome.terminal else None,
         )
 
     async def _attempt(self, check: Check) -> Outcome:
@@ -385,4 +386,5 @@ def _redact(outcome: Outcome, ctx: CheckContext) -> Outcome:
         hint=r.optional(outcome.hint),
         terminal=outcome.terminal,
         warnings=tuple(r(w) for w in outcome.warnings),
+        eta=replace(outcome.eta, why=r(outcome.eta.why)) if outcome.eta else None,
     )

@@ -29,6 +29,16 @@ class Observation:
 
 
 @dataclass(frozen=True)
+class Eta:
+    """When a not-yet-converged finding can converge: earliest and latest wall-clock times (epoch
+    seconds), and the fact that bounds them (a cached answer's TTL, a documented window)."""
+
+    earliest: float
+    latest: float
+    why: str
+
+
+@dataclass(frozen=True)
 class Outcome:
     """What a check concluded about the world; the gate turns it into a Result."""
 
@@ -38,6 +48,8 @@ class Outcome:
     hint: str | None = None
     terminal: bool = False
     warnings: tuple[str, ...] = ()
+    eta: Eta | None = None
+    """Still converging: when it can converge (never set on PASS or a terminal FAIL)."""
 
     @classmethod
     def passed(cls, summary: str, observations: tuple[Observation, ...] = (), **kw: Any) -> Outcome:
@@ -97,6 +109,8 @@ class Result:
     warnings: tuple[str, ...] = ()
     not_in_shard: str | None = None
     """For a SKIPPED check another shard runs: this run's shard, "i/n" (``merge`` keys on it)."""
+    eta: Eta | None = None
+    """Still converging (FAIL, not terminal): the earliest and latest expected convergence."""
 
     @property
     def ok(self) -> bool:

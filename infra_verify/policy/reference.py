@@ -176,7 +176,8 @@ def render_reference() -> str:
         "",
         table(describe_model(GcpSection)),
         "",
-        "`gcp.endpoints` takes `compute`, `run`, `dns`, `sqladmin`, `vpcaccess`, `certificatemanager`: "
+        "`gcp.endpoints` takes `compute`, `run`, `dns`, `sqladmin`, `vpcaccess`, `certificatemanager`, "
+        "`artifactregistry`, `networkmanagement`: "
         "each an URL; empty means Google's endpoint.",
         "",
         "## Check kinds",

@@ -7,6 +7,9 @@ a Direct VPC interface that gives only a subnetwork is on the subnetwork's netwo
 it up from the subnetwork; so does the probe). An omitted VPC egress is the API's default,
 PRIVATE_RANGES_ONLY. Traffic is read from what was asked (``traffic``) and what is served
 (``trafficStatuses``): while they disagree the service is still reconciling.
+
+With ``image:``, the check also proves the deploy took effect: ``min_percent`` of the traffic is
+served by revisions whose containers run that image's digest (:mod:`.cloud_run_image`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from infra_verify.checks.gcp.base import (
     short,
     valid_name,
 )
+from infra_verify.checks.gcp.cloud_run_image import ImageObserved, judge_image, probe_image
+from infra_verify.checks.gcp.images import ImageRef
 from infra_verify.context import CheckContext
 from infra_verify.gcp import reads
 from infra_verify.gcp.names import ResourceName
@@ -211,6 +216,8 @@ class CloudRunObserved:
     qualified path (``projects/P/regions/R/subnetworks/S``); None: the subnetwork does not exist."""
     missing: tuple[str, ...] = ()
     """The server's words for each 404 (the service's, when it does not exist)."""
+    image: ImageObserved | None = None
+    """With ``image:``: the serving revisions, their digests and the digest wanted."""
 
 
 class GcpCloudRunService(GcpCheck):
@@ -249,6 +256,25 @@ class GcpCloudRunService(GcpCheck):
         description="percent of traffic that must reach the latest ready revision (null: don't check)",
     )
 
+    image: str | None = Field(
+        default=None,
+        description="the deployed image (tag or digest, typically ${IMAGE}): min_percent of the "
+        "traffic must be served by revisions running its digest",
+    )
+    min_percent: int = Field(
+        default=100,
+        ge=1,
+        le=100,
+        description="with image: the least percent of traffic that must run that image",
+    )
+
+    @field_validator("image")
+    @classmethod
+    def _image_ref(cls, value: str | None) -> str | None:
+        if value is not None:
+            ImageRef.parse(value)
+        return value
+
     @field_validator("service")
     @classmethod
     def _service_name(cls, value: str) -> str:
@@ -285,7 +311,10 @@ class GcpCloudRunService(GcpCheck):
         subnetworks: dict[str, dict[str, Any] | None] = {}
         if svc is not None and self.network:
             subnetworks = await read_subnetworks(reader, svc, project, region)
-        return CloudRunObserved(project, region, svc, subnetworks, tuple(reader.missing))
+        image = None
+        if svc is not None and self.image:
+            image = await probe_image(reader, svc, self.image, project, region, name.name)
+        return CloudRunObserved(project, region, svc, subnetworks, tuple(reader.missing), image)
 
     def judge(self, observed: CloudRunObserved) -> Outcome:
         """Readiness, revision, traffic, ingress, VPC access and Cloud SQL, each as an observation."""
@@ -308,7 +337,14 @@ class GcpCloudRunService(GcpCheck):
             svc.get("latestReadyRevision", ""),
             svc.get("latestCreatedRevision", ""),
         )
-        checks: list[tuple[Observation, str]] = [
+        checks: list[tuple[Observation, str]] = []
+        verdict = None
+        if observed.image is not None:
+            verdict = judge_image(
+                observed.image, self.min_percent, where, name, self.project or observed.project
+            )
+            checks.append((verdict.observation, verdict.hint))
+        checks += [
             (
                 Observation(
                     "Ready",
@@ -388,6 +424,13 @@ class GcpCloudRunService(GcpCheck):
         if not bad:
             return Outcome.passed(f"Cloud Run {name} Ready on {short(latest_ready)}", obs)
         o, hint = bad[0]
+        if verdict is not None and not verdict.observation.ok:
+            summary = verdict.summary
+            if len(bad) > 1:
+                summary += f" (+{len(bad) - 1} more)"
+            return Outcome.failed(
+                summary, obs, hint=hint, terminal=verdict.terminal, eta=verdict.eta
+            )
         summary = f"Cloud Run {name}: {o.property}: expected {o.expected}, got {o.actual}"
         if o.property == "VPC connector" and o.actual == "(none)":
             summary = f"Cloud Run {name} has no VPC connector (expected {self.connector}): it cannot reach private IPs such as Cloud SQL's"
