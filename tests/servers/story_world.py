@@ -25,6 +25,14 @@ STORY_IP = "34.54.41.44"
 LOCAL_IP = "127.0.0.1"
 PROJECT = "netra-staging"
 NAME_SERVERS = tuple(f"ns-cloud-a{i}.googledomains.com" for i in range(1, 5))
+OLD_REVISION = "netra-backend-staging-00003-xyz"
+BAD_REVISION = "netra-backend-staging-00004-bad"
+BAD_IMAGE = "us-docker.pkg.dev/netra-staging/netra/backend:2026-12-07"
+BAD_DIGEST = "sha256:" + "9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d" * 2
+BAD_MESSAGE = (
+    "The user-provided container failed to start and listen on the port defined provided by "
+    "the PORT=8000 environment variable within the allocated timeout."
+)
 
 
 def fixture_path(broken: bool) -> Path:
@@ -126,6 +134,52 @@ class StoryWorld(StartStop):
                 }
             },
         )
+
+    def bad_deploy(self, image: str = BAD_IMAGE) -> str:
+        """Deploy ``image`` as a new revision that fails to start: traffic stays on the old
+        revision (so /health still answers 200); returns the image, for the policy's ${IMAGE}."""
+        service = f"v2/projects/{PROJECT}/locations/us-central1/services/netra-backend-staging"
+        revisions = (
+            f"projects/{PROJECT}/locations/us-central1/services/netra-backend-staging/revisions"
+        )
+        old = self.gcp.get(f"{service}/revisions/{OLD_REVISION}")
+        new = {
+            **old,
+            "name": f"{revisions}/{BAD_REVISION}",
+            "uid": "7d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6",
+            "createTime": "2026-12-07T05:00:00.000Z",
+            "containers": [{**old["containers"][0], "image": image}],
+            "containerStatuses": [{"imageDigest": f"{image.rsplit(':', 1)[0]}@{BAD_DIGEST}"}],
+            "conditions": [
+                {
+                    "type": "Ready",
+                    "state": "CONDITION_FAILED",
+                    "message": BAD_MESSAGE,
+                    "lastTransitionTime": "2026-12-07T05:04:00.000Z",
+                },
+                {"type": "ContainerHealthy", "state": "CONDITION_FAILED", "message": BAD_MESSAGE},
+            ],
+        }
+        self.gcp.put(f"{service}/revisions/{BAD_REVISION}", new)
+        tag = image.rsplit(":", 1)[1]
+        package = f"projects/{PROJECT}/locations/us/repositories/netra/packages/backend"
+        self.gcp.put(
+            f"v1/{package}/tags/{tag}",
+            {"name": f"{package}/tags/{tag}", "version": f"{package}/versions/{BAD_DIGEST}"},
+        )
+        self.gcp.patch(
+            service,
+            {
+                "latestCreatedRevision": f"{revisions}/{BAD_REVISION}",
+                "terminalCondition": {
+                    "state": "CONDITION_FAILED",
+                    "message": f"Revision '{BAD_REVISION}' is not ready and cannot serve "
+                    f"traffic. {BAD_MESSAGE}",
+                },
+            },
+        )
+        self.env["IMAGE"] = image
+        return image
 
     def stop(self) -> None:
         """Stop everything."""
