@@ -18,6 +18,7 @@ import contextlib
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -290,13 +291,21 @@ class _Run:
 
         poll = check.poll if check.poll is not None else self.gate.poll
         poll_max = check.poll_max if check.poll_max is not None else self.gate.poll_max
+        deadline = self.started_wall + self.budget
+
+        def keep_waiting(outcome: Outcome) -> bool:
+            return _should_retry(outcome) and futile(outcome, deadline, self.gate.wait) is None
+
         retrying = AsyncRetrying(
             stop=stop_before_delay(remaining) if self.gate.wait > 0 else stop_after_attempt(1),
             wait=wait_exponential(multiplier=poll, min=poll, max=max(poll, poll_max)),
-            retry=retry_if_result(_should_retry),
+            retry=retry_if_result(keep_waiting),
             retry_error_callback=_last_result,
         )
         outcome: Outcome = await retrying(attempt)
+        why = futile(outcome, deadline, self.gate.wait)
+        if why is not None:
+            outcome = replace(outcome, summary=f"{outcome.summary} (stopped waiting: {why})")
         now = time.monotonic()
         # Duration counts from the first probe, not from waiting for a concurrency slot.
         first = self.first_probe.get(check.id, now)
@@ -360,6 +369,22 @@ class _Run:
             after=after,
             attempts=latest[1] if latest else 0,
         )
+
+
+def futile(outcome: Outcome, deadline: float, wait: float) -> str | None:
+    """Why waiting for ``outcome`` to converge is futile, or None when it is not.
+
+    Futile: a converging FAIL whose earliest convergence (``outcome.eta``, wall clock) lies
+    beyond ``deadline``, the wall-clock end of ``--wait`` (``wait`` seconds; 0: no waiting).
+    """
+    eta = outcome.eta
+    if wait <= 0 or eta is None or outcome.status is not Status.FAIL or outcome.terminal:
+        return None
+    if eta.earliest <= deadline:
+        return None
+    until = datetime.fromtimestamp(eta.earliest, UTC).strftime("%H:%M:%S UTC")
+    remedy = f"{eta.action} or wait until {until}" if eta.action else f"wait until {until}"
+    return f"{eta.why}; --wait {format_duration(wait)} cannot see it converge; {remedy}"
 
 
 def _should_retry(outcome: Outcome) -> bool:

@@ -36,6 +36,19 @@ class Eta:
     earliest: float
     latest: float
     why: str
+    action: str = ""
+    """What would make it converge sooner (e.g. flush the resolver's cache); may be empty."""
+
+    def window(self) -> str:
+        """``05:10:00 UTC`` or ``05:10:00-05:20:00 UTC``."""
+        from datetime import UTC, datetime
+
+        def clock(t: float) -> str:
+            return datetime.fromtimestamp(t, UTC).strftime("%H:%M:%S")
+
+        if self.latest <= self.earliest:
+            return f"{clock(self.earliest)} UTC"
+        return f"{clock(self.earliest)}-{clock(self.latest)} UTC"
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,17 @@ if TYPE_CHECKING:
     from infra_verify.gate import Gate
 
 
+def state_of(outcome: Outcome) -> str:
+    """The three states while waiting: passed, failed for good, or converging (with its ETA)."""
+    if outcome.status is Status.PASS:
+        return "passed"
+    if outcome.terminal or outcome.status is not Status.FAIL:
+        return "failed for good" if outcome.terminal else outcome.status.value
+    if outcome.eta is not None:
+        return f"converging, ETA {outcome.eta.window()} ({outcome.eta.why})"
+    return "converging"
+
+
 class PlainProgress:
     """Prints one line whenever a check's status or finding changes (never a spinner)."""
 
@@ -31,11 +42,12 @@ class PlainProgress:
 
     def on_attempt(self, cid: str, outcome: Outcome, attempts: int) -> None:
         """Print a line when the finding changed since the last attempt."""
-        state = (outcome.status.value, outcome.summary)
+        state = (outcome.status.value, outcome.summary + state_of(outcome))
         if self._last.get(cid) != state:
             self._last[cid] = state
+            waiting = "" if outcome.status is Status.PASS else f" [{state_of(outcome)}]"
             self.stream.write(
-                f"{self._stamp()} {outcome.status.value.upper():<7} {cid} (attempt {attempts}): {outcome.summary}\n"
+                f"{self._stamp()} {outcome.status.value.upper():<7} {cid} (attempt {attempts}): {outcome.summary}{waiting}\n"
             )
             self.stream.flush()
 
@@ -89,11 +101,13 @@ class LiveProgress(PlainProgress):
             title=f"waiting: {format_duration(elapsed)} elapsed, {format_duration(max(0.0, self.budget - elapsed))} left",
             expand=True,
         )
-        for col in ("check", "status", "attempts", "latest finding"):
+        for col in ("check", "status", "attempts", "latest finding", "state"):
             table.add_column(col, overflow="fold")
         for cid, (outcome, attempts) in sorted(self._rows.items()):
             if cid not in self._done:
-                table.add_row(cid, outcome.status.value, str(attempts), outcome.summary)
+                table.add_row(
+                    cid, outcome.status.value, str(attempts), outcome.summary, state_of(outcome)
+                )
         return table
 
     def __enter__(self) -> LiveProgress:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from infra_verify.gate import GateRun
-from infra_verify.model import Observation, Result, Status
+from infra_verify.model import Eta, Observation, Result, Status
 
 SCHEMA = "https://infra-verify.dev/schema/report/v1"
 SCHEMA_VERSION = 1
@@ -38,6 +38,14 @@ def result_to_dict(r: Result) -> dict[str, Any]:
         "converged_after_s": None if r.converged_after is None else round(r.converged_after, 6),
         "warnings": list(r.warnings),
         "not_in_shard": r.not_in_shard,
+        "eta": None
+        if r.eta is None
+        else {
+            "earliest": r.eta.earliest,
+            "latest": r.eta.latest,
+            "why": r.eta.why,
+            "action": r.eta.action,
+        },
     }
 
 
@@ -64,7 +72,14 @@ def result_from_dict(d: dict[str, Any]) -> Result:
         converged_after=d.get("converged_after_s"),
         warnings=tuple(d.get("warnings", [])),
         not_in_shard=d.get("not_in_shard"),
+        eta=_eta_from(d.get("eta")),
     )
+
+
+def _eta_from(d: dict[str, Any] | None) -> Eta | None:
+    if not d:
+        return None
+    return Eta(float(d["earliest"]), float(d["latest"]), str(d["why"]), str(d.get("action", "")))
 
 
 def run_to_dict(run: GateRun) -> dict[str, Any]:
