@@ -32,6 +32,7 @@ BUILTIN_KINDS: dict[str, str] = {
     "gcp.vpc_connector": "infra_verify.checks.gcp.vpc_connector:GcpVpcConnector",
     "gcp.cloud_sql_instance": "infra_verify.checks.gcp.cloud_sql:GcpCloudSqlInstance",
     "gcp.cloud_sql_path": "infra_verify.checks.gcp.sql_path:GcpCloudSqlPath",
+    "gcp.certificate_served": "infra_verify.checks.gcp.certificate_served:GcpCertificateServed",
     "gcp.connectivity_test": "infra_verify.checks.gcp.connectivity_test:GcpConnectivityTest",
 }
 
