@@ -98,7 +98,7 @@ async def probe_image(
         revisions[name] = await reader.get_or_none(
             reads.get_run_revision, region, service, name, project=project
         )
-    want, source, newest = ref.digest, "the reference's digest", latest_created or None
+    want, source, newest = ref.digest, "pinned by the reference", latest_created or None
     if want is None:
         want, source = await _tag_digest(reader, ref)
         if want is None:
@@ -145,7 +145,7 @@ async def _tag_digest(reader: Reader, ref: ImageRef) -> tuple[str | None, str]:
     digest = version_digest(str(read.get("version") or ""))
     if digest is None:
         raise ProbeError(f"Artifact Registry tag {tag} names no digest: {read.get('version')!r}")
-    return digest, f"Artifact Registry: tag {tag} -> {short_digest(digest)}"
+    return digest, f"from Artifact Registry tag {tag}"
 
 
 def ready_condition(revision: Mapping[str, Any] | None) -> Mapping[str, Any]:
@@ -160,7 +160,8 @@ def describe_conditions(revision: Mapping[str, Any] | None) -> str:
     """The revision's unmet conditions in the API's words."""
     if revision is None:
         return "not found"
-    words = []
+    words: list[str] = []
+    said: set[str] = set()
     for cond in revision.get("conditions") or []:
         if cond.get("state") == "CONDITION_SUCCEEDED":
             continue
@@ -168,8 +169,10 @@ def describe_conditions(revision: Mapping[str, Any] | None) -> str:
         text = f"{cond.get('type')}={cond.get('state')}"
         if reason:
             text += f" ({reason})"
-        if cond.get("message"):
-            text += f": {cond['message']}"
+        message = str(cond.get("message") or "")
+        if message and message not in said:
+            said.add(message)
+            text += f": {message}"
         words.append(text)
     return "; ".join(words) or "all conditions succeeded"
 
