@@ -25,6 +25,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from infra_verify.check import Check
+from infra_verify.checks.cross_checks import with_cross_checks
 from infra_verify.checks.registry import get_bundle, get_kind, kind_names, plugins
 from infra_verify.context import CheckContext
 from infra_verify.errors import PolicyError
@@ -244,6 +245,7 @@ def parse_policy(
     except ValidationError as exc:
         raise _from_validation(exc, PolicyDocument, (), lines, file) from None
     checks = [c for cid, spec in doc.checks.items() for c in _build_entry(cid, spec, lines, file)]
+    checks = with_cross_checks(checks)
     _check_edges(checks, lines, file)
     _check_files(
         raw,

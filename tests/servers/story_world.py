@@ -50,7 +50,10 @@ class StoryWorld(StartStop):
         self.certs = CertFactory()
         self.gcp = FakeGcp.from_file(fixture_path(broken))
         self.dns = DnsServer()
-        self.web = WebServer(ssl_context=self.certs.valid(*HOSTS).server_context())
+        self.served = self.certs.valid(*HOSTS)
+        """The certificate the 'load balancer' serves; the fake API's ACTIVE certificate has its
+        PEM, so the gate's cross-check (gcp.certificate_served) sees the API and the wire agree."""
+        self.web = WebServer(ssl_context=self.served.server_context())
         self.env: dict[str, str] = {}
 
     def start(self) -> Self:
@@ -88,6 +91,10 @@ class StoryWorld(StartStop):
         """Replace the story's public IP with 127.0.0.1 in every fake-API resource."""
         base = f"compute/v1/projects/{PROJECT}/global"
         self.gcp.patch(f"{base}/addresses/netra-staging-lb-ip", {"address": LOCAL_IP})
+        self.gcp.patch(
+            f"{base}/sslCertificates/netra-staging-cert",
+            {"certificate": self.served.cert_pem.decode()},
+        )
         for rule in ("netra-staging-https", "netra-staging-http"):
             self.gcp.patch(f"{base}/forwardingRules/{rule}", {"IPAddress": LOCAL_IP})
         if not self.broken:
