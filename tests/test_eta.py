@@ -15,6 +15,7 @@ from infra_verify.checks.dns import Dns
 from infra_verify.context import CheckContext
 from infra_verify.gate import Gate, GateRun, futile
 from infra_verify.model import Eta, Outcome, Result, Status
+from infra_verify.reporters import render
 from infra_verify.reporters.progress import PlainProgress, state_of
 from infra_verify.reporters.serialize import result_from_dict, result_to_dict
 from tests.servers.caching_resolver import CachingResolver
@@ -153,3 +154,19 @@ def test_three_states_and_the_eta_in_progress_and_json() -> None:
     data = result_to_dict(result)
     assert data["eta"] == {"earliest": 1.0, "latest": 2.0, "why": "why", "action": "flush"}
     assert result_from_dict(data) == result
+
+
+def test_the_text_report_shows_the_state_of_each_failure() -> None:
+    """Converging findings show their ETA, terminal ones say waiting cannot fix them."""
+    run = GateRun(
+        results=(
+            Result(
+                "dns-api", "dns", Status.FAIL, "NXDOMAIN", eta=Eta(0.0, 60.0, "cached NXDOMAIN")
+            ),
+            Result("cert", "gcp.managed_certificate", Status.FAIL, "failed", terminal=True),
+        ),
+        environment="staging",
+    )
+    text = render("text", run)
+    assert "converging: ETA 00:00:00-00:01:00 UTC (cached NXDOMAIN)" in text
+    assert "failed for good: waiting cannot fix it" in text
