@@ -3,7 +3,9 @@ the wire, the cross-check that the two agree.
 
 A ``gcp.managed_certificate`` whose domains cover a ``tls`` check's host gets a
 ``gcp.certificate_served`` for that host (id ``<tls id>-served``): the load balancer serves the
-certificate the API says is attached and ACTIVE. It runs after both (hard edges), so a
+certificate the API says is attached and ACTIVE (or, when a ``gcp.load_balancer`` check names
+that certificate and its forwarding rule, another ACTIVE certificate the same HTTPS proxy
+lists: several attached certificates may cover one host). It runs after both (hard edges), so a
 certificate that is not ACTIVE, or a host that does not answer, blocks it instead of failing it
 twice. A policy that already has a ``gcp.certificate_served`` for the host keeps its own.
 """
@@ -37,6 +39,18 @@ def with_cross_checks(checks: Sequence[Check]) -> list[Check]:
             (c for c in certificates if host in {norm_host(d) for d in getattr(c, "domains", ())}),
             None,
         )
+        balancer = next(
+            (
+                c
+                for c in checks
+                if c.kind == "gcp.load_balancer"
+                and getattr(c, "certificate", None) == getattr(cert, "name", None)
+                and "/" not in str(getattr(c, "forwarding_rule", "/"))
+                and getattr(c, "region", None) is None
+                and getattr(c, "project", None) is None
+            ),
+            None,
+        )
         cid = f"{check.id}-served"
         if cert is None or cid in ids:
             continue
@@ -53,6 +67,7 @@ def with_cross_checks(checks: Sequence[Check]) -> list[Check]:
             "project": getattr(cert, "project", None),
             "region": getattr(cert, "region", None),
             "timeout": check.timeout,
+            "forwarding_rule": getattr(balancer, "forwarding_rule", None),
         }
         out.append(kind.model_validate(spec))
         covered.add(host)

@@ -35,9 +35,12 @@ PUBLIC = [
 CHECK_CLASSES = [
     "Dns",
     "Environment",
+    "GcpCertificateServed",
     "GcpCloudRunService",
     "GcpCloudSqlInstance",
     "GcpCloudSqlPath",
+    "GcpConnectivityTest",
+    "GcpDnsPropagation",
     "GcpDnsRecord",
     "GcpLoadBalancer",
     "GcpManagedCertificate",

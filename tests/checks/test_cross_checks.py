@@ -8,6 +8,7 @@ from pathlib import Path
 from infra_verify.checks.cross_checks import with_cross_checks
 from infra_verify.checks.gcp.certificate import GcpManagedCertificate
 from infra_verify.checks.gcp.certificate_served import GcpCertificateServed
+from infra_verify.checks.gcp.load_balancer import GcpLoadBalancer
 from infra_verify.checks.tls import Tls
 from infra_verify.graph import build_graph
 from infra_verify.policy.load import load_policy
@@ -66,3 +67,14 @@ def test_policies_get_them_at_load(tmp_path: Path) -> None:
     )
     loaded = load_policy(policy, env={}, allow_outside_policy_dir=True)
     assert [c.id for c in loaded.checks] == ["cert", "tls-api", "tls-api-served"]
+
+
+def test_the_load_balancers_forwarding_rule_is_passed_on() -> None:
+    """With a gcp.load_balancer carrying the certificate, the cross-check reads its proxy."""
+    balancer = GcpLoadBalancer.model_validate(
+        {"id": "lb", "forwarding_rule": "https-rule", "certificate": "c"}
+    )
+    checks = with_cross_checks([CERT, balancer, tls("tls-api", "api.example.test")])
+    served = checks[-1]
+    assert isinstance(served, GcpCertificateServed)
+    assert served.forwarding_rule == "https-rule"

@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
 from pydantic import Field, model_validator
 
 from infra_verify.budget import Budget
 from infra_verify.check import Check
-from infra_verify.checks.gcp.base import GcpCheck, not_found, valid_name
+from infra_verify.checks.gcp.base import GcpCheck, Reader, not_found, valid_name
 from infra_verify.checks.resolve import RESOLVE_PART, resolve_address
 from infra_verify.checks.tls import parse_cert
 from infra_verify.context import CheckContext
@@ -52,6 +53,9 @@ class ServedObserved:
     project: str = ""
     unresolved: Outcome | None = None
     missing: tuple[str, ...] = ()
+    attached: tuple[Mapping[str, Any], ...] | None = None
+    """With ``forwarding_rule``: every SSL certificate its HTTPS proxy lists (None: not read, or
+    the proxy uses a certificate map)."""
 
 
 def fingerprint(der: bytes) -> str:
@@ -102,6 +106,11 @@ class GcpCertificateServed(GcpCheck):
     )
     location: str = Field(default="global", description="Certificate Manager location")
     regional: bool = Field(default=False, description="a regional compute SSL certificate")
+    forwarding_rule: str | None = Field(
+        default=None,
+        description="the load balancer's HTTPS forwarding rule (in the gate's project): a served "
+        "certificate that is another ACTIVE certificate its proxy lists is fine too",
+    )
 
     @model_validator(mode="after")
     def _valid_name(self) -> GcpCertificateServed:
@@ -160,7 +169,55 @@ class GcpCertificateServed(GcpCheck):
                 return ServedObserved(api, None, self.host_, now, project, resolution.failure())
             address = resolution.dial(self.host_)
         der = await served_leaf(address, self.port, self.host_, ctx, budget)
-        return ServedObserved(api, der, f"{address}:{self.port}", dt.datetime.now(dt.UTC), project)
+        leaf = api_leaf(api)
+        matches = (
+            der is not None
+            and leaf is not None
+            and fingerprint(der) == fingerprint(leaf.public_bytes(Encoding.DER))
+        )
+        # the proxy's other certificates matter only when the named one is not what is served
+        attached = (
+            await self._attached(reader, ctx) if self.forwarding_rule and not matches else None
+        )
+        return ServedObserved(
+            api, der, f"{address}:{self.port}", dt.datetime.now(dt.UTC), project,
+            attached=attached,
+        )  # fmt: skip
+
+    async def _attached(
+        self, reader: Reader, ctx: CheckContext
+    ) -> tuple[Mapping[str, Any], ...] | None:
+        """The SSL certificates the forwarding rule's HTTPS proxy lists (None: a certificate map,
+        or no HTTPS proxy)."""
+        rule_name = str(self.forwarding_rule)
+        region = self.region_for(ctx) if self.regional else None
+        if region is None:
+            rule = await reader.get_or_none(reads.get_forwarding_rule, rule_name)
+        else:
+            rule = await reader.get_or_none(reads.get_region_forwarding_rule, region, rule_name)
+        target = str((rule or {}).get("target") or "")
+        if "/targetHttpsProxies/" not in target:
+            return None
+        proxy_name = target.rstrip("/").rsplit("/", 1)[-1]
+        if "/regions/" in target:
+            proxy_region = target.split("/regions/", 1)[1].split("/", 1)[0]
+            proxy = await reader.get(reads.get_region_target_https_proxy, proxy_region, proxy_name)
+        else:
+            proxy = await reader.get(reads.get_target_https_proxy, proxy_name)
+        if proxy.get("certificateMap"):
+            return None
+        found: list[Mapping[str, Any]] = []
+        for url in proxy.get("sslCertificates") or []:
+            name = str(url).rstrip("/").rsplit("/", 1)[-1]
+            cert_region = (
+                str(url).split("/regions/", 1)[1].split("/", 1)[0]
+                if "/regions/" in str(url)
+                else None
+            )
+            cert = await reader.get_or_none(reads.get_ssl_certificate, name, cert_region)
+            if cert is not None:
+                found.append(cert)
+        return tuple(found)
 
     def judge(self, observed: ServedObserved) -> Outcome:
         """Fingerprint (or expiry and SANs) of the served leaf against the API's certificate."""
@@ -188,8 +245,6 @@ class GcpCertificateServed(GcpCheck):
         served_fp = fingerprint(observed.served)
         leaf = api_leaf(api)
         if leaf is not None:
-            from cryptography.hazmat.primitives.serialization import Encoding
-
             want = fingerprint(leaf.public_bytes(Encoding.DER))
             same = want == served_fp
             obs = [Observation("leaf SHA-256", want, served_fp, same, where)]
@@ -220,6 +275,25 @@ class GcpCertificateServed(GcpCheck):
         if same:
             return Outcome.passed(
                 f"{self.host_} serves {self.certificate} as the API says ({how}: {served_fp[:23]}…)",
+                tuple(obs),
+            )
+        other = next(
+            (c for c in observed.attached or () if _same_certificate(c, served_fp, served.sans)),
+            None,
+        )
+        if other is not None:
+            obs.append(
+                Observation(
+                    "served certificate attached and ACTIVE",
+                    None,
+                    str(other.get("name")),
+                    True,
+                    f"forwarding rule {self.forwarding_rule}",
+                )
+            )
+            return Outcome.passed(
+                f"{self.host_} serves {other.get('name')}, which the HTTPS proxy also lists and the "
+                f"API says is ACTIVE (not {self.certificate}: both cover the host)",
                 tuple(obs),
             )
         served_words = (
@@ -274,6 +348,14 @@ async def served_leaf(
         return sslobj.getpeercert(binary_form=True) if sslobj else None
     finally:
         writer.close()
+
+
+def _same_certificate(cert: Mapping[str, Any], served_fp: str, served_sans: Sequence[str]) -> bool:
+    """An attached certificate that is ACTIVE, covers what was served and is what was served."""
+    leaf = api_leaf(cert)
+    if api_state(cert) != "ACTIVE" or leaf is None:
+        return False
+    return fingerprint(leaf.public_bytes(Encoding.DER)) == served_fp and bool(served_sans)
 
 
 def _parse_time(raw: object) -> dt.datetime | None:

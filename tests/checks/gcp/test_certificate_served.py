@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from infra_verify.checks.gcp.certificate_served import GcpCertificateServed, fingerprint
 from infra_verify.model import Result, Status
 from infra_verify.testing.certs import CertFactory, IssuedCert
-from tests.checks.gcp.world import API, CERT, CM_CERT, HOSTS, GcpWorld
+from tests.checks.gcp.world import API, CERT, CM_CERT, HOSTS, HTTPS_PROXY, GcpWorld, link
 from tests.servers.web_server import WebServer
 
 FACTORY = CertFactory()
@@ -119,3 +119,33 @@ def test_nothing_listening_is_an_error(gcp: GcpWorld) -> None:
         allow_loopback=True,
     )
     assert result.status is Status.ERROR, result.summary
+
+
+def other_certificate(gcp: GcpWorld, issued: IssuedCert, *, attach_to_proxy: bool) -> None:
+    """Another ACTIVE certificate, netra-other-cert, holding ``issued``; on the proxy if asked."""
+    path = CERT.replace("netra-staging-cert", "netra-other-cert")
+    other = gcp.fake.get(CERT)
+    other.update(name="netra-other-cert", selfLink=link(path), certificate=issued.cert_pem.decode())
+    gcp.put(path, other)
+    if attach_to_proxy:
+        proxy = gcp.fake.get(HTTPS_PROXY)
+        gcp.patch(HTTPS_PROXY, {"sslCertificates": [*proxy["sslCertificates"], link(path)]})
+
+
+def test_another_active_certificate_on_the_proxy_is_fine(gcp: GcpWorld, lb: WebServer) -> None:
+    """Two attached certificates cover the host and the other one is served: healthy, PASS."""
+    attach(gcp, FACTORY.valid(*HOSTS))
+    other_certificate(gcp, SERVED, attach_to_proxy=True)
+    result = run(gcp, lb, forwarding_rule="netra-staging-https")
+    assert result.status is Status.PASS, result.summary
+    assert "serves netra-other-cert, which the HTTPS proxy also lists" in result.summary
+
+
+def test_a_served_certificate_the_proxy_does_not_list_still_fails(
+    gcp: GcpWorld, lb: WebServer
+) -> None:
+    """Served, ACTIVE in the API, but not on the proxy: not what the API says is attached."""
+    attach(gcp, FACTORY.valid(*HOSTS))
+    other_certificate(gcp, SERVED, attach_to_proxy=False)
+    result = run(gcp, lb, forwarding_rule="netra-staging-https")
+    assert result.status is Status.FAIL and result.terminal
