@@ -11,6 +11,7 @@ plain REST because the google-cloud-run proto drops ``containerStatuses``.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,8 +86,6 @@ async def probe_image(
     reader: Reader, svc: Mapping[str, Any], image: str, project: str, region: str, service: str
 ) -> ImageObserved:
     """Read the serving revisions and the digest ``image`` stands for."""
-    import time
-
     ref = ImageRef.parse(image)
     served = served_revisions(svc)
     names = [n for n, _ in served if n != "(none)"]

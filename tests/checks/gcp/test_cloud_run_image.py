@@ -3,12 +3,14 @@ read as plain REST, Artifact Registry tags, the newest revision for a tag as the
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
 from infra_verify.checks.gcp.cloud_run import GcpCloudRunService
+from infra_verify.gate import Gate
 from infra_verify.model import Result, Status
 from tests.checks.gcp.world import PROJECT, REGION, RUN_SERVICE, GcpWorld
 
@@ -172,3 +174,25 @@ def test_a_malformed_image_reference_is_a_policy_error(bad: str) -> None:
     """An image that is no reference is refused at load."""
     with pytest.raises(ValidationError):
         check(bad)
+
+
+def test_wait_converges_when_the_new_revision_starts_serving(gcp: GcpWorld) -> None:
+    """--wait: a deploying revision that becomes ready and takes the traffic ends as PASS."""
+    deploy(gcp, state="CONDITION_PENDING", message="", reason="PENDING")
+
+    def ready() -> None:
+        gcp.patch(
+            f"{REVISIONS}/{NEW_REV}",
+            {"conditions": [{"type": "Ready", "state": "CONDITION_SUCCEEDED"}]},
+        )
+        gcp.patch(RUN_SERVICE, {"latestReadyRevision": f"{REVISION_NAMES}/{NEW_REV}"})
+
+    timer = threading.Timer(0.5, ready)
+    timer.start()
+    try:
+        run = Gate([check(NEW_TAG)], context=gcp.context(), wait=30, poll=0.2, poll_max=0.4).run()
+    finally:
+        timer.cancel()
+    result = run.results[0]
+    assert result.status is Status.PASS, result.summary
+    assert result.attempts >= 2
