@@ -14,6 +14,7 @@ served by revisions whose containers run that image's digest (:mod:`.cloud_run_i
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,12 +30,17 @@ from infra_verify.checks.gcp.base import (
     short,
     valid_name,
 )
-from infra_verify.checks.gcp.cloud_run_image import ImageObserved, judge_image, probe_image
+from infra_verify.checks.gcp.cloud_run_image import (
+    REVISION_START_WINDOW,
+    ImageObserved,
+    judge_image,
+    probe_image,
+)
 from infra_verify.checks.gcp.images import ImageRef
 from infra_verify.context import CheckContext
 from infra_verify.gcp import reads
 from infra_verify.gcp.names import ResourceName
-from infra_verify.model import Observation, Outcome
+from infra_verify.model import Eta, Observation, Outcome
 
 INGRESS = {
     "all": "INGRESS_TRAFFIC_ALL",
@@ -218,6 +224,8 @@ class CloudRunObserved:
     """The server's words for each 404 (the service's, when it does not exist)."""
     image: ImageObserved | None = None
     """With ``image:``: the serving revisions, their digests and the digest wanted."""
+    observed_at: float = 0.0
+    """Wall-clock time of the read (for ETAs; the judge keeps no clock)."""
 
 
 class GcpCloudRunService(GcpCheck):
@@ -314,7 +322,9 @@ class GcpCloudRunService(GcpCheck):
         image = None
         if svc is not None and self.image:
             image = await probe_image(reader, svc, self.image, project, region, name.name)
-        return CloudRunObserved(project, region, svc, subnetworks, tuple(reader.missing), image)
+        return CloudRunObserved(
+            project, region, svc, subnetworks, tuple(reader.missing), image, time.time()
+        )
 
     def judge(self, observed: CloudRunObserved) -> Outcome:
         """Readiness, revision, traffic, ingress, VPC access and Cloud SQL, each as an observation."""
@@ -431,6 +441,7 @@ class GcpCloudRunService(GcpCheck):
             return Outcome.failed(
                 summary, obs, hint=hint, terminal=verdict.terminal, eta=verdict.eta
             )
+        eta = _rollout_eta(svc, observed.observed_at)
         summary = f"Cloud Run {name}: {o.property}: expected {o.expected}, got {o.actual}"
         if o.property == "VPC connector" and o.actual == "(none)":
             summary = f"Cloud Run {name} has no VPC connector (expected {self.connector}): it cannot reach private IPs such as Cloud SQL's"
@@ -438,7 +449,7 @@ class GcpCloudRunService(GcpCheck):
             summary = f"Cloud Run {name} is reconciling: traffic asked for ({o.expected}) is not yet what is served ({o.actual})"
         if len(bad) > 1:
             summary += f" (+{len(bad) - 1} more)"
-        return Outcome.failed(summary, obs, hint=hint)
+        return Outcome.failed(summary, obs, hint=hint, eta=eta)
 
     def _vpc_checks(
         self, observed: CloudRunObserved, svc: dict[str, Any], where: str, base: str
@@ -510,6 +521,22 @@ async def read_subnetworks(
             reads.get_subnetwork, key.location or region, key.name, project=key.project
         )
     return out
+
+
+def _rollout_eta(svc: Mapping[str, Any], observed_at: float) -> Eta | None:
+    """A rollout still in progress (``reconciling``, or the Ready condition pending): it can
+    finish any moment, within the revision start window; None when nothing is in progress."""
+    state = str((svc.get("terminalCondition") or {}).get("state") or "")
+    if not observed_at or not (
+        svc.get("reconciling") or state in ("CONDITION_PENDING", "CONDITION_RECONCILING")
+    ):
+        return None
+    revision = short(svc.get("latestCreatedRevision")) or "the new revision"
+    return Eta(
+        observed_at,
+        observed_at + REVISION_START_WINDOW,
+        f"{revision} is still rolling out (reconciling; Ready {state or 'unknown'})",
+    )
 
 
 def _latest_percent(svc: dict[str, Any], latest_ready: str) -> int:
