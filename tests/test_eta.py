@@ -170,3 +170,17 @@ def test_the_text_report_shows_the_state_of_each_failure() -> None:
     text = render("text", run)
     assert "converging: ETA 00:00:00-00:01:00 UTC (cached NXDOMAIN)" in text
     assert "failed for good: waiting cannot fix it" in text
+
+
+def test_the_markdown_report_shows_the_state_of_each_root_cause() -> None:
+    """PR comments say which root causes are converging (with the ETA) and which are final."""
+    run = GateRun(
+        results=(
+            Result("dns-api", "dns", Status.FAIL, "NXDOMAIN", eta=Eta(0.0, 0.0, "cached NXDOMAIN")),
+            Result("cert", "gcp.managed_certificate", Status.FAIL, "failed", terminal=True),
+        ),
+        environment="staging",
+    )
+    text = render("markdown", run)
+    assert "Converging: ETA 00:00:00 UTC (cached NXDOMAIN)" in text
+    assert "Failed for good: waiting cannot fix it" in text

@@ -169,6 +169,12 @@ def _root_cause(i: int, r: Result, run: GateRun, red: Redactor) -> list[str]:
             lines += [f"   {line}" for line in code_block(hint.strip())]
         else:
             lines.append(f"   - Fix: {escape_text(hint)}")
+    if r.eta is not None:
+        lines.append(
+            f"   - Converging: ETA {escape_text(r.eta.window())} ({escape_text(red(r.eta.why))})"
+        )
+    elif r.terminal and r.status is Status.FAIL:
+        lines.append("   - Failed for good: waiting cannot fix it")
     blocks = [x.id for x in run.results if r.id in x.blocked_by]
     explains = [x.id for x in run.results if r.id in x.explained_by]
     if blocks:
