@@ -5,8 +5,9 @@ The served leaf's SHA-256 fingerprint is compared with the API's PEM (compute
 ``sslCertificates.certificate``, Certificate Manager ``pemCertificate``); where the API gives no
 PEM, with its expiry (``expireTime``) and SANs. A mismatch while the API says ACTIVE is
 propagation: Google documents up to about 30 minutes for a certificate change to reach every
-Google Front End. Counted from the API certificate's notBefore (it cannot be served before it
-was issued), the mismatch is converging within that window and a terminal FAIL after it.
+Google Front End. Counted from the latest change the gate can see (the certificate's notBefore,
+the resource's creation or update time), the mismatch is converging within that window and a
+FAIL after it; never terminal, because the API does not say when the certificate was attached.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ from infra_verify.gcp import reads
 from infra_verify.gcp.names import ResourceName
 from infra_verify.model import Eta, Observation, Outcome
 
+CHANGE_TIMES = ("creationTimestamp", "createTime", "updateTime")
+"""When the API's certificate resource last changed (compute / Certificate Manager)."""
 PROPAGATION_WINDOW = dt.timedelta(minutes=30)
 """Google: a certificate attached to a load balancer can take up to about 30 minutes to be
 served by every Google Front End."""
@@ -304,21 +307,27 @@ class GcpCertificateServed(GcpCheck):
             "check which certificates (or certificate map) the target HTTPS proxy lists for "
             f"{self.host_}: an older certificate may still be attached before {self.certificate}"
         )
-        deadline = (start or now) + PROPAGATION_WINDOW
-        if start is not None and now >= deadline:
+        changed = [
+            t for t in (start, *(_parse_time(api.get(k)) for k in CHANGE_TIMES)) if t is not None
+        ]
+        since = max(changed) if changed else None
+        deadline = (since or now) + PROPAGATION_WINDOW
+        if since is not None and now >= deadline:
+            # Not terminal: the API does not say when the certificate was attached, so the
+            # window may have started later than anything the gate can see.
             return Outcome.failed(
-                f"{self.host_} does not serve {self.certificate}, ACTIVE in the API since "
-                f"{start:%Y-%m-%d %H:%M} UTC (more than 30 minutes ago) ({served_words})",
+                f"{self.host_} does not serve {self.certificate}, ACTIVE in the API and changed "
+                f"last at {since:%Y-%m-%d %H:%M} UTC, more than Google's ~30 minutes of "
+                f"propagation ago ({served_words})",
                 tuple(obs),
                 hint=hint,
-                terminal=True,
             )
         eta = Eta(
             now.timestamp(),
             deadline.timestamp(),
             f"{self.certificate} is ACTIVE in the API but not yet served at {self.host_} "
             "(Google: up to about 30 minutes to propagate"
-            + (f" from its issue at {start:%H:%M} UTC)" if start else ")"),
+            + (f", counted from {since:%H:%M} UTC)" if since else ")"),
         )
         return Outcome.failed(
             f"{self.host_} does not serve {self.certificate} yet: propagating ({served_words})",

@@ -45,7 +45,10 @@ def test_same_leaf_passes_and_another_leaf_within_30_minutes_converges() -> None
     assert outcome.eta is not None
     assert outcome.eta.latest == (NOW + dt.timedelta(minutes=20)).timestamp()
     late = SERVED.judge(served(api, der(), NOW + dt.timedelta(minutes=40)))
-    assert late.status is Status.FAIL and late.terminal
+    assert late.status is Status.FAIL and late.eta is None and not late.terminal
+    api["creationTimestamp"] = (NOW + dt.timedelta(minutes=30)).isoformat()
+    recreated = SERVED.judge(served(api, der(), NOW + dt.timedelta(minutes=40)))
+    assert recreated.eta is not None  # changed 10 minutes ago: still propagating
 
 
 def test_not_active_in_the_api_fails_and_a_missing_certificate_is_not_found() -> None:
