@@ -172,8 +172,8 @@ def test_the_text_report_shows_the_state_of_each_failure() -> None:
     assert "failed for good: waiting cannot fix it" in text
 
 
-def test_the_markdown_report_shows_the_state_of_each_root_cause() -> None:
-    """PR comments say which root causes are converging (with the ETA) and which are final."""
+def test_the_markdown_and_github_reports_show_the_state_of_each_root_cause() -> None:
+    """PR comments and annotations say which root causes are converging (with the ETA) and which are final."""
     run = GateRun(
         results=(
             Result("dns-api", "dns", Status.FAIL, "NXDOMAIN", eta=Eta(0.0, 0.0, "cached NXDOMAIN")),
@@ -184,3 +184,6 @@ def test_the_markdown_report_shows_the_state_of_each_root_cause() -> None:
     text = render("markdown", run)
     assert "Converging: ETA 00:00:00 UTC (cached NXDOMAIN)" in text
     assert "Failed for good: waiting cannot fix it" in text
+    annotations = render("github", run)
+    assert "converging: ETA 00:00:00 UTC (cached NXDOMAIN)" in annotations
+    assert "failed for good: waiting cannot fix it" in annotations
