@@ -16,6 +16,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Check",
     "CheckContext",
+    "CheckDefinitionError",
     "DeploymentIncomplete",
     "Gate",
     "GateRun",
@@ -49,6 +50,7 @@ _LAZY = {
     "load_policy": "infra_verify.policy.load",
     "register_kind": "infra_verify.checks.registry",
     "DeploymentIncomplete": "infra_verify.gate",
+    "CheckDefinitionError": "infra_verify.errors",
     "InfraVerifyError": "infra_verify.errors",
     "PolicyError": "infra_verify.errors",
     "ProbeError": "infra_verify.errors",
@@ -65,6 +67,7 @@ if TYPE_CHECKING:
     from infra_verify.combinators import all_of, any_of
     from infra_verify.context import CheckContext
     from infra_verify.errors import (
+        CheckDefinitionError,
         InfraVerifyError,
         PolicyError,
         ProbeError,

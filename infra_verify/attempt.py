@@ -38,7 +38,7 @@ async def attempt(check: Check, ctx: CheckContext, *, grace: float = 1.0) -> Out
     except ProbeFailed as exc:
         return Outcome.failed(exc.message, hint=exc.hint, terminal=exc.terminal)
     except ProbeError as exc:
-        return Outcome.error(exc.message, hint=exc.hint)
+        return Outcome.error(exc.message, hint=exc.hint, cause=exc.cause)
     except Exception as exc:  # an unexpected crash is an ERROR, never a pass
         return Outcome.error(
             f"internal error in the {check.kind} check: {type(exc).__name__}: {exc}",

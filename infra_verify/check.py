@@ -15,12 +15,14 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from infra_verify.budget import Budget
 from infra_verify.context import CheckContext
 from infra_verify.durations import Duration
+from infra_verify.errors import CheckDefinitionError
 from infra_verify.model import Outcome
+from infra_verify.validation import first_problem
 
 
 class Check(BaseModel):
@@ -59,7 +61,14 @@ class Check(BaseModel):
                     f"{type(self).__name__}() got two values for '{info.alias or name}'"
                 )
             data[info.alias or name] = args[0]
-        super().__init__(**data)
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise definition_error(type(self), exc) from None
+
+    # Like RootModel's: validation (``model_validate``, the policy loader) bypasses this
+    # __init__ and keeps pydantic's ValidationError, which the loader maps to file:line.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
 
     @classmethod
     def positional_field(cls) -> str | None:
@@ -127,6 +136,14 @@ class Check(BaseModel):
     def budget(self, ctx: CheckContext) -> Budget:
         """A fresh time budget for one probe of this check (see :mod:`infra_verify.budget`)."""
         return Budget.for_probe(self.effective_timeout(ctx))
+
+
+def definition_error(cls: type[BaseModel], exc: ValidationError) -> CheckDefinitionError:
+    """``Dns(): unknown key 'nmae' (did you mean 'name'?)``: a ValidationError, readably."""
+    problem = first_problem(exc, cls)
+    key = ".".join(str(p) for p in problem.loc) or None
+    where = f"{cls.__name__}()" + (f": {key}" if key and problem.unknown_key is None else "")
+    return CheckDefinitionError(f"{where}: {problem.message}", key=key, hint=problem.hint)
 
 
 def elapsed_ms(start: float) -> float:

@@ -13,10 +13,11 @@ ends at its deadline, reports written, whatever a library thread is doing.
 from __future__ import annotations
 
 import asyncio
+import os
 import queue
 import ssl
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -99,9 +100,14 @@ class CheckContext:
 
     environment: str = "local"
     timeout: float = 10.0
-    resolvers: tuple[str, ...] = ()
+    resolvers: Sequence[str] = ()
     ca_bundle: str | None = None
-    env: Mapping[str, str] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=lambda: os.environ)
+    """Where checks read variables (``dsn_env``, ``headers_from_env``, the ``environment``
+    check): the process environment unless a mapping is given."""
+    env_source: str = ""
+    """Where ``env`` came from, as messages name it; by default "the process environment" or
+    "the env mapping given to CheckContext"."""
     allow_loopback: bool = False
     allow_loopback_settings: bool = False
     """Application settings (the ``environment`` check's ``no_loopback``) may point at loopback
@@ -118,6 +124,16 @@ class CheckContext:
     _gcp_clients: GcpClients | None = field(default=None, repr=False)
     _executor: BlockingPool | None = field(default=None, repr=False)
     blocking_workers: int = 16
+
+    def __post_init__(self) -> None:
+        """Keep resolvers as a tuple and name where ``env`` came from."""
+        self.resolvers = tuple(self.resolvers)
+        if not self.env_source:
+            self.env_source = (
+                "the process environment"
+                if self.env is os.environ
+                else "the env mapping given to CheckContext"
+            )
 
     async def run_blocking(self, fn: Callable[[], T]) -> T:
         """Run a blocking call (the google-cloud clients are synchronous) in a bounded pool.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Annotated
 
 from pydantic import BeforeValidator
@@ -12,7 +13,9 @@ _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
 def parse_duration(value: object) -> float:
-    """Parse ``10s``, ``1m30s``, ``500ms`` or a number of seconds into seconds."""
+    """Parse ``10s``, ``1m30s``, ``500ms``, a number of seconds or a timedelta into seconds."""
+    if isinstance(value, timedelta):
+        return _check(value.total_seconds())
     if isinstance(value, bool):
         raise ValueError("expected a duration such as 10s, 2m or 1h30m")
     if isinstance(value, int | float):
@@ -54,3 +57,6 @@ def format_duration(seconds: float) -> str:
 
 Duration = Annotated[float, BeforeValidator(parse_duration)]
 """A pydantic field type accepting ``10s``-style durations, stored as seconds."""
+
+DurationLike = str | float | timedelta
+"""What code may pass for a duration: ``"1m30s"``, seconds (``90``), or a ``timedelta``."""

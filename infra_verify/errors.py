@@ -5,7 +5,8 @@ the boundary to one of these, chained with ``from exc``, never swallowed::
 
     InfraVerifyError
      ├── UsageError              bad input or usage: the CLI exits 2
-     │    └── PolicyError        a policy that cannot be loaded; names file, line and key
+     │    ├── PolicyError        a policy that cannot be loaded; names file, line and key
+     │    └── CheckDefinitionError  a check built in code with a wrong key or value
      ├── ProbeError              a probe could not decide: the check's status is ERROR
      │    └── ProbeTimeout       the probe ran out of time
      ├── ProbeFailed             a probe saw the infrastructure is wrong: the status is FAIL
@@ -59,12 +60,27 @@ class PolicyError(UsageError):
         return text.translate(_ONE_LINE)  # keys and values from the file may hold line breaks
 
 
+class CheckDefinitionError(UsageError, ValueError):
+    """A check built in code with an unknown key, a missing key or a wrong value.
+
+    Also a ``ValueError``, as pydantic's ``ValidationError`` it replaces was.
+    """
+
+    def __init__(self, message: str, *, key: str | None = None, hint: str | None = None) -> None:
+        self.message = message
+        self.key = key
+        self.hint = hint
+        super().__init__(message + (f" ({hint})" if hint else ""))
+
+
 class ProbeError(InfraVerifyError):
     """A probe could not reach a verdict (network error, API error, missing credentials)."""
 
-    def __init__(self, message: str, *, hint: str | None = None) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, cause: str | None = None) -> None:
         self.message = message
         self.hint = hint
+        self.cause = cause
+        """What other checks may share (``the DNS server 10.0.0.53:53 did not answer``)."""
         super().__init__(message)
 
 

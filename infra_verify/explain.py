@@ -5,9 +5,9 @@ a decided fact), or is BLOCKED behind a FAIL: then it is *explained by* those ro
 ERROR means "could not decide": it explains nothing, and a check blocked only behind ERRORs
 explains nothing either. A BLOCKED check points at the root causes behind the hard dependency
 that did not pass. :func:`shared_causes` names a cause once with every check it affects
-(three checks that ERROR identically because one DNS server is silent are one cause). The live
-gate and the plan check (``infra_verify.iac``) both name root causes this way, so they agree on
-what to fix first.
+(three checks that ERROR because one DNS server is silent are one cause: their results name it
+as ``Result.cause``). The live gate and the plan check (``infra_verify.iac``) both name root
+causes this way, so they agree on what to fix first.
 """
 
 from __future__ import annotations
@@ -69,17 +69,24 @@ class Cause:
     summary: str
     hint: str | None
     checks: tuple[str, ...]
-    """The root-cause checks that report this very cause (same status, summary and hint)."""
+    """The root-cause checks that report this very cause (the same ``Result.cause``, or the
+    same status, summary and hint)."""
     affects: tuple[str, ...]
     """The other checks it explains or blocks."""
 
 
 def shared_causes(results: Sequence[Result]) -> list[Cause]:
-    """The root causes, identical ones merged, in the order their first check appears."""
+    """The root causes, identical ones merged, in the order their first check appears.
+
+    Root causes are one cause when they name the same ``Result.cause`` (one silent DNS server
+    behind checks of different hosts), or have the same status, summary and hint.
+    """
     groups: dict[tuple[Status, str, str | None], list[str]] = {}
     for r in results:
         if r.status in (Status.FAIL, Status.ERROR) and not r.explained_by:
-            groups.setdefault((r.status, r.summary, r.hint), []).append(r.id)
+            key = (r.status, r.cause, None) if r.cause else (r.status, r.summary, r.hint)
+            groups.setdefault(key, []).append(r.id)
+    hints = {r.id: r.hint for r in results}
     causes = []
     for (status, summary, hint), ids in groups.items():
         affected = unique(
@@ -87,6 +94,7 @@ def shared_causes(results: Sequence[Result]) -> list[Cause]:
             for x in results
             if x.id not in ids and any(i in x.blocked_by or i in x.explained_by for i in ids)
         )
+        hint = hint or next((h for h in (hints[i] for i in ids) if h), None)
         causes.append(Cause(status, summary, hint, tuple(ids), affected))
     return causes
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,11 +35,12 @@ from infra_verify.attempt import attempt
 from infra_verify.check import Check
 from infra_verify.context import CheckContext
 from infra_verify.durations import format_duration
-from infra_verify.errors import InfraVerifyError
-from infra_verify.explain import explain
+from infra_verify.errors import InfraVerifyError, PolicyError, UsageError
+from infra_verify.explain import Cause, explain, shared_causes
 from infra_verify.graph import Graph, build_graph
-from infra_verify.model import Observation, Outcome, Result, Status
+from infra_verify.model import Observation, Outcome, Result, Source, Status
 from infra_verify.policy.load import CONTEXT_OPTIONS, LOAD_OPTIONS, Policy, load_policy
+from infra_verify.policy.yaml_lines import line_of
 
 ResultCallback = Callable[[Result], None]
 AttemptCallback = Callable[[str, Outcome, int], None]
@@ -80,6 +81,11 @@ class GateRun:
             if r.status in (Status.FAIL, Status.ERROR) and not r.explained_by
         ]
 
+    @property
+    def shared_causes(self) -> list[Cause]:
+        """The root causes said once each: identical root causes merged, with what they affect."""
+        return shared_causes(self.results)
+
     def by_id(self, check_id: str) -> Result:
         """The result of one check."""
         for r in self.results:
@@ -102,10 +108,12 @@ class GateRun:
         text = f"{self.environment}: {verdict} ({', '.join(parts)}) in {format_duration(self.duration)}"
         if self.interrupted:
             text += "; interrupted"
-        for r in self.root_causes:
-            text += f"\n  root cause: {r.id} [{r.kind}] {r.summary}"
-            if r.hint:
-                text += f"\n    fix: {r.hint}"
+        kinds = {r.id: r.kind for r in self.results}
+        for cause in self.shared_causes:
+            kind = ", ".join(dict.fromkeys(kinds[c] for c in cause.checks))
+            text += f"\n  root cause: {', '.join(cause.checks)} [{kind}] {cause.summary}"
+            if cause.hint:
+                text += f"\n    fix: {cause.hint}"
         return text
 
     def raise_for_failure(self) -> GateRun:
@@ -140,6 +148,7 @@ class Gate:
         infer: bool = True,
         on_result: ResultCallback | None = None,
         on_attempt: AttemptCallback | None = None,
+        sources: Mapping[str, Source] | None = None,
     ) -> None:
         self.checks: tuple[Check, ...] = tuple(checks)
         self.context = context or CheckContext()
@@ -151,6 +160,9 @@ class Gate:
         self.skip = frozenset(skip)
         self.on_result = on_result
         self.on_attempt = on_attempt
+        _require_checks(self.checks, self.skip)
+        self.sources: Mapping[str, Source] = sources or {}
+        """Check id -> where it is written; each Result carries its own (``Result.source``)."""
         self.graph: Graph = build_graph(self.checks, infer=infer)
 
     @classmethod
@@ -167,11 +179,20 @@ class Gate:
             loaded = policy.for_environment(load_opts.get("environment"))
         else:
             loaded = load_policy(policy, **load_opts)
+        if not loaded.checks:
+            raise PolicyError(
+                "the policy has no checks, so a run would verify nothing",
+                file=loaded.path,
+                line=line_of(loaded.lines, ("checks",)),
+                key="checks",
+                hint="add at least one check",
+            )
         ctx_opts = {k: options.pop(k) for k in list(options) if k in CONTEXT_OPTIONS}
         options.setdefault("deadline", loaded.defaults.deadline)
         options.setdefault("concurrency", loaded.defaults.concurrency)
         options.setdefault("poll", loaded.defaults.poll)
         options.setdefault("poll_max", loaded.defaults.poll_max)
+        options.setdefault("sources", loaded.sources)
         if options.get("context") is None:
             options["context"] = loaded.context(**ctx_opts)
         return cls(loaded.checks, **options)
@@ -210,27 +231,43 @@ class _Run:
 
     async def _execute(self) -> GateRun:
         order = self.graph.order()
+        interrupted = False
         if any(c.family == "gcp" for c in self.graph.checks.values()):
-            await self._preload_gcp()
+            try:
+                await self._preload_gcp()
+            except asyncio.CancelledError:  # SIGINT/SIGTERM during the import: a report still
+                interrupted = True
         for kind in {type(c) for c in self.graph.checks.values()}:
             warm_up = getattr(kind, "warm_up", None)  # lazy imports, before any timer starts
             if warm_up is not None:
                 warm_up()
-        tasks = [asyncio.create_task(self._drive(cid), name=cid) for cid in order]
-        interrupted = False
+        # The deadline counts from the start of the run, the imports above included: when
+        # they used it all, no check starts.
+        remaining = self._remaining()
+        tasks = (
+            [asyncio.create_task(self._drive(cid), name=cid) for cid in order]
+            if remaining > 0 and not interrupted
+            else []
+        )
+        pending: set[asyncio.Task[None]] = set()
         try:
-            _, pending = await asyncio.wait(tasks, timeout=self.budget)
+            if tasks:
+                _, pending = await asyncio.wait(tasks, timeout=remaining)
         except asyncio.CancelledError:
             interrupted, pending = True, {t for t in tasks if not t.done()}
         for task in pending:
             task.cancel()
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
-        deadline_reached = bool(pending) and not interrupted
+        deadline_reached = (bool(pending) or not tasks) and not interrupted
         for cid in order:
             if cid not in self.final:
                 self.final[cid] = self._unfinished(cid, interrupted)
-        results = explain(self.graph, self.final, order)
+        sources = self.gate.sources
+        results = [
+            r.evolve(source=sources[r.id]) if r.id in sources else r
+            for r in explain(self.graph, self.final, order)
+        ]
         return GateRun(
             results=tuple(results),
             environment=self.ctx.environment,
@@ -240,12 +277,19 @@ class _Run:
             started_at=self.started_wall,
         )
 
+    def _remaining(self) -> float:
+        """What is left of the run's budget (its deadline, or ``wait``)."""
+        return max(0.0, self.budget - (time.monotonic() - self.start))
+
     async def _preload_gcp(self) -> None:
-        """Import the google libraries (seconds) before any check's timer starts."""
+        """Import the google libraries (seconds) before any check's timer starts; within the
+        run's deadline (an import still running then is left to finish on its thread)."""
         from infra_verify.gcp.clients import GcpClients
 
-        with contextlib.suppress(ImportError):  # reported by the checks themselves
-            await self.ctx.run_blocking(GcpClients.preload)
+        # ImportError is reported by the checks themselves; past the deadline they ERROR.
+        with contextlib.suppress(ImportError, TimeoutError):
+            async with asyncio.timeout(self._remaining()):
+                await self.ctx.run_blocking(GcpClients.preload)
 
     async def _drive(self, cid: str) -> None:
         check = self.graph.checks[cid]
@@ -328,6 +372,7 @@ class _Run:
             converged_after=(now - self.start) if outcome.status is Status.PASS else None,
             warnings=outcome.warnings,
             eta=outcome.eta if outcome.status is Status.FAIL and not outcome.terminal else None,
+            cause=outcome.cause,
         )
 
     async def _attempt(self, check: Check) -> Outcome:
@@ -365,7 +410,9 @@ class _Run:
             check.kind,
             Status.ERROR,
             f"no verdict: {why} before this check finished",
-            hint="raise --deadline / --wait, or find out why this probe is slow",
+            hint="run the gate again to get a verdict"
+            if interrupted
+            else "raise --deadline / --wait, or find out why this probe is slow",
             after=after,
             attempts=latest[1] if latest else 0,
         )
@@ -385,6 +432,17 @@ def futile(outcome: Outcome, deadline: float, wait: float) -> str | None:
     until = datetime.fromtimestamp(eta.earliest, UTC).strftime("%H:%M:%S UTC")
     remedy = f"{eta.action} or wait until {until}" if eta.action else f"wait until {until}"
     return f"{eta.why}; --wait {format_duration(wait)} cannot see it converge; {remedy}"
+
+
+def _require_checks(checks: tuple[Check, ...], skip: frozenset[str]) -> None:
+    """A run that would verify nothing is a usage error, never a verdict."""
+    if not checks:
+        raise UsageError("a gate needs at least one check: Gate([]) would verify nothing")
+    if all(c.id in skip for c in checks):
+        raise UsageError(
+            "every check is deselected (--only/--skip, or skip=), so a run would verify nothing;"
+            " select at least one check"
+        )
 
 
 def _should_retry(outcome: Outcome) -> bool:
@@ -412,4 +470,5 @@ def _redact(outcome: Outcome, ctx: CheckContext) -> Outcome:
         terminal=outcome.terminal,
         warnings=tuple(r(w) for w in outcome.warnings),
         eta=replace(outcome.eta, why=r(outcome.eta.why)) if outcome.eta else None,
+        cause=r.optional(outcome.cause),
     )

@@ -63,6 +63,9 @@ class Outcome:
     warnings: tuple[str, ...] = ()
     eta: Eta | None = None
     """Still converging: when it can converge (never set on PASS or a terminal FAIL)."""
+    cause: str | None = None
+    """The cause behind an ERROR, said without this check's own names, so that checks that
+    share it (one silent DNS server) are reported as one cause."""
 
     @classmethod
     def passed(cls, summary: str, observations: tuple[Observation, ...] = (), **kw: Any) -> Outcome:
@@ -103,6 +106,17 @@ class Outcome:
 
 
 @dataclass(frozen=True)
+class Source:
+    """Where a result points in the user's files: a policy check's line, or a ``.tf`` resource."""
+
+    file: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+@dataclass(frozen=True)
 class Result:
     """A check's final, reportable verdict with evidence and timings."""
 
@@ -124,6 +138,11 @@ class Result:
     """For a SKIPPED check another shard runs: this run's shard, "i/n" (``merge`` keys on it)."""
     eta: Eta | None = None
     """Still converging (FAIL, not terminal): the earliest and latest expected convergence."""
+    cause: str | None = None
+    """The outcome's shared cause, when it names one (see ``Outcome.cause``)."""
+    source: Source | None = None
+    """Where the check is written (policy file and line), or for a plan finding the ``.tf``
+    file and line of the resource; None for checks built in code."""
 
     @property
     def ok(self) -> bool:

@@ -169,6 +169,7 @@ def _pick(cid: str, found: list[Result], reports: int) -> tuple[Result, str | No
             hint="merge the JSON report of every shard, cut the same way: "
             "python -m infra_verify merge shard-*.json",
             after=first.after,
+            source=first.source,
         ),
         None,
     )

@@ -8,7 +8,7 @@ import pytest
 
 from infra_verify.context import CheckContext
 from infra_verify.errors import UsageError
-from infra_verify.gate import DeploymentIncomplete, Gate
+from infra_verify.gate import DeploymentIncomplete, Gate, GateRun
 from infra_verify.model import Status
 from tests.fakes import Crashing, Scripted
 
@@ -121,9 +121,9 @@ def test_probe_timeout_is_error_with_elapsed_time() -> None:
 def test_gate_deadline_holds() -> None:
     """The overall deadline ends the run promptly and unfinished checks become ERROR."""
     start = time.monotonic()
-    r = run([Scripted(id="slow", delay=10, timeout=30), Scripted(id="fast")], deadline=0.5)
+    r = run([Scripted(id="slow", delay=300, timeout=600), Scripted(id="fast")], deadline=0.5)
     took = time.monotonic() - start
-    assert took < 1.5
+    assert took < 30  # a hang guard far below the slow check's 300 s, not a timing
     assert r.by_id("slow").status is E and "deadline" in r.by_id("slow").summary
     assert r.by_id("fast").status is P and r.deadline_reached and not r.ok
 
@@ -260,3 +260,108 @@ def test_a_shared_cause_is_named_once_with_every_check_it_affects() -> None:
         ("scripted error", ("tls", "http", "ws"), ("page",)),
         ("scripted fail", ("vpc",), ()),
     ]
+
+
+def test_an_empty_gate_is_a_usage_error() -> None:
+    """Gate([]) would verify nothing: a UsageError, never a verdict."""
+    with pytest.raises(UsageError, match="at least one check"):
+        Gate([])
+
+
+def test_a_gate_with_every_check_deselected_is_a_usage_error() -> None:
+    """skip= covering every check leaves nothing to verify: a UsageError."""
+    with pytest.raises(UsageError, match="every check is deselected"):
+        Gate([Scripted(id="a"), Scripted(id="b")], skip={"a", "b"})
+
+
+def test_the_run_reports_a_shared_cause_once() -> None:
+    """GateRun.shared_causes, the summary, the text report and the JSON name a shared cause once."""
+    import json
+
+    from infra_verify.reporters import ReportOptions, render
+
+    r = run(
+        [
+            Scripted(id="tls", statuses=(E,)),
+            Scripted(id="http", statuses=(E,), soft_after=("tls",)),
+            Scripted(id="ws", statuses=(E,)),
+            Scripted(id="page", after=("ws",)),
+        ]
+    )
+    assert [(c.checks, c.affects) for c in r.shared_causes] == [(("tls", "http", "ws"), ("page",))]
+    assert r.summary().count("root cause:") == 1
+    assert "root cause: tls, http, ws [scripted] scripted error" in r.summary()
+    text = render("text", r, ReportOptions())
+    assert "Root cause (1):\n  1. tls, http, ws [scripted] scripted error" in text
+    assert "     blocks: page" in text
+    data = json.loads(render("json", r, ReportOptions()))
+    assert data["shared_causes"] == [
+        {
+            "status": "error",
+            "summary": "scripted error",
+            "hint": "scripted hint",
+            "checks": ["tls", "http", "ws"],
+            "affects": ["page"],
+        }
+    ]
+
+
+class _ScriptedGcp(Scripted):
+    """A scripted check of the gcp family: the gate imports the google libraries first."""
+
+    kind = "scripted_gcp"
+    family = "gcp"
+
+
+def test_the_deadline_counts_the_google_library_import(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An import that is still running at the deadline is abandoned: the run ends with a verdict
+    (before: the deadline only started after the import, so a slow import extended it)."""
+    import threading
+
+    from infra_verify.gcp.clients import GcpClients
+
+    release = threading.Event()
+    outlived: list[bool] = []
+
+    def slow_import() -> None:
+        if not release.wait(120):  # a hang guard: the gate must not wait for this thread
+            outlived.append(True)
+
+    monkeypatch.setattr(GcpClients, "preload", staticmethod(slow_import))
+    r = run([_ScriptedGcp(id="cert")], deadline=0.5)
+    release.set()
+    assert outlived == [] and r.deadline_reached
+    assert r.by_id("cert").status is E and "deadline" in r.by_id("cert").summary
+
+
+def test_a_signal_during_the_google_library_import_still_gives_a_report(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Cancelling the run (SIGTERM) while the import runs returns an interrupted run, every check
+    ERROR (before: CancelledError escaped with a traceback and no report)."""
+    import asyncio
+    import threading
+
+    from infra_verify.gcp.clients import GcpClients
+
+    started, release = threading.Event(), threading.Event()
+
+    def slow_import() -> None:
+        started.set()
+        release.wait(120)
+
+    monkeypatch.setattr(GcpClients, "preload", staticmethod(slow_import))
+    gate = Gate([_ScriptedGcp(id="cert")], context=CTX, deadline=300)
+
+    async def cancel_during_import() -> object:
+        task = asyncio.create_task(gate.arun())
+        assert await asyncio.to_thread(started.wait, 120)
+        task.cancel()
+        return await task
+
+    try:
+        r = asyncio.run(cancel_during_import())
+    finally:
+        release.set()
+    assert isinstance(r, GateRun) and r.interrupted and not r.deadline_reached
+    assert r.by_id("cert").status is E and "interrupted" in r.by_id("cert").summary

@@ -28,9 +28,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from infra_verify.check import Check
+from infra_verify.check import Check, definition_error
 from infra_verify.checks.dns import Dns
 from infra_verify.checks.gcp.certificate import GcpManagedCertificate
 from infra_verify.checks.gcp.cloud_run import GcpCloudRunService
@@ -291,16 +291,19 @@ def cloud_run_behind_load_balancer(
     **options: Any,
 ) -> list[Check]:
     """The checks of a Cloud Run service behind an HTTPS load balancer (see CloudRunHttps's keys)."""
-    bundle = CloudRunHttps(
-        hosts=tuple(hosts),
-        ip=ip,
-        certificate=certificate,
-        forwarding_rule=forwarding_rule,
-        service=service,
-        region=region,
-        connector=connector,
-        sql_instance=sql_instance,
-        zone=zone,
-        **options,
-    )
+    try:
+        bundle = CloudRunHttps(
+            hosts=tuple(hosts),
+            ip=ip,
+            certificate=certificate,
+            forwarding_rule=forwarding_rule,
+            service=service,
+            region=region,
+            connector=connector,
+            sql_instance=sql_instance,
+            zone=zone,
+            **options,
+        )
+    except ValidationError as exc:
+        raise definition_error(CloudRunHttps, exc) from None
     return bundle.checks(id_prefix)

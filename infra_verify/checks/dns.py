@@ -12,7 +12,7 @@ import asyncio
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import dns.asyncquery
 import dns.exception
@@ -26,9 +26,15 @@ from pydantic import Field, field_validator
 from infra_verify.budget import Budget
 from infra_verify.check import Check
 from infra_verify.context import CheckContext
+from infra_verify.durations import DurationLike
 from infra_verify.edges import norm_host, of_kind
 from infra_verify.errors import ProbeError
 from infra_verify.model import Eta, Observation, Outcome, Status
+
+SILENT_RESOLVER_HINT = (
+    "check that the resolvers in the policy are reachable from where the gate runs"
+)
+"""The fix for a policy resolver that did not answer (every kind that resolves says the same)."""
 
 RecordType = Literal["A", "AAAA", "CNAME", "TXT", "CAA", "NS", "MX"]
 
@@ -133,6 +139,29 @@ class Dns(Check):
         default=None, description="Cloud DNS zone name, used in the remediation command"
     )
     ttl: int = Field(default=300, description="TTL used in the remediation command")
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            name: str,
+            *,
+            type: RecordType = "A",
+            expect: Sequence[str] = (),
+            resolvers: Sequence[str] | None = None,
+            authoritative: bool = False,
+            nameservers: Sequence[str] = (),
+            nameserver_port: int = 53,
+            zone: str | None = None,
+            ttl: int = 300,
+            id: str = "",
+            after: Sequence[str | Check] | str | Check = (),
+            timeout: DurationLike | None = None,
+            poll: DurationLike | None = None,
+            poll_max: DurationLike | None = None,
+            description: str | None = None,
+        ) -> None:
+            """Build the check (the subject may be positional)."""
 
     @field_validator("name")
     @classmethod
@@ -283,10 +312,14 @@ class Dns(Check):
                 summary += f"; {len(undecided)} other server(s) did not answer"
             return Outcome.failed(summary, observations, hint=hint)
         u = undecided[0]
+        servers = ", ".join(dict.fromkeys(a.server for a in undecided))
         return Outcome.error(
             f"{label}: no DNS server answered ({u.server}: {u.describe()})",
             observations,
-            hint="check that the resolvers in the policy are reachable from where the gate runs",
+            hint=SILENT_RESOLVER_HINT,
+            cause=f"the DNS server {servers} did not answer"
+            if len({a.server for a in undecided}) == 1
+            else f"the DNS servers {servers} did not answer",
         )
 
     def _hint(self, exists: bool) -> str:

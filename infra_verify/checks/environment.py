@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from pydantic import Field
@@ -21,6 +22,7 @@ from infra_verify.check import Check
 from infra_verify.checks.dsn import hostaddrs_in
 from infra_verify.checks.resolve import is_ip, resolve_address
 from infra_verify.context import CheckContext
+from infra_verify.durations import DurationLike
 from infra_verify.errors import ProbeError
 from infra_verify.guard import is_local_run, is_loopback, is_real_environment
 from infra_verify.model import Observation, Outcome
@@ -92,6 +94,8 @@ class EnvironmentObserved:
     /etc/hosts or a resolver maps to 127.0.0.1 is loopback too."""
     environment_named: bool = True
     """False when only the policy file named the environment: a local name lifts nothing then."""
+    source: str = ""
+    """Where the variables were read: the dotenv file, or the context's ``env_source``."""
 
 
 class Environment(Check):
@@ -119,6 +123,25 @@ class Environment(Check):
         description="read the variables from this dotenv file instead of the process environment",
     )
 
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            require: Sequence[str] = (),
+            *,
+            no_loopback: Sequence[str] = (),
+            allowed_domains: Sequence[str] = (),
+            equals: Mapping[str, str] = ...,
+            dotenv: str | None = None,
+            id: str = "",
+            after: Sequence[str | Check] | str | Check = (),
+            timeout: DurationLike | None = None,
+            poll: DurationLike | None = None,
+            poll_max: DurationLike | None = None,
+            description: str | None = None,
+        ) -> None:
+            """Build the check (the subject may be positional)."""
+
     def subject(self) -> str:
         """The variables' source."""
         return self.dotenv or "process environment"
@@ -135,6 +158,7 @@ class Environment(Check):
             allow_loopback=ctx.allow_loopback_settings,
             environment_named=ctx.environment_named,
             addresses=await self._resolve(env, ctx),
+            source=self.dotenv or ctx.env_source,
         )
 
     async def _resolve(self, env: Mapping[str, str], ctx: CheckContext) -> dict[str, str]:
@@ -164,7 +188,7 @@ class Environment(Check):
     def judge(self, observed: EnvironmentObserved) -> Outcome:
         """Presence, loopback, allowed domains and exact values, each as an observation."""
         env = observed.values
-        where = self.subject()
+        where = observed.source or self.subject()
         local = observed.environment_named and not is_real_environment(observed.environment)
         strict = not (local or observed.allow_loopback)
         obs: list[Observation] = []

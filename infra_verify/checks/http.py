@@ -19,15 +19,17 @@ from __future__ import annotations
 
 import time
 import zlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import httpx
 from pydantic import Field, field_validator
 
 from infra_verify.budget import Budget
+from infra_verify.check import Check
 from infra_verify.checks.resolve import RESOLVE_PART, Resolution, resolve_address
 from infra_verify.checks.url import (
     UrlCheck,
@@ -36,7 +38,7 @@ from infra_verify.checks.url import (
     url_port,
 )
 from infra_verify.context import CheckContext
-from infra_verify.durations import Duration, format_duration
+from infra_verify.durations import Duration, DurationLike, format_duration
 from infra_verify.errors import ProbeError
 from infra_verify.guard import check_guards_for_host
 from infra_verify.model import Observation, Outcome
@@ -127,6 +129,32 @@ class Http(UrlCheck):
     verify: bool = Field(
         default=True, description="verify TLS; false is shown as a warning in every report"
     )
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            url: str,
+            *,
+            headers: Mapping[str, str] = ...,
+            headers_from_env: Mapping[str, str] = ...,
+            resolve: str | None = None,
+            ca_bundle: str | None = None,
+            method: str = "GET",
+            status: int | Sequence[int] = (200,),
+            body_contains: str | None = None,
+            json: Mapping[str, Any] = ...,
+            max_latency: DurationLike | None = None,
+            follow_redirects: bool = False,
+            verify: bool = True,
+            id: str = "",
+            after: Sequence[str | Check] | str | Check = (),
+            timeout: DurationLike | None = None,
+            poll: DurationLike | None = None,
+            poll_max: DurationLike | None = None,
+            description: str | None = None,
+        ) -> None:
+            """Build the check (the subject may be positional)."""
 
     @field_validator("status", mode="before")
     @classmethod

@@ -18,7 +18,7 @@ import struct
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, model_validator
 
@@ -27,6 +27,7 @@ from infra_verify.check import Check
 from infra_verify.checks.dsn import parse_dsn
 from infra_verify.checks.resolve import RESOLVE_PART, Resolution, is_ip, resolve_address
 from infra_verify.context import CheckContext
+from infra_verify.durations import DurationLike
 from infra_verify.edges import address_records_on_host, norm_host
 from infra_verify.errors import ProbeError, ProbeFailed
 from infra_verify.model import Observation, Outcome
@@ -129,6 +130,24 @@ class Postgres(Check):
         default=False, description="the server must accept SSL ('S' to SSLRequest)"
     )
 
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            host: str | None = None,
+            *,
+            port: int | None = None,
+            dsn_env: str | None = None,
+            require_ssl: bool = False,
+            id: str = "",
+            after: Sequence[str | Check] | str | Check = (),
+            timeout: DurationLike | None = None,
+            poll: DurationLike | None = None,
+            poll_max: DurationLike | None = None,
+            description: str | None = None,
+        ) -> None:
+            """Build the check (the subject may be positional)."""
+
     @model_validator(mode="after")
     def _needs_target(self) -> Postgres:
         if not self.host_ and not self.dsn_env:
@@ -218,7 +237,7 @@ class Postgres(Check):
         raw = ctx.env.get(self.dsn_env or "")
         if not raw:
             raise ProbeError(
-                f"the environment variable {self.dsn_env} is not set",
+                f"the environment variable {self.dsn_env} is not set in {ctx.env_source}",
                 hint=f"export {self.dsn_env}=postgresql://USER:PASSWORD@HOST:5432/DB",
             )
         dsn = parse_dsn(raw)

@@ -19,7 +19,11 @@ import socket
 from dataclasses import dataclass
 
 from infra_verify.budget import Budget
-from infra_verify.checks.dns import ServerAnswer, query  # at import time, not in the first probe
+from infra_verify.checks.dns import (  # at import time, not in the first probe
+    SILENT_RESOLVER_HINT,
+    ServerAnswer,
+    query,
+)
 from infra_verify.context import CheckContext
 from infra_verify.errors import ProbeError
 from infra_verify.guard import check_targets
@@ -116,7 +120,9 @@ async def resolve_address(host: str, ctx: CheckContext, budget: Budget) -> Resol
         return Resolution(host, negative=decided[0])
     silent = next(a for a in answers if a not in decided)
     raise ProbeError(
-        f"could not resolve {host}: {silent.server} did not answer ({silent.describe()})"
+        f"could not resolve {host}: {silent.server} did not answer ({silent.describe()})",
+        hint=SILENT_RESOLVER_HINT,
+        cause=f"the DNS server {silent.server} did not answer",
     )
 
 
@@ -134,7 +140,8 @@ async def system_address(host: str, ctx: CheckContext, budget: Budget) -> str | 
             )
     except TimeoutError as exc:
         raise ProbeError(
-            f"could not resolve {host}: {SYSTEM_RESOLVER} did not answer within {budget.total:.1f}s"
+            f"could not resolve {host}: {SYSTEM_RESOLVER} did not answer within {budget.total:.1f}s",
+            cause=f"{SYSTEM_RESOLVER} did not answer",
         ) from exc
     except (socket.gaierror, UnicodeError) as exc:
         code = getattr(exc, "errno", None)

@@ -7,12 +7,14 @@ import contextlib
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 
 from infra_verify.check import Check
 from infra_verify.checks.resolve import RESOLVE_PART, Resolution, resolve_address
 from infra_verify.context import CheckContext
+from infra_verify.durations import DurationLike
 from infra_verify.edges import address_records_on_host, norm_host
 from infra_verify.errors import ProbeError
 from infra_verify.model import Observation, Outcome
@@ -40,6 +42,22 @@ class Tcp(Check):
 
     host_: str = Field(alias="host", description="hostname or IP")
     port: int = Field(ge=1, le=65535, description="TCP port")
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            host: str,
+            *,
+            port: int,
+            id: str = "",
+            after: Sequence[str | Check] | str | Check = (),
+            timeout: DurationLike | None = None,
+            poll: DurationLike | None = None,
+            poll_max: DurationLike | None = None,
+            description: str | None = None,
+        ) -> None:
+            """Build the check (the subject may be positional)."""
 
     def subject(self) -> str:
         """host:port."""

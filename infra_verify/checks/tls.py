@@ -11,6 +11,7 @@ import ipaddress
 import ssl
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cryptography import x509
 from cryptography.x509.oid import NameOID
@@ -20,6 +21,7 @@ from infra_verify.budget import Budget
 from infra_verify.check import Check
 from infra_verify.checks.resolve import RESOLVE_PART, Resolution, resolve_address
 from infra_verify.context import CheckContext
+from infra_verify.durations import DurationLike
 from infra_verify.edges import address_records_on_host, norm_host
 from infra_verify.errors import ProbeError
 from infra_verify.model import Observation, Outcome
@@ -135,6 +137,26 @@ class Tls(Check):
     issuer: str | None = Field(
         default=None, description="substring the issuer must contain, e.g. 'Google Trust Services'"
     )
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            host: str,
+            *,
+            port: int = 443,
+            ip: str | None = None,
+            ca_bundle: str | None = None,
+            min_days_valid: int = 14,
+            issuer: str | None = None,
+            id: str = "",
+            after: Sequence[str | Check] | str | Check = (),
+            timeout: DurationLike | None = None,
+            poll: DurationLike | None = None,
+            poll_max: DurationLike | None = None,
+            description: str | None = None,
+        ) -> None:
+            """Build the check (the subject may be positional)."""
 
     def subject(self) -> str:
         """host:port."""

@@ -49,7 +49,8 @@ def env_headers(
         value = ctx.env.get(var)
         if value is None:
             raise ProbeError(
-                f"header {header} needs the environment variable {var}, which is not set",
+                f"header {header} needs the environment variable {var}, which is not set in "
+                f"{ctx.env_source}",
                 hint=f"export {var}=... in the environment that runs the gate",
             )
         ctx.redactor.add(value)

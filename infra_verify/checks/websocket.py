@@ -8,17 +8,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.typing import Subprotocol
 
+from infra_verify.check import Check
 from infra_verify.checks.resolve import RESOLVE_PART, Resolution, resolve_address
 from infra_verify.checks.url import UrlCheck, env_headers
 from infra_verify.context import CheckContext
-from infra_verify.durations import format_duration
+from infra_verify.durations import DurationLike, format_duration
 from infra_verify.errors import ProbeError
 from infra_verify.model import Observation, Outcome
 
@@ -64,6 +67,28 @@ class WebSocket(UrlCheck):
     send: str | None = Field(default=None, description="a text message to send after the upgrade")
     expect_reply: str | None = Field(default=None, description="text the first reply must contain")
     subprotocols: tuple[str, ...] = Field(default=(), description="subprotocols to offer")
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            url: str,
+            *,
+            headers: Mapping[str, str] = ...,
+            headers_from_env: Mapping[str, str] = ...,
+            resolve: str | None = None,
+            ca_bundle: str | None = None,
+            send: str | None = None,
+            expect_reply: str | None = None,
+            subprotocols: Sequence[str] = (),
+            id: str = "",
+            after: Sequence[str | Check] | str | Check = (),
+            timeout: DurationLike | None = None,
+            poll: DurationLike | None = None,
+            poll_max: DurationLike | None = None,
+            description: str | None = None,
+        ) -> None:
+            """Build the check (the subject may be positional)."""
 
     async def probe(self, ctx: CheckContext) -> WebSocketObserved:
         """Open the WebSocket on a fresh connection and optionally exchange one message."""

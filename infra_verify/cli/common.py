@@ -134,6 +134,22 @@ class OneLineParser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.label = label
 
+    def _print_message(self, message: str, file: object = None) -> None:
+        """--help and --version on stdout fail like a report (exit 2), never silently with 0.
+
+        argparse itself drops an OSError here, so ``--help > /dev/full`` would exit 0 with
+        nothing written; stderr (usage errors) stays best-effort. ``file`` is None only when
+        stdout is closed (argparse passes ``sys.stdout``).
+        """
+        if not message:
+            return
+        if file is sys.stderr or isinstance(file, _Stderr):
+            err(message)
+            return
+        stream = ReportStream(cast(TextIO | None, file))
+        stream.write(message)
+        stream.flush()
+
     def error(self, message: str) -> None:  # type: ignore[override]
         """Usage errors: one line, exit 2."""
         self.print_usage(stderr())

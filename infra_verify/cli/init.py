@@ -180,7 +180,15 @@ def render_policy(found: Discovery, environment: str) -> str:
             "credentials": "${GCP_CREDENTIALS:-adc}",
             "endpoints": {
                 api: "${GCP_ENDPOINT:-}"
-                for api in ("compute", "run", "dns", "sqladmin", "vpcaccess", "certificatemanager")
+                for api in (
+                    "compute",
+                    "run",
+                    "dns",
+                    "sqladmin",
+                    "vpcaccess",
+                    "certificatemanager",
+                    "cloudresourcemanager",
+                )
             },
         },
         "checks": checks,

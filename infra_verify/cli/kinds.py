@@ -12,12 +12,11 @@ renders docs/policy-reference.md from the same reading); this module parses argu
 
 from __future__ import annotations
 
-import argparse
 import json
 from typing import TextIO
 
 from infra_verify.checks.registry import kind_names, plugins
-from infra_verify.cli.common import err
+from infra_verify.cli.common import OneLineParser, err
 from infra_verify.errors import UsageError
 from infra_verify.policy.reference import COMMON_KEYS, KindDoc, all_kinds, kind_doc
 
@@ -63,9 +62,11 @@ def render_json(docs: list[KindDoc]) -> str:
 
 def kinds_main(argv: list[str], *, stdout: TextIO) -> int:
     """List check kinds with their keys; exit 2 for an unknown kind name."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
+        label="infra_verify kinds",
         prog="python -m infra_verify kinds",
         description="List the check kinds (built-in, bundles, plugins) with their policy keys.",
+        epilog="exit codes: 0 listed; 2 an unknown kind or bad usage; 3 internal error",
     )
     parser.add_argument("names", nargs="*", metavar="KIND", help="only these kinds")
     parser.add_argument("--format", choices=["text", "json"], default="text")

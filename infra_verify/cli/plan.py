@@ -42,6 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="terraform output -json, for ${tf.output.NAME} in the policy",
     )
+    p.add_argument(
+        "--allow-outside-policy-dir",
+        action="store_true",
+        help="allow extends:, dotenv: and ca_bundle: files outside the policy's directory",
+    )
     p.add_argument("--tf-dir", metavar="DIR", help="the Terraform root module, to name file:line")
     p.add_argument(
         "--format", default="text", metavar="FORMAT", help="report format (default text)"
@@ -85,7 +90,9 @@ def _main(args: argparse.Namespace, out: TextIO) -> int:
         path = (
             Path(args.policy) if args.policy else find_policy(args.environment, args.policies_dir)
         )
-        policy, settings = load_plan_policy(path, extra=extra)
+        policy, settings = load_plan_policy(
+            path, extra=extra, allow_outside_policy_dir=args.allow_outside_policy_dir
+        )
         for secret in policy.secrets:  # registered at load, as for the live gate
             redactor.add(secret)
         if args.environment and args.policy and args.environment != policy.environment:

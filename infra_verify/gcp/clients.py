@@ -1,9 +1,11 @@
 """Build and cache the Google Cloud clients the checks read with.
 
 Nothing here imports google.* at module import time; each client is built (and its library
-imported) on first use. Credentials are Application Default Credentials with the read-only
-scope, or anonymous ones for tests and local fakes. ADC tokens are only ever sent to Google API
-hosts over HTTPS: an endpoint override pointing anywhere else gets anonymous credentials unless
+imported) on first use. Credentials are Application Default Credentials with the
+``cloud-platform`` scope (the compute, run, vpcaccess and sqladmin read methods accept no
+narrower one; the principal stays read-only through its IAM roles), or anonymous ones for
+tests and local fakes. ADC tokens are only ever sent to Google API hosts over HTTPS: an
+endpoint override pointing anywhere else gets anonymous credentials unless
 ``allow_credentials_to_custom_endpoints`` is set.
 
 ==================  ==========================================  ==============================
@@ -21,6 +23,9 @@ networkmanagement   google-auth AuthorizedSession               v1/projects/.../
 
 Cloud Run *revisions* are read as plain REST too (``run`` session): the google-cloud-run proto
 drops ``containerStatuses`` (the digest each container runs).
+
+``cloudresourcemanager`` (Resource Manager v1: ``v1/projects/{p}`` and its ``:getIamPolicy``)
+is read like sqladmin, through a google-auth AuthorizedSession (see ``gcp/projects.py``).
 """
 
 from __future__ import annotations
@@ -52,6 +57,7 @@ DEFAULT_ENDPOINTS: Mapping[str, str] = {
     "sqladmin": "https://sqladmin.googleapis.com",
     "vpcaccess": "https://vpcaccess.googleapis.com",
     "certificatemanager": "https://certificatemanager.googleapis.com",
+    "cloudresourcemanager": "https://cloudresourcemanager.googleapis.com",
     "artifactregistry": "https://artifactregistry.googleapis.com",
     "networkmanagement": "https://networkmanagement.googleapis.com",
 }
@@ -85,6 +91,9 @@ COMPUTE_CLIENTS = frozenset(
         "RegionUrlMapsClient",
         "RegionBackendServicesClient",
         "BackendBucketsClient",
+        # internet (global) NEGs and regional backend buckets
+        "GlobalNetworkEndpointGroupsClient",
+        "RegionBackendBucketsClient",
     }
 )
 
@@ -253,7 +262,8 @@ class GcpClients:
         return self._cached("dns", build)
 
     def session(self, api: str) -> Any:
-        """A google-auth AuthorizedSession for APIs read as plain REST (sqladmin, certificatemanager)."""
+        """A google-auth AuthorizedSession for APIs read as plain REST (sqladmin, certificatemanager,
+        cloudresourcemanager)."""
 
         def build() -> Any:
             from google.auth.transport.requests import AuthorizedSession

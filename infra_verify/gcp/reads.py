@@ -24,6 +24,7 @@ __all__ = [
     "get_backend_service",
     "get_certificate_manager_certificate",
     "get_certificate_map",
+    "get_compute",
     "get_connector",
     "get_forwarding_rule",
     "get_global_address",
@@ -56,6 +57,7 @@ ROLES = {
     "dns": "roles/dns.reader",
     "sqladmin": "roles/cloudsql.viewer",
     "certificatemanager": "roles/certificatemanager.viewer",
+    "cloudresourcemanager": "roles/browser",
     "artifactregistry": "roles/artifactregistry.reader",
     "networkmanagement": "roles/networkmanagement.viewer",
 }
@@ -98,6 +100,65 @@ def _compute_get(
 
     return call_with(
         build, fetch, timeout=timeout, role=ROLES["compute"], what=what, project=in_project
+    )
+
+
+COMPUTE_COLLECTIONS: dict[str, tuple[str, str, str, str]] = {
+    "addresses": ("GlobalAddressesClient", "AddressesClient", "address", "address"),
+    "forwardingRules": (
+        "GlobalForwardingRulesClient", "ForwardingRulesClient", "forwarding_rule",
+        "forwarding rule",
+    ),
+    "targetHttpsProxies": (
+        "TargetHttpsProxiesClient", "RegionTargetHttpsProxiesClient", "target_https_proxy",
+        "target HTTPS proxy",
+    ),
+    "targetHttpProxies": (
+        "TargetHttpProxiesClient", "RegionTargetHttpProxiesClient", "target_http_proxy",
+        "target HTTP proxy",
+    ),
+    "urlMaps": ("UrlMapsClient", "RegionUrlMapsClient", "url_map", "URL map"),
+    "backendServices": (
+        "BackendServicesClient", "RegionBackendServicesClient", "backend_service",
+        "backend service",
+    ),
+    "backendBuckets": (
+        "BackendBucketsClient", "RegionBackendBucketsClient", "backend_bucket", "backend bucket",
+    ),
+    "networkEndpointGroups": (
+        "GlobalNetworkEndpointGroupsClient", "RegionNetworkEndpointGroupsClient",
+        "network_endpoint_group", "network endpoint group",
+    ),
+    "sslCertificates": (
+        "SslCertificatesClient", "RegionSslCertificatesClient", "ssl_certificate",
+        "SSL certificate",
+    ),
+}  # fmt: skip
+"""Compute collections ``get_compute`` reads: (global client, regional client, the name's
+keyword argument, words for messages)."""
+
+
+def get_compute(
+    clients: GcpClients,
+    collection: str,
+    name: str,
+    region: str | None = None,
+    *,
+    timeout: float,
+    project: str | None = None,
+) -> dict[str, Any]:
+    """One compute resource of ``collection`` (``urlMaps``, ``backendBuckets``, …): global, or
+    regional when ``region`` is given; in ``project`` (default: the clients' project)."""
+    if collection not in COMPUTE_COLLECTIONS:
+        raise ValueError(f"unsupported compute collection {collection!r}")
+    global_client, regional_client, key, words = COMPUTE_COLLECTIONS[collection]
+    what = f"{words} {name}" + (f" in {region}" if region else "")
+    if project and project != clients.project:
+        what += f" (project {project})"
+    if region is None:
+        return _compute_get(clients, global_client, what, timeout, project=project, **{key: name})
+    return _compute_get(
+        clients, regional_client, what, timeout, project=project, region=region, **{key: name}
     )
 
 
@@ -266,10 +327,11 @@ def get_run_service(
 
 
 def get_run_service_iam_policy(
-    clients: GcpClients, region: str, name: str, *, timeout: float
+    clients: GcpClients, region: str, name: str, *, timeout: float, project: str | None = None
 ) -> dict[str, Any]:
     """A Cloud Run (v2) service's IAM policy (``services.getIamPolicy``), as REST JSON."""
-    full_name = f"projects/{clients.project}/locations/{region}/services/{name}"
+    in_project = project or clients.project
+    full_name = f"projects/{in_project}/locations/{region}/services/{name}"
 
     def fetch(api: Any, attempt_timeout: float) -> dict[str, Any]:
         from google.protobuf.json_format import MessageToDict
@@ -281,7 +343,14 @@ def get_run_service_iam_policy(
         return result
 
     what = f"IAM policy of Cloud Run service {name} in {region}"
-    return call_with(clients.run_services, fetch, timeout=timeout, role=ROLES["run"], what=what)
+    return call_with(
+        clients.run_services,
+        fetch,
+        timeout=timeout,
+        role=ROLES["run"],
+        what=what,
+        project=in_project,
+    )
 
 
 def get_connector(
@@ -382,28 +451,35 @@ def get_certificate_manager_certificate(
     return _rest_get(clients, "certificatemanager", path, what, timeout, project=in_project)
 
 
-def _cm_path(clients: GcpClients, location: str, *parts: str) -> str:
+def _cm_path(clients: GcpClients, location: str, *parts: str, project: str | None = None) -> str:
     return "v1/projects/{}/locations/{}/{}".format(
-        quote(clients.project, safe=""),
+        quote(project or clients.project, safe=""),
         quote(location, safe=""),
         "/".join(quote(part, safe="") for part in parts),
     )
 
 
 def get_certificate_map(
-    clients: GcpClients, location: str, name: str, *, timeout: float
+    clients: GcpClients, location: str, name: str, *, timeout: float, project: str | None = None
 ) -> dict[str, Any]:
-    """A Certificate Manager certificate map."""
-    path = _cm_path(clients, location, "certificateMaps", name)
+    """A Certificate Manager certificate map (in ``project``, default: the clients')."""
+    path = _cm_path(clients, location, "certificateMaps", name, project=project)
     what = f"Certificate Manager certificate map {name} in {location}"
-    return _rest_get(clients, "certificatemanager", path, what, timeout)
+    return _rest_get(clients, "certificatemanager", path, what, timeout, project=project)
 
 
 def list_certificate_map_entries(
-    clients: GcpClients, location: str, map_name: str, *, timeout: float
+    clients: GcpClients,
+    location: str,
+    map_name: str,
+    *,
+    timeout: float,
+    project: str | None = None,
 ) -> list[dict[str, Any]]:
     """Every entry of a certificate map (``certificateMapEntries.list``), all pages."""
-    path = _cm_path(clients, location, "certificateMaps", map_name, "certificateMapEntries")
+    path = _cm_path(
+        clients, location, "certificateMaps", map_name, "certificateMapEntries", project=project
+    )
     what = f"entries of Certificate Manager certificate map {map_name} in {location}"
     deadline = time.monotonic() + timeout
     items: list[dict[str, Any]] = []
@@ -411,7 +487,9 @@ def list_certificate_map_entries(
     for _ in range(_MAX_PAGES):
         params = {"pageToken": token} if token else None
         remaining = max(deadline - time.monotonic(), 0.0)
-        page = _rest_get(clients, "certificatemanager", path, what, remaining, params)
+        page = _rest_get(
+            clients, "certificatemanager", path, what, remaining, params, project=project
+        )
         found = page.get("certificateMapEntries", [])
         if not isinstance(found, list):
             raise GcpBadResponse(f"malformed response while reading {what}: not a list")

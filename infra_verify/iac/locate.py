@@ -11,7 +11,10 @@ reporters that want a file and a line (SARIF).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
+
+from infra_verify.model import Result, Source
 
 _DECL = re.compile(r'^\s*(resource|data)\s+"([^"]+)"\s+"([^"]+)"\s*\{', re.MULTILINE)
 _WHERE = re.compile(r"^(?P<address>.+?) \((?P<file>[^()]+\.tf(?:\.json)?):(?P<line>\d+)\)$")
@@ -73,3 +76,13 @@ def split_where(where: str | None) -> tuple[str | None, str | None, int | None]:
     if m is None:
         return where, None, None
     return m.group("address"), m.group("file"), int(m.group("line"))
+
+
+def locate_result(r: Result, sources: Mapping[str, Source], fallback: Source | None) -> Result:
+    """``r`` pointing at its resource's ``.tf`` line (a failing observation's first), else at
+    the policy check's line (``sources``), else at ``fallback`` (the plan file)."""
+    for o in sorted(r.observations, key=lambda o: o.ok):
+        _, file, line = split_where(o.where)
+        if file:
+            return r.evolve(source=Source(file, line))
+    return r.evolve(source=sources.get(r.id, fallback))

@@ -17,21 +17,22 @@ from pathlib import Path
 from typing import Any
 
 from infra_verify.errors import UsageError
+from infra_verify.iac.files import MAX_OUTPUTS_BYTES, read_bounded
 from infra_verify.iac.plan import Plan
 
 PREFIX = "tf.output."
+_HOW = "write it with: terraform output -json > outputs.json"
 
 
 def read_outputs(path: str | Path) -> dict[str, str]:
     """Read a ``terraform output -json`` file into ``{"tf.output.NAME": "value"}``."""
     file = str(path)
-    how = "write it with: terraform output -json > outputs.json"
+    how = _HOW
+    raw = read_bounded(path, MAX_OUTPUTS_BYTES, what="outputs file", how=how)
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"{file}: no such outputs file ({how})") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"{file}: cannot read the outputs file: {exc} ({how})") from None
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise UsageError(f"{file}: not a JSON outputs file (not UTF-8) ({how})") from None
     except json.JSONDecodeError as exc:
         raise UsageError(f"{file}: not valid JSON (line {exc.lineno}: {exc.msg}) ({how})") from None
     if not isinstance(data, dict) or any(not isinstance(v, dict) for v in data.values()):
@@ -57,8 +58,8 @@ def plan_outputs(plan: Plan) -> dict[str, str]:
 def sensitive_outputs(path: str | Path) -> list[str]:
     """Values of outputs marked sensitive in a ``terraform output -json`` file (for redaction)."""
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(read_bounded(path, MAX_OUTPUTS_BYTES, what="outputs file", how=_HOW))
+    except (UsageError, ValueError):
         return []
     if not isinstance(data, dict):
         return []

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infra_verify.errors import UsageError
+from infra_verify.iac.files import MAX_PLAN_BYTES, InputFileError, read_bounded
 
 _MAX_HOPS = 6
 _NOT_RESOURCES = {"var", "local", "each", "count", "path", "terraform", "module", "self"}
@@ -36,14 +36,8 @@ _REF = re.compile(
 _INDEX = re.compile(r"\[[^\]]*\]")
 
 
-class PlanFileError(UsageError):
+class PlanFileError(InputFileError):
     """A plan file that cannot be read: names the file and what to do (the CLI exits 2)."""
-
-    def __init__(self, file: str, problem: str, hint: str) -> None:
-        self.file = file
-        self.problem = problem
-        self.hint = hint
-        super().__init__(f"{file}: {problem} ({hint})")
 
 
 AttrPath = str | tuple[str, ...]
@@ -349,22 +343,14 @@ def short(name: str | None) -> str:
 def load_plan(path: str | Path) -> Plan:
     """Read a ``terraform show -json`` file; PlanFileError when it is missing or not a plan."""
     file = str(path)
-    p = Path(path)
+    raw = read_bounded(path, MAX_PLAN_BYTES, what="plan file", how=_HOW, error=PlanFileError)
     try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise PlanFileError(file, "no such plan file", _HOW) from None
-    except IsADirectoryError:
-        raise PlanFileError(file, "is a directory, not a plan file", _HOW) from None
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise PlanFileError(
             file,
             "not a JSON plan (a binary plan file?)",
             "convert it with: terraform show -json plan.bin > plan.json",
-        ) from None
-    except OSError as exc:
-        raise PlanFileError(
-            file, f"cannot read: {exc.strerror}", "check the path and permissions"
         ) from None
     try:
         data = json.loads(text)

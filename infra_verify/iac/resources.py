@@ -35,6 +35,19 @@ NETWORK = "google_compute_network"
 SUBNETWORK = "google_compute_subnetwork"
 COMPUTE_CERTS = (MANAGED_CERT, SSL_CERT)
 RUN_TYPES = (RUN_V2, RUN_V1)
+# The regional external Application Load Balancer's counterparts of the global types.
+REGION_FORWARDING_RULE = "google_compute_forwarding_rule"
+REGION_ADDRESS = "google_compute_address"
+REGION_HTTPS_PROXY = "google_compute_region_target_https_proxy"
+REGION_URL_MAP = "google_compute_region_url_map"
+REGION_BACKEND_SERVICE = "google_compute_region_backend_service"
+REGION_SSL_CERT = "google_compute_region_ssl_certificate"
+FORWARDING_RULES = (FORWARDING_RULE, REGION_FORWARDING_RULE)
+ADDRESSES = (GLOBAL_ADDRESS, REGION_ADDRESS)
+HTTPS_PROXIES = (HTTPS_PROXY, REGION_HTTPS_PROXY)
+URL_MAPS = (URL_MAP, REGION_URL_MAP)
+BACKEND_SERVICES = (BACKEND_SERVICE, REGION_BACKEND_SERVICE)
+LB_CERTS = (*COMPUTE_CERTS, REGION_SSL_CERT)
 
 ANN_CONNECTOR = "run.googleapis.com/vpc-access-connector"
 ANN_EGRESS = "run.googleapis.com/vpc-access-egress"
@@ -310,7 +323,9 @@ def _unique(resources: Iterable[PlanResource]) -> list[PlanResource]:
 
 @dataclass
 class LoadBalancer:
-    """A global external HTTPS load balancer as the plan declares it, from its forwarding rule."""
+    """An external HTTPS load balancer (global, or regional: ``google_compute_forwarding_rule``
+    -> ``google_compute_region_target_https_proxy`` -> …) as the plan declares it, from its
+    forwarding rule."""
 
     plan: Plan
     rule: PlanResource
@@ -320,8 +335,8 @@ class LoadBalancer:
         return self.plan.values(self.rule, "ip_address")
 
     def addresses(self) -> list[PlanResource]:
-        """The google_compute_global_address resources the forwarding rule uses."""
-        return _unique(self.plan.linked(self.rule, "ip_address", [GLOBAL_ADDRESS]))
+        """The address resources (global or regional) the forwarding rule uses."""
+        return _unique(self.plan.linked(self.rule, "ip_address", ADDRESSES))
 
     def known_ips(self) -> set[str]:
         """IP addresses known at plan time (the forwarding rule's or its address resource's)."""
@@ -343,14 +358,14 @@ class LoadBalancer:
         return ", ".join(addrs) or f"{self.rule.address}.ip_address (ephemeral)"
 
     def proxies(self) -> list[PlanResource]:
-        """Target HTTPS proxies behind the forwarding rule."""
-        return self.plan.linked(self.rule, "target", [HTTPS_PROXY])
+        """Target HTTPS proxies (global or regional) behind the forwarding rule."""
+        return self.plan.linked(self.rule, "target", HTTPS_PROXIES)
 
     def certificates(self) -> list[PlanResource]:
         """Compute SSL certificates and Certificate Manager certificates served by the proxies."""
         out: list[PlanResource] = []
         for proxy in self.proxies():
-            out += self.plan.linked(proxy, "ssl_certificates", COMPUTE_CERTS)
+            out += self.plan.linked(proxy, "ssl_certificates", LB_CERTS)
             for cmap in self.plan.linked(proxy, "certificate_map", [CM_MAP]):
                 for entry in self.plan.of_type(CM_MAP_ENTRY):
                     if cmap in self.plan.linked(entry, "map", [CM_MAP]):
@@ -361,15 +376,24 @@ class LoadBalancer:
         """Certificate maps attached to the proxies."""
         return self._behind(self.proxies(), ["certificate_map"], [CM_MAP])
 
+    def certificate_map_entries(self) -> list[PlanResource]:
+        """The entries (``google_certificate_manager_certificate_map_entry``) of those maps."""
+        maps = {m.address for m in self.certificate_maps()}
+        return [
+            entry
+            for entry in self.plan.of_type(CM_MAP_ENTRY)
+            if any(m.address in maps for m in self.plan.linked(entry, "map", [CM_MAP]))
+        ]
+
     def url_maps(self) -> list[PlanResource]:
-        """URL maps of the proxies."""
-        return self._behind(self.proxies(), ["url_map"], [URL_MAP])
+        """URL maps (global or regional) of the proxies."""
+        return self._behind(self.proxies(), ["url_map"], list(URL_MAPS))
 
     def backend_services(self) -> list[PlanResource]:
         """Backend services any URL map of this load balancer routes to."""
         paths = [None, "default_service", "path_matcher.default_service"]
         return self._behind(
-            self.url_maps(), [*paths, "path_matcher.path_rule.service"], [BACKEND_SERVICE]
+            self.url_maps(), [*paths, "path_matcher.path_rule.service"], list(BACKEND_SERVICES)
         )
 
     def negs(self) -> list[PlanResource]:
@@ -396,11 +420,16 @@ class LoadBalancer:
 
 
 def load_balancers(plan: Plan, *, include_destroyed: bool = False) -> list[LoadBalancer]:
-    """Every global forwarding rule in the plan, as a load balancer."""
-    return [
+    """Every global forwarding rule in the plan, and every regional one in front of a regional
+    target HTTPS proxy, as a load balancer."""
+    out = [
         LoadBalancer(plan, r)
         for r in plan.of_type(FORWARDING_RULE, include_destroyed=include_destroyed)
     ]
+    for rule in plan.of_type(REGION_FORWARDING_RULE, include_destroyed=include_destroyed):
+        if plan.linked(rule, "target", [REGION_HTTPS_PROXY]):
+            out.append(LoadBalancer(plan, rule))
+    return out
 
 
 def certificate_domains(plan: Plan, cert: PlanResource) -> list[Value]:

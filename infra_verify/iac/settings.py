@@ -107,11 +107,17 @@ def load_plan_policy(
     *,
     env: Mapping[str, str] | None = None,
     extra: Mapping[str, str] | None = None,
+    allow_outside_policy_dir: bool = False,
 ) -> tuple[Policy, PlanSettings]:
-    """Load a policy plus its ``plan:`` section (taken out before the live-policy validation)."""
+    """Load a policy plus its ``plan:`` section (taken out before the live-policy validation).
+
+    Files it names stay inside its directory tree unless ``allow_outside_policy_dir``, as for
+    the live gate (``policy/paths.py``).
+    """
     path = Path(source)
     file = str(path)
-    merged = load_merged(path)  # follows extends: like the live gate does
+    # follows extends: like the live gate does
+    merged = load_merged(path, allow_outside_policy_dir=allow_outside_policy_dir)
     data, lines = merged.data, merged.lines
     settings = PlanSettings()
     if isinstance(data, dict) and "plan" in data:
@@ -119,6 +125,12 @@ def load_plan_policy(
         settings = validate_plan_section(data.pop("plan"), file=file, lines=lines)
     with attributed(merged):
         policy = parse_policy(
-            data, lines, file=file, env=os.environ if env is None else env, extra=extra
+            data,
+            lines,
+            file=file,
+            env=os.environ if env is None else env,
+            extra=extra,
+            root=path.parent,
+            allow_outside_policy_dir=allow_outside_policy_dir,
         )
     return policy, settings

@@ -14,10 +14,10 @@ from infra_verify.gate import GateRun
 from infra_verify.graph import build_graph
 from infra_verify.iac.counterparts.registry import counterpart
 from infra_verify.iac.findings import PlanContext
-from infra_verify.iac.locate import Locator
+from infra_verify.iac.locate import Locator, locate_result
 from infra_verify.iac.plan import Plan
 from infra_verify.iac.rules.registry import run_rules
-from infra_verify.model import Result, Status
+from infra_verify.model import Result, Source, Status
 from infra_verify.policy.load import Policy
 
 
@@ -47,6 +47,8 @@ def verify_plan(
     if policy is not None:
         results = explain_policy_results(policy, results)
     results += explain_rules(policy, results, run_rules(ctx, disabled))
+    sources = policy.sources if policy is not None else {}
+    results = [locate_result(r, sources, Source(plan.path) if plan.path else None) for r in results]
     warnings: tuple[str, ...] = ()
     if live_only:
         warnings = (f"checked only after apply (no plan counterpart): {', '.join(live_only)}",)

@@ -30,12 +30,14 @@ from infra_verify.checks.registry import get_bundle, get_kind, kind_names, plugi
 from infra_verify.context import CheckContext
 from infra_verify.errors import PolicyError
 from infra_verify.graph import find_cycle
+from infra_verify.model import Source
 from infra_verify.policy.extends import NOT_SECRET_PATHS, attributed, load_merged
 from infra_verify.policy.interpolate import interpolate_tree
 from infra_verify.policy.paths import PATH_KEYS, check_ca_bundle, ensure_inside, supplied_by_run
 from infra_verify.policy.schema import Defaults, GcpSection, PolicyDocument
 from infra_verify.policy.yaml_lines import Path_, dotted, key_text, line_of
 from infra_verify.redact import Redactor, is_secret_key
+from infra_verify.validation import first_problem
 
 CONTEXT_OPTIONS = frozenset(
     {
@@ -73,6 +75,9 @@ class Policy:
     """Secret values written in (or interpolated into) the policy, registered at load."""
     secret_env: tuple[tuple[str, bool], ...] = field(default=(), repr=False)
     """Variables whose values are secrets: (name, whole value) pairs; else only a DSN password."""
+    sources: dict[str, Source] = field(default_factory=dict, repr=False)
+    """Check id -> the file and line of its entry under ``checks:`` (the base file for an
+    entry ``extends:`` brought in; the bundle's entry for the checks a bundle expands into)."""
 
     def for_environment(self, environment: str | None) -> Policy:
         """This policy for a run that asked for ``environment``; PolicyError (exit 2) when the
@@ -136,6 +141,7 @@ class Policy:
             resolvers=self.defaults.resolvers,
             ca_bundle=self.defaults.ca_bundle,
             env=environ,
+            env_source="the process environment" if env is None else "the env given to the run",
             allow_loopback=allow_loopback,
             allow_loopback_settings=allow_loopback_settings,
             allow_metadata=allow_metadata,
@@ -194,6 +200,7 @@ def load_policy(
             merged.data,
             merged.lines,
             file=str(path),
+            files=merged.files,
             env=env,
             extra=extra,
             root=path.parent,
@@ -207,12 +214,16 @@ def parse_policy(
     lines: dict[Path_, int],
     *,
     file: str,
+    files: Mapping[Path_, str] | None = None,
     env: Mapping[str, str] | None = None,
     extra: Mapping[str, str] | None = None,
     root: Path | None = None,
     allow_outside_policy_dir: bool = False,
 ) -> Policy:
-    """Validate an already-parsed policy document (files it names: see ``load_policy``)."""
+    """Validate an already-parsed policy document (files it names: see ``load_policy``).
+
+    ``files`` maps key paths to the file each came from (``extends:``); default: ``file``.
+    """
     if not isinstance(data, dict):
         raise PolicyError(
             "a policy must be a mapping with 'environment' and 'checks'",
@@ -244,8 +255,19 @@ def parse_policy(
         doc = PolicyDocument.model_validate(data)
     except ValidationError as exc:
         raise _from_validation(exc, PolicyDocument, (), lines, file) from None
-    checks = [c for cid, spec in doc.checks.items() for c in _build_entry(cid, spec, lines, file)]
+    checks: list[Check] = []
+    sources: dict[str, Source] = {}
+    for cid, spec in doc.checks.items():
+        entry = _build_entry(cid, spec, lines, file)
+        checks += entry
+        where = Source((files or {}).get(("checks", cid), file), line_of(lines, ("checks", cid)))
+        sources.update((c.id, where) for c in entry)
     checks = with_cross_checks(checks)
+    for check in checks:  # a cross-check the gate added is written where its tls check is
+        if check.id not in sources and check.after:
+            tls_id = str(check.after[-1])
+            if tls_id in sources:
+                sources[check.id] = sources[tls_id]
     _check_edges(checks, lines, file)
     _check_files(
         raw,
@@ -266,6 +288,7 @@ def parse_policy(
         lines,
         secrets=tuple(dict.fromkeys(secrets)),
         secret_env=_secret_variables(checks),
+        sources=sources,
     )
 
 
@@ -418,62 +441,15 @@ def _build_check(cid: str, spec: Any, lines: dict[Path_, int], file: str) -> Che
 def _from_validation(
     exc: ValidationError, model: type[BaseModel], base: Path_, lines: dict[Path_, int], file: str
 ) -> PolicyError:
-    err = exc.errors()[0]
-    loc: Path_ = tuple(err["loc"])
-    path = (*base, *loc)
-    key = _dotted(path)
-    line = line_of(lines, path)
-    etype = err["type"]
-    if etype == "extra_forbidden":
-        name = str(loc[-1])
-        valid = _field_names(_model_at(model, loc[:-1]))
-        close = difflib.get_close_matches(name, valid, n=1, cutoff=0.5)
-        hint = f"did you mean '{close[0]}'?" if close else f"valid keys: {', '.join(valid)}"
-        return PolicyError(
-            f"unknown key '{key_text(name)}'", file=file, line=line, key=key, hint=hint
-        )
-    if etype == "missing":
-        return PolicyError(
-            "required key is missing",
-            file=file,
-            line=line,
-            key=key,
-            hint=_describe_field(_model_at(model, loc[:-1]), str(loc[-1])),
-        )
-    msg = (
-        err["msg"]
-        .removeprefix("Value error, ")
-        .replace("a valid tuple", "a list")
-        .replace("a valid dictionary", "a mapping")
-    )
+    problem = first_problem(exc, model)
+    path = (*base, *problem.loc)
+    message = problem.message
+    if problem.unknown_key is not None:
+        message = f"unknown key '{key_text(problem.unknown_key)}'"
     # the value itself is never quoted: the line points at it, and the file may not be a policy
-    return PolicyError(msg, file=file, line=line, key=key)
-
-
-def _model_at(model: type[BaseModel], loc: Path_) -> type[BaseModel]:
-    current = model
-    for part in loc:
-        info = current.model_fields.get(str(part))
-        ann = getattr(info, "annotation", None) if info else None
-        candidates = [ann, *getattr(ann, "__args__", ())]
-        nxt = next(
-            (c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None
-        )
-        if nxt is None:
-            return current
-        current = nxt
-    return current
-
-
-def _field_names(model: type[BaseModel]) -> list[str]:
-    return [f.alias or name for name, f in model.model_fields.items() if name != "id"]
-
-
-def _describe_field(model: type[BaseModel], name: str) -> str | None:
-    for fname, f in model.model_fields.items():
-        if name in (fname, f.alias) and f.description:
-            return f"'{name}': {f.description}"
-    return None
+    return PolicyError(
+        message, file=file, line=line_of(lines, path), key=_dotted(path), hint=problem.hint
+    )
 
 
 def _dotted(path: Path_) -> str:

@@ -155,7 +155,7 @@ def table(keys: Iterable[KeyDoc]) -> str:
 
 def render_reference() -> str:
     """The whole policy reference as Markdown: the policy's sections, then every built-in kind."""
-    from infra_verify.policy.schema import Defaults, GcpSection, PolicyDocument
+    from infra_verify.policy.schema import Defaults, Endpoints, GcpSection, PolicyDocument
 
     parts = [
         "# Policy reference",
@@ -176,9 +176,9 @@ def render_reference() -> str:
         "",
         table(describe_model(GcpSection)),
         "",
-        "`gcp.endpoints` takes `compute`, `run`, `dns`, `sqladmin`, `vpcaccess`, `certificatemanager`, "
-        "`artifactregistry`, `networkmanagement`: "
-        "each an URL; empty means Google's endpoint.",
+        "`gcp.endpoints` takes "
+        + ", ".join(f"`{key}`" for key in Endpoints.model_fields)
+        + ": each an URL; empty means Google's endpoint.",
         "",
         "## Check kinds",
         "",

@@ -41,6 +41,7 @@ class Endpoints(BaseModel):
     sqladmin: str | None = None
     vpcaccess: str | None = None
     certificatemanager: str | None = None
+    cloudresourcemanager: str | None = None
     artifactregistry: str | None = None
     networkmanagement: str | None = None
 

@@ -15,12 +15,14 @@ from infra_verify.redact import Redactor
 
 @dataclass(frozen=True)
 class ReportOptions:
-    """How to render: colors, verbosity, and the redactor with this run's secrets."""
+    """How to render: colors, verbosity, the redactor with this run's secrets, and the root
+    that file locations are relative to (SARIF, GitHub; see ``locations.py``)."""
 
     color: bool = False
     verbose: int = 0
     redactor: Redactor | None = None
     title: str | None = None
+    source_root: str | None = None
 
 
 Renderer = Callable[[GateRun, ReportOptions], str]

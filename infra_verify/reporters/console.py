@@ -1,4 +1,7 @@
-"""The console report: one line per check, expected vs actual for failures, root causes last."""
+"""The console report: one line per check, expected vs actual for failures, root causes last.
+
+A root cause is said once, with every check that reports it (``GateRun.shared_causes``).
+"""
 
 from __future__ import annotations
 
@@ -50,18 +53,20 @@ def render(run: GateRun, options: ReportOptions) -> str:
             lines.append(f"        {'':<{width}}  failed for good: waiting cannot fix it")
         if r.explained_by:
             lines.append(f"        {'':<{width}}  explained by: {', '.join(r.explained_by)}")
-    roots = run.root_causes
-    if roots:
+    causes = run.shared_causes
+    if causes:
+        kinds = {r.id: r.kind for r in run.results}
         lines.append("")
         lines.append(
-            _paint(f"Root cause{'s' if len(roots) > 1 else ''} ({len(roots)}):", "1", color)
+            _paint(f"Root cause{'s' if len(causes) > 1 else ''} ({len(causes)}):", "1", color)
         )
-        for i, r in enumerate(roots, 1):
-            lines.append(f"  {i}. {r.id} [{r.kind}] {r.summary}")
-            if r.hint:
-                lines.append(f"     fix: {r.hint}")
-            blocked = [x.id for x in run.results if r.id in x.blocked_by]
-            explained = [x.id for x in run.results if r.id in x.explained_by]
+        for i, cause in enumerate(causes, 1):
+            kind = ", ".join(dict.fromkeys(kinds[c] for c in cause.checks))
+            lines.append(f"  {i}. {', '.join(cause.checks)} [{kind}] {cause.summary}")
+            if cause.hint:
+                lines.append(f"     fix: {cause.hint}")
+            blocked = [x.id for x in run.results if set(cause.checks) & set(x.blocked_by)]
+            explained = [x.id for x in run.results if set(cause.checks) & set(x.explained_by)]
             if blocked:
                 lines.append(f"     blocks: {', '.join(blocked)}")
             if explained:

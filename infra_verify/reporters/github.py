@@ -6,6 +6,10 @@
   for each warning a check carries (e.g. ``verify: false``);
 - ``::notice title=infra_verify <environment>::PASSED|FAILED: ...`` last, always.
 
+Each annotation about a check carries ``file=`` and ``line=``: the check's line in the policy
+file, or for a plan finding its resource's ``.tf`` line, relative to the repository root
+(``locations.py``), so GitHub shows it on that line of the pull request's diff.
+
 Escaping follows GitHub's toolkit (``@actions/core`` ``command.ts``): in the message ``%``,
 ``\\r`` and ``\\n`` become ``%25``, ``%0D`` and ``%0A``; in properties ``:`` and ``,`` become
 ``%3A`` and ``%2C`` too. So a probe's text can neither end the command early nor start a new
@@ -19,6 +23,7 @@ from infra_verify.gate import GateRun
 from infra_verify.model import Result, Status
 from infra_verify.redact import Redactor
 from infra_verify.reporters import ReportOptions
+from infra_verify.reporters.locations import place_of, source_root
 from infra_verify.reporters.markdown import verdict_text
 
 
@@ -41,18 +46,29 @@ def command(name: str, message: str, **properties: str) -> str:
 def render(run: GateRun, options: ReportOptions) -> str:
     """Render the run as GitHub Actions annotations."""
     red = options.redactor or Redactor()
+    root = source_root(options.source_root)
+
+    def about(r: Result) -> dict[str, str]:
+        props = {"title": red(r.id)}
+        where = place_of(r, root)
+        if where is not None:
+            props["file"] = red(where.path)
+            if where.line:
+                props["line"] = str(where.line)
+        return props
+
     lines: list[str] = []
     for r in run.root_causes:
-        lines.append(command("error", red(_root_message(r, run)), title=red(r.id)))
+        lines.append(command("error", red(_root_message(r, run)), **about(r)))
     for r in run.results:
         if r.explained_by:
             text = f"{r.summary} — explained by {', '.join(r.explained_by)}; fix that first"
-            lines.append(command("warning", red(text), title=red(r.id)))
+            lines.append(command("warning", red(text), **about(r)))
         elif r.status is Status.BLOCKED:
             blockers = ", ".join(r.blocked_by) or "a dependency"
             text = f"not run: blocked by {blockers}; fix that first"
-            lines.append(command("warning", red(text), title=red(r.id)))
-        lines += [command("warning", red(w), title=red(r.id)) for w in r.warnings]
+            lines.append(command("warning", red(text), **about(r)))
+        lines += [command("warning", red(w), **about(r)) for w in r.warnings]
     title = f"infra_verify {options.title or run.environment}"
     lines.append(command("notice", red(verdict_text(run)), title=red(title)))
     return "\n".join(lines) + "\n"

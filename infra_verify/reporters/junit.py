@@ -5,13 +5,14 @@ Surefire/Ant shape that GitLab and most other readers also parse)::
 
     <testsuites name="infra_verify" tests= failures= errors= time=>
       <testsuite name="<environment>" tests= failures= errors= skipped= time= timestamp=>
+                   (timestamp: ISO 8601 in UTC with its offset, 2025-11-24T16:00:00+00:00)
         <properties>   run metadata, root causes, and every observation as evidence
         <testcase classname="infra_verify.<kind>" name="<check id>" time=>
           <failure type="<kind>" message="<summary>">   FAIL: expected vs actual, hint
           <error type="<kind>" message="<summary>">     ERROR: the check could not decide
           <failure type="blocked" message="blocked by X"> BLOCKED (see below)
           <skipped message="<summary>"/>                SKIPPED (deselected)
-          <system-out>   the observations (evidence) of this check, pass or not
+          <system-out>   where the check is written (file:line), and its observations (evidence)
         <system-out>     the verdict
 
 Decisions:
@@ -37,6 +38,7 @@ from infra_verify.gate import GateRun
 from infra_verify.model import Result, Status
 from infra_verify.redact import Redactor
 from infra_verify.reporters import ReportOptions
+from infra_verify.reporters.locations import place_of, source_root
 from infra_verify.reporters.markdown import verdict_text
 
 _Clean = Callable[[str], str]
@@ -84,13 +86,13 @@ def render(run: GateRun, options: ReportOptions) -> str:
         root,
         "testsuite",
         {
-            "name": clean(options.title or run.environment),
+            "name": clean(run.environment),
             "tests": str(tests),
             "failures": str(failures),
             "errors": str(errors),
             "skipped": str(skipped),
             "time": _seconds(run.duration),
-            "timestamp": datetime.fromtimestamp(run.started_at, UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+            "timestamp": datetime.fromtimestamp(int(run.started_at), UTC).isoformat(),
         },
     )
     props = ET.SubElement(suite, "properties")
@@ -100,6 +102,8 @@ def render(run: GateRun, options: ReportOptions) -> str:
 
     prop("infra_verify.version", __version__)
     prop("environment", run.environment)
+    if options.title and options.title != run.environment:
+        prop("title", options.title)
     prop("verdict", "passed" if run.ok else "failed")
     prop("exit_code", str(run.exit_code))
     prop("deadline_reached", str(run.deadline_reached).lower())
@@ -108,8 +112,10 @@ def render(run: GateRun, options: ReportOptions) -> str:
     for r in run.results:
         for o in r.observations:
             prop(f"evidence.{r.id}.{o.property}", _observation(o.expected, o.actual, o.ok, o.where))
+    base = source_root(options.source_root)
     for r in run.results:
-        _testcase(suite, r, clean)
+        where = place_of(r, base)
+        _testcase(suite, r, clean, f"{where.path}:{where.line or 1}" if where else None)
     out = ET.SubElement(suite, "system-out")
     out.text = clean(verdict_text(run))
     ET.indent(root)
@@ -122,7 +128,7 @@ def _observation(expected: str | None, actual: str | None, ok: bool, where: str 
     return text + (f" @ {where}" if where else "")
 
 
-def _testcase(suite: ET.Element, r: Result, clean: _Clean) -> None:
+def _testcase(suite: ET.Element, r: Result, clean: _Clean, where: str | None) -> None:
     case = ET.SubElement(
         suite,
         "testcase",
@@ -150,7 +156,8 @@ def _testcase(suite: ET.Element, r: Result, clean: _Clean) -> None:
         )
     elif r.status is Status.SKIPPED:
         ET.SubElement(case, "skipped", {"message": clean(r.summary)})
-    evidence = [
+    evidence = [f"defined at {where}"] if where else []
+    evidence += [
         f"{o.property}: {_observation(o.expected, o.actual, o.ok, o.where)}" for o in r.observations
     ]
     evidence += [f"warning: {w}" for w in r.warnings]

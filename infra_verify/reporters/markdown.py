@@ -5,11 +5,21 @@ Layout::
     ## infra_verify · <title>: FAILED
     **FAILED**: deployment NOT complete (2 pass, 1 fail, ...) in 1.2s · exit code 1
     | Status | Check | Kind | Summary |       one row per check, in run order
-    ### Root causes (n)                        failing observations, the hint (a fenced ``sh``
-                                               block when it is a gcloud/terraform/kubectl command)
+    ### Root causes (n)
+    #### 1. `id` (kind, FAIL)                   one sub-heading per root cause: its summary, the
+                                               failing observations, what it blocks and explains,
+                                               the hint (a fenced ``sh`` block when it is a
+                                               gcloud/terraform/kubectl command)
     ### Explained by another failure (n)       failures that a root cause accounts for
-    ### Blocked (n)                            checks that did not run because a dependency failed
+    ### Blocked (n)                            checks that did not run, and the root causes behind
     ### Skipped (n)
+
+It renders the same under a strict CommonMark renderer (plus the GFM table extension) as on
+GitHub: no code block is nested in a list item (where indentation rules differ between
+renderers), every block is separated by a blank line. A BLOCKED check says the same thing in the
+table, in the "Blocked" list and under each root cause's "Blocks": the root causes behind it
+(``Result.blocked_by`` after ``explain``), not the direct dependency its summary names; a check
+that two root causes block is listed under both.
 
 Every text taken from a result is redacted first, then escaped, so no secret and no stray ``|``,
 ``<`` or backtick from a probe can leak or break the page.
@@ -20,6 +30,7 @@ from __future__ import annotations
 import re
 
 from infra_verify.durations import format_duration
+from infra_verify.explain import Cause
 from infra_verify.gate import GateRun
 from infra_verify.model import Result, Status
 from infra_verify.redact import Redactor
@@ -76,6 +87,12 @@ def code_block(text: str, lang: str = "sh") -> list[str]:
     return [f"{fence}{lang}", *text.splitlines(), fence]
 
 
+def blocked_text(r: Result, red: Redactor) -> str:
+    """ "not run: blocked by `a`, `b`" naming the root causes behind a BLOCKED check."""
+    by = ", ".join(code_span(red(x)) for x in r.blocked_by) or "a dependency"
+    return f"not run: blocked by {by}"
+
+
 def _cell(text: str) -> str:
     """A table cell: GFM splits cells on every unescaped ``|``, even inside code spans."""
     return re.sub(r"(?<!\\)\|", r"\\|", text)
@@ -107,17 +124,19 @@ def render(run: GateRun, options: ReportOptions) -> str:
                         status,
                         code_span(red(r.id)),
                         escape_text(red(r.kind)),
-                        escape_text(red(r.summary)),
+                        blocked_text(r, red)
+                        if r.status is Status.BLOCKED
+                        else escape_text(red(r.summary)),
                     )
                 )
                 + " |"
             )
         lines.append("")
-    roots = run.root_causes
-    if roots:
-        lines += [f"### Root cause{'s' if len(roots) > 1 else ''} ({len(roots)})", ""]
-        for i, r in enumerate(roots, 1):
-            lines += _root_cause(i, r, run, red)
+    causes = run.shared_causes
+    if causes:
+        lines += [f"### Root cause{'s' if len(causes) > 1 else ''} ({len(causes)})", ""]
+        for i, cause in enumerate(causes, 1):
+            lines += _root_cause(i, cause, run, red)
     explained = [r for r in run.results if r.explained_by]
     if explained:
         lines += [f"### Explained by another failure ({len(explained)})", ""]
@@ -132,8 +151,7 @@ def render(run: GateRun, options: ReportOptions) -> str:
     if blocked:
         lines += [f"### Blocked ({len(blocked)})", ""]
         for r in blocked:
-            by = ", ".join(code_span(red(x)) for x in r.blocked_by) or "a dependency"
-            lines.append(f"- {code_span(red(r.id))}: not run, blocked by {by}")
+            lines.append(f"- {code_span(red(r.id))}: {blocked_text(r, red)}")
         lines.append("")
     warned = [(r, w) for r in run.results for w in r.warnings]
     if warned:
@@ -149,37 +167,50 @@ def render(run: GateRun, options: ReportOptions) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def _root_cause(i: int, r: Result, run: GateRun, red: Redactor) -> list[str]:
+def _root_cause(i: int, cause: Cause, run: GateRun, red: Redactor) -> list[str]:
+    by_id = {r.id: r for r in run.results}
+    ids = ", ".join(code_span(red(c)) for c in cause.checks)
+    kinds = ", ".join(dict.fromkeys(escape_text(red(by_id[c].kind)) for c in cause.checks))
     lines = [
-        f"{i}. **{code_span(red(r.id))}** ({escape_text(red(r.kind))}, "
-        f"{r.status.value.upper()}): {escape_text(red(r.summary))}"
+        f"#### {i}. {ids} ({kinds}, {cause.status.value.upper()})",
+        "",
+        escape_text(red(cause.summary)),
+        "",
     ]
-    for o in r.observations:
-        if o.ok:
-            continue
-        where = f" at {code_span(red(o.where))}" if o.where else ""
-        lines.append(
-            f"   - {escape_text(red(o.property))}: expected {code_span(red(o.expected or '-'))},"
-            f" got {code_span(red(o.actual or '-'))}{where}"
-        )
-    if r.hint:
-        hint = red(r.hint)
-        if is_command(hint):
-            lines += ["", "   Fix:", ""]
-            lines += [f"   {line}" for line in code_block(hint.strip())]
-        else:
-            lines.append(f"   - Fix: {escape_text(hint)}")
-    if r.eta is not None:
-        lines.append(
-            f"   - Converging: ETA {escape_text(r.eta.window())} ({escape_text(red(r.eta.why))})"
-        )
-    elif r.terminal and r.status is Status.FAIL:
-        lines.append("   - Failed for good: waiting cannot fix it")
-    blocks = [x.id for x in run.results if r.id in x.blocked_by]
-    explains = [x.id for x in run.results if r.id in x.explained_by]
+    items = []
+    for cid in cause.checks:
+        at = f" ({code_span(red(cid))})" if len(cause.checks) > 1 else ""
+        for o in by_id[cid].observations:
+            if o.ok:
+                continue
+            where = f" at {code_span(red(o.where))}" if o.where else ""
+            items.append(
+                f"- {escape_text(red(o.property))}{at}: expected "
+                f"{code_span(red(o.expected or '-'))}, got {code_span(red(o.actual or '-'))}{where}"
+            )
+    for cid in cause.checks:
+        r = by_id[cid]
+        at = f" ({code_span(red(cid))})" if len(cause.checks) > 1 else ""
+        if r.eta is not None:
+            items.append(
+                f"- Converging{at}: ETA {escape_text(r.eta.window())} "
+                f"({escape_text(red(r.eta.why))})"
+            )
+        elif r.terminal and r.status is Status.FAIL:
+            items.append(f"- Failed for good{at}: waiting cannot fix it")
+    mine = set(cause.checks)
+    blocks = [x.id for x in run.results if mine & set(x.blocked_by)]
+    explains = [x.id for x in run.results if mine & set(x.explained_by)]
     if blocks:
-        lines.append(f"   - Blocks: {', '.join(code_span(red(x)) for x in blocks)}")
+        items.append(f"- Blocks: {', '.join(code_span(red(x)) for x in blocks)}")
     if explains:
-        lines.append(f"   - Explains: {', '.join(code_span(red(x)) for x in explains)}")
-    lines.append("")
+        items.append(f"- Explains: {', '.join(code_span(red(x)) for x in explains)}")
+    if items:
+        lines += [*items, ""]
+    if cause.hint:
+        hint = red(cause.hint)
+        if is_command(hint):
+            lines += ["Fix:", "", *code_block(hint.strip()), ""]
+        else:
+            lines += [f"Fix: {escape_text(hint)}", ""]
     return lines

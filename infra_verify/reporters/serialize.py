@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from infra_verify.gate import GateRun
-from infra_verify.model import Eta, Observation, Result, Status
+from infra_verify.model import Eta, Observation, Result, Source, Status
 
 SCHEMA = "https://infra-verify.dev/schema/report/v1"
 SCHEMA_VERSION = 1
@@ -38,6 +38,8 @@ def result_to_dict(r: Result) -> dict[str, Any]:
         "converged_after_s": None if r.converged_after is None else round(r.converged_after, 6),
         "warnings": list(r.warnings),
         "not_in_shard": r.not_in_shard,
+        "cause": r.cause,
+        "source": None if r.source is None else {"file": r.source.file, "line": r.source.line},
         "eta": None
         if r.eta is None
         else {
@@ -72,8 +74,17 @@ def result_from_dict(d: dict[str, Any]) -> Result:
         converged_after=d.get("converged_after_s"),
         warnings=tuple(d.get("warnings", [])),
         not_in_shard=d.get("not_in_shard"),
+        cause=d.get("cause"),
+        source=_source(d.get("source")),
         eta=_eta_from(d.get("eta")),
     )
+
+
+def _source(d: dict[str, Any] | None) -> Source | None:
+    if not d:
+        return None
+    line = d.get("line")
+    return Source(str(d["file"]), None if line is None else int(line))
 
 
 def _eta_from(d: dict[str, Any] | None) -> Eta | None:
@@ -96,6 +107,16 @@ def run_to_dict(run: GateRun) -> dict[str, Any]:
         "interrupted": run.interrupted,
         "counts": run.counts(),
         "root_causes": [r.id for r in run.root_causes],
+        "shared_causes": [
+            {
+                "status": c.status.value,
+                "summary": c.summary,
+                "hint": c.hint,
+                "checks": list(c.checks),
+                "affects": list(c.affects),
+            }
+            for c in run.shared_causes
+        ],
         "results": [result_to_dict(r) for r in run.results],
     }
 

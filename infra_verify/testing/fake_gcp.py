@@ -16,7 +16,9 @@ collections, their envelopes and the shared-``v1/`` routing are tabled in
 
 A custom method's answer (a Cloud Run service's IAM policy) is stored at its own path,
 ``v2/projects/{p}/locations/{l}/services/{s}:getIamPolicy``, and never listed; an existing
-service without one answers an empty policy, as the real API does.
+service without one answers an empty policy, as the real API does. A project's IAM policy
+(Resource Manager v1) is stored at ``v1/projects/{p}:getIamPolicy`` and answers the POST the
+real method is.
 
 Run ``python -m infra_verify.testing.fake_gcp --fixture FILE [--port N]`` to serve a fixture.
 """
@@ -42,6 +44,7 @@ import yaml
 
 from infra_verify.testing.fake_gcp_ops import FakeOps
 from infra_verify.testing.fake_gcp_routes import (
+    POST_READS,
     Collection,
     canonical_path,
     collection_for_list,
@@ -308,7 +311,7 @@ class FakeGcp(StartStop):
     def _answer_locked(
         self, method: str, path: str, query: Mapping[str, list[str]], body: bytes = b""
     ) -> Reply:
-        if method != "GET":
+        if method != "GET" and not (method == "POST" and custom_method(path) in POST_READS):
             written = self.ops.answer(self._resources, method, path, query, body)
             if written is None:
                 return Reply(501, _error_body(501, f"the fake GCP API is read-only: {method}"))

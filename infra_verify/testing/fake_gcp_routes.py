@@ -18,6 +18,9 @@ Certificate Mgr v1  ``v1/.../certificateMaps/{m}/certificateMapEntries``        
 Cloud SQL Admin v1  ``v1/projects/{p}/instances`` (``sql/v1beta4/...`` is an alias)      ``items``
 Cloud DNS v1        ``dns/v1/projects/{p}/managedZones``                                ``managedZones``
 Cloud DNS v1        ``dns/v1/projects/{p}/managedZones/{z}/rrsets`` (``.../{name}/{type}``) ``rrsets``
+compute v1          ``compute/v1/projects/{p}/regions/{r}/subnetworks``                  ``items``
+Resource Mgr v1     ``v1/projects`` (a project is ``v1/projects/{p}``)                  ``projects``
+Resource Mgr v1     ``v1/projects/{p}:getIamPolicy`` (one; the real method is a POST)   (none)
 Cloud Run v2        ``v2/projects/{p}/locations/{l}/services/{s}/revisions``            ``revisions``
 Artifact Reg. v1    ``v1/projects/{p}/locations/{l}/repositories/{r}/packages/{k}/tags`` ``tags``
 Network Mgmt v1     ``v1/projects/{p}/locations/global/connectivityTests``              ``resources``
@@ -35,6 +38,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "COLLECTIONS",
+    "POST_READS",
     "Collection",
     "canonical_path",
     "collection_for_list",
@@ -89,6 +93,8 @@ COLLECTIONS: tuple[Collection, ...] = (
     _compute("region", "urlMaps", "UrlMap", "urlMap"),
     _compute("region", "backendServices", "BackendService", "backendService"),
     _compute("global", "backendBuckets", "BackendBucket", "backendBucket"),
+    _compute("region", "backendBuckets", "BackendBucket", "backendBucket"),
+    _compute("global", "networkEndpointGroups", "NetworkEndpointGroup", "networkEndpointGroup"),
     Collection(
         re.compile(r"v2/projects/[^/]+/locations/[^/]+/services"),
         "services",
@@ -201,6 +207,32 @@ COLLECTIONS: tuple[Collection, ...] = (
         "Operation",
     ),
 )
+
+# Subnetworks (read to learn a Direct VPC interface's network) and Resource Manager v1
+# (appended: additive; ``v1/projects`` matches no other collection)
+COLLECTIONS += (
+    _compute("region", "subnetworks", "Subnetwork", "subnetwork"),
+    Collection(
+        re.compile(r"v1/projects"),
+        "projects",
+        None,
+        "pageSize",
+        "cloudresourcemanager.v1",
+        "Project",
+    ),
+    Collection(
+        re.compile(r"v1/projects"),
+        "",
+        None,
+        "",
+        "cloudresourcemanager.v1",
+        "Policy",
+        method="getIamPolicy",
+    ),
+)
+
+POST_READS = frozenset({"getIamPolicy"})
+"""Custom methods that only read, though some APIs call them with POST (Resource Manager)."""
 
 _SQL_BETA = "sql/v1beta4/"
 

@@ -12,6 +12,7 @@ import infra_verify.checks
 PUBLIC = [
     "Check",
     "CheckContext",
+    "CheckDefinitionError",
     "DeploymentIncomplete",
     "Gate",
     "GateRun",

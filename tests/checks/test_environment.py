@@ -73,7 +73,7 @@ def test_missing_required_variable_fails_without_printing_values() -> None:
     result = run_one(check, {"SECRET_KEY": "k-very-secret"})
     assert result.status is Status.FAIL
     assert result.summary == (
-        "JWT_SECRET set: expected set, got missing or empty (at process environment)"
+        "JWT_SECRET set: expected set, got missing or empty (at the env mapping given to CheckContext)"
     )
     assert [o.actual for o in result.observations] == ["set", "missing or empty"]
     assert "k-very-secret" not in everything_said(result)
@@ -93,7 +93,7 @@ def test_story_dsn_on_localhost_fails_in_staging() -> None:
     result = run.results[0]
     assert result.status is Status.FAIL
     assert result.summary == (
-        "DATABASE_URL host: expected not localhost/loopback, got localhost (at process environment)"
+        "DATABASE_URL host: expected not localhost/loopback, got localhost (at the env mapping given to CheckContext)"
     )
     assert result.hint is not None and "staging" in result.hint
     assert SECRET not in everything_said(result)
@@ -139,7 +139,7 @@ def test_allowed_domains_reject_other_hosts() -> None:
     result = run_one(check, env)
     assert result.status is Status.FAIL
     assert result.summary == (
-        "API_URL host: expected *.internal or 10.20.*, got api.example.com (at process environment)"
+        "API_URL host: expected *.internal or 10.20.*, got api.example.com (at the env mapping given to CheckContext)"
     )
     assert [o.ok for o in result.observations] == [True, False]
 
@@ -157,7 +157,7 @@ def test_equals_mismatch_fails() -> None:
     result = run_one(check, {"ENVIRONMENT": "development"})
     assert result.status is Status.FAIL
     assert result.summary == (
-        "ENVIRONMENT: expected staging, got development (at process environment)"
+        "ENVIRONMENT: expected staging, got development (at the env mapping given to CheckContext)"
     )
 
 

@@ -302,7 +302,8 @@ def test_missing_env_var_for_a_header_is_an_error(site: WebServer, ca_path: Path
     assert result.status is Status.ERROR
     assert (
         result.summary
-        == "header X-Key needs the environment variable NO_SUCH_VAR, which is not set"
+        == "header X-Key needs the environment variable NO_SUCH_VAR, which is not set in "
+        "the env mapping given to CheckContext"
     )
     assert len(site.requests) == before
 

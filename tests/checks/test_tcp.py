@@ -123,7 +123,7 @@ def test_connect_timeout_is_an_error(full_backlog: int) -> None:
     took = time.monotonic() - start
     assert result.status is Status.ERROR
     assert "within" in result.summary
-    assert 0.9 < took < 2.0
+    assert 0.9 < took < 30  # the timeout waited; the bound is a hang guard for a loaded machine
 
 
 def test_silent_resolver_is_an_error(silent_udp: str, listener: socket.socket) -> None:

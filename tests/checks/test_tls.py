@@ -573,5 +573,5 @@ def test_tls_check_fields() -> None:
     assert tls.id == f"tls:{HOST}:8443"
     assert tls.targets() == ("192.0.2.7",)
     assert Tls(host=HOST).targets() == (HOST,)
-    with pytest.raises(ValueError, match="extra"):
+    with pytest.raises(ValueError, match="unknown key 'hostname'"):
         Tls(host=HOST, hostname="x")  # type: ignore[call-arg]

@@ -208,3 +208,27 @@ def test_staging_list_imports_no_google_library() -> None:
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.stdout.strip().splitlines()[-1] == "[]", proc.stdout + proc.stderr
+
+
+def test_a_policy_without_checks_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An empty checks: mapping would verify nothing: one line naming file, line and key, exit 2."""
+    path = write(tmp_path, "environment: test\nchecks: {}\n")
+    code, out = cli("--policy", str(path))
+    err = capsys.readouterr().err
+    assert code == 2 and out == ""
+    assert f"{path}:2: checks: the policy has no checks" in err and len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "selection", [("--skip", "settings"), ("--only", "settings", "--skip", "environment")]
+)
+def test_filters_that_leave_nothing_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], selection: tuple[str, ...]
+) -> None:
+    """--only/--skip that deselect every check are a usage error (exit 2), not a FAIL."""
+    code, out = cli("--policy", str(write(tmp_path, ENV_ONLY)), *selection)
+    err = capsys.readouterr().err
+    assert code == 2 and out == ""
+    assert "every check is deselected" in err and len(err.splitlines()) == 1

@@ -76,6 +76,35 @@ def test_full_stdout_is_exit_two_in_one_line(policy: Path, extra: list[str]) -> 
     assert_one_line(stderr, "cannot write the report to stdout: No space left on device")
 
 
+@pytest.mark.parametrize(
+    "args", [["--help"], ["--version"], ["plan", "--help"], ["kinds", "--help"]]
+)
+@pytest.mark.parametrize("redirect", ["closed", "full"])
+def test_help_that_cannot_be_written_is_exit_two(args: list[str], redirect: str) -> None:
+    """--help/--version on a closed or full stdout: exit 2, one line (before: 0, nothing written)."""
+    if redirect == "closed":
+        code, stderr = run(args, shell_redirect=">&-")
+        assert code == 2
+        assert_one_line(stderr, "cannot write the report: stdout is closed")
+        return
+    with open("/dev/full", "w") as full:
+        code, stderr = run(args, stdout=full)
+    assert code == 2
+    assert_one_line(stderr, "cannot write the report to stdout: No space left on device")
+
+
+def test_help_still_exits_zero() -> None:
+    """--help on a usable stdout prints the exit codes and exits 0."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "infra_verify", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert proc.returncode == 0 and "exit codes: 0" in proc.stdout and proc.stderr == ""
+
+
 def test_broken_pipe_is_exit_two_in_one_line(policy: Path) -> None:
     """stdout a pipe nobody reads any more (EPIPE): exit 2, one line, no traceback."""
     read_end, write_end = os.pipe()

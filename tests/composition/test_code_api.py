@@ -7,10 +7,9 @@ import subprocess
 import sys
 
 import pytest
-from pydantic import ValidationError
 
 import infra_verify
-from infra_verify import CheckContext, Gate, Status
+from infra_verify import CheckContext, CheckDefinitionError, Gate, Status
 from infra_verify.checks import Dns, Environment, Http, Tcp, Tls
 from infra_verify.checks.registry import BUILTIN_KINDS, get_kind
 from infra_verify.reporters.serialize import run_from_dict, run_to_dict
@@ -36,7 +35,7 @@ def test_importing_checks_does_not_import_google() -> None:
         "print(sorted(m for m in sys.modules if m.startswith('google')))"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=30, check=True
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
     assert out.stdout.strip() == "[]"
 
@@ -60,8 +59,8 @@ def test_positional_and_keyword_for_the_same_field_is_a_type_error() -> None:
 
 
 def test_keys_are_still_validated_strictly_in_code() -> None:
-    """An unknown keyword is a pydantic ValidationError, as an unknown policy key is."""
-    with pytest.raises(ValidationError, match="expekt"):
+    """An unknown keyword is refused, as an unknown policy key is (test_definition_errors.py)."""
+    with pytest.raises(CheckDefinitionError, match="expekt"):
         Dns("a.example.test", expekt=["1.2.3.4"])
 
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from pydantic import ValidationError
 
-from infra_verify import CheckContext, Gate, Result, Status, all_of, any_of
+from infra_verify import CheckContext, CheckDefinitionError, Gate, Result, Status, all_of, any_of
 from infra_verify.check import Check
 from infra_verify.checks import Dns, Http
 from infra_verify.combinators import AllOf, AnyOf
@@ -133,9 +132,9 @@ def test_combinator_depends_on_its_members_dependencies() -> None:
 
 def test_combinator_validation() -> None:
     """A combinator needs members with distinct ids; the classes are AllOf and AnyOf."""
-    with pytest.raises(ValidationError, match="at least one"):
+    with pytest.raises(CheckDefinitionError, match="at least one"):
         all_of(id="empty")
     same = Dns("a.example.test")
-    with pytest.raises(ValidationError, match="share an id"):
+    with pytest.raises(CheckDefinitionError, match="share an id"):
         any_of(same, same, id="dup")
     assert isinstance(all_of(same), AllOf) and isinstance(any_of(same), AnyOf)

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from infra_verify.gcp import reads
+from infra_verify.gcp import projects, reads
 from infra_verify.gcp.clients import GcpClients, GcpSettings
 from infra_verify.gcp.errors import (
     ERROR_INFO_TYPE,
@@ -60,6 +60,11 @@ FAMILIES: dict[str, tuple[Read, str, str]] = {
         ),
         f"v1/projects/{P}/locations/global/certificates",
         "certificatemanager.googleapis.com",
+    ),
+    "cloudresourcemanager": (
+        lambda c, t: projects.get_project_iam_policy(c, P, timeout=t),
+        f"v1/projects/{P}:getIamPolicy",
+        "cloudresourcemanager.googleapis.com",
     ),
 }
 family = pytest.mark.parametrize("api", sorted(FAMILIES))

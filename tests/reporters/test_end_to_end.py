@@ -100,7 +100,7 @@ def test_markdown_and_github_of_a_real_run(run: GateRun) -> None:
     """Markdown lists the root causes; GitHub annotates each with ::error and ends with ::notice."""
     md = render("markdown", run)
     assert "### Root causes (3)" in md
-    assert "- `health`: not run, blocked by `cert`" in md
+    assert "- `health`: not run: blocked by `cert`" in md
     gh = render("github", run).splitlines()
     errors = sorted(line.split("::")[1] for line in gh if line.startswith("::error"))
     assert errors == ["error title=boom", "error title=cert", "error title=sql"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from datetime import datetime, timedelta
 
 import pytest
 import xmlschema
@@ -67,7 +68,8 @@ def test_one_suite_named_after_the_environment_with_counts() -> None:
         "1",
     )
     assert suite.get("time") == "2.500"
-    assert suite.get("timestamp") == "2025-11-24T16:00:00"
+    assert suite.get("timestamp") == "2025-11-24T16:00:00+00:00"
+    assert datetime.fromisoformat(suite.get("timestamp", "")).utcoffset() == timedelta(0)
     assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("6", "3", "1")
     assert [c.get("name") for c in suite.findall("testcase")] == [
         "dns-api",
@@ -79,10 +81,13 @@ def test_one_suite_named_after_the_environment_with_counts() -> None:
     ]
 
 
-def test_title_names_the_suite() -> None:
-    """ReportOptions.title overrides the suite name."""
-    root = _parse(mixed_run(), ReportOptions(title="staging @ abc123"))
-    assert root.find("testsuite").get("name") == "staging @ abc123"  # type: ignore[union-attr]
+def test_suite_is_the_environment_whatever_the_title() -> None:
+    """The suite is named by the environment alone (CI groups by it); a title is a property."""
+    root = _parse(mixed_run(), ReportOptions(title="staging · policies/staging.yaml"))
+    suite = root.find("testsuite")
+    assert suite is not None and suite.get("name") == "staging"
+    props = {p.get("name"): p.get("value") for p in suite.iter("property")}
+    assert props["title"] == "staging · policies/staging.yaml"
 
 
 def test_testcase_classname_and_time() -> None:

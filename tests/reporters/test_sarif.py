@@ -73,7 +73,7 @@ def test_driver_and_rules_are_the_kinds_present() -> None:
         "environment",
     ]
     tls = rules[1]
-    assert tls["name"] == "Tls"
+    assert tls["name"] == "TlsCheck"
     assert tls["shortDescription"]["text"].startswith("The certificate at host:port verifies")
     assert "Level error: a root cause" in tls["help"]["text"]
 

@@ -83,6 +83,11 @@ def test_entries_of_a_missing_map_are_404(http: httpx.Client) -> None:
         (f"{REGIONAL}/urlMaps", "compute#urlMapList"),
         (f"{REGIONAL}/backendServices", "compute#backendServiceList"),
         (f"compute/v1/projects/{P}/global/backendBuckets", "compute#backendBucketList"),
+        (f"{REGIONAL}/backendBuckets", "compute#backendBucketList"),
+        (
+            f"compute/v1/projects/{P}/global/networkEndpointGroups",
+            "compute#networkEndpointGroupList",
+        ),
     ],
 )
 def test_new_compute_collections_list(
@@ -103,6 +108,11 @@ def test_new_compute_collections_list(
         (f"{REGIONAL}/urlMaps/m", ("compute.v1", "UrlMap")),
         (f"{REGIONAL}/backendServices/b", ("compute.v1", "BackendService")),
         (f"compute/v1/projects/{P}/global/backendBuckets/b", ("compute.v1", "BackendBucket")),
+        (f"{REGIONAL}/backendBuckets/b", ("compute.v1", "BackendBucket")),
+        (
+            f"compute/v1/projects/{P}/global/networkEndpointGroups/n",
+            ("compute.v1", "NetworkEndpointGroup"),
+        ),
         (MAP, ("certificatemanager.v1", "CertificateMap")),
         (f"{MAP}/certificateMapEntries/e", ("certificatemanager.v1", "CertificateMapEntry")),
         (f"{RUN}:getIamPolicy", ("run.v2", "GoogleIamV1Policy")),
@@ -121,6 +131,10 @@ def test_validator_catches_mistakes_in_the_new_resources() -> None:
     assert validate_resource(f"{RUN}:getIamPolicy", {"bindings": [{"member": "allUsers"}]})
     url_map = {"pathMatchers": [{"name": "pm", "routeRules": [{"priority": "1"}]}]}
     assert validate_resource(f"{REGIONAL}/urlMaps/m", url_map)
+    internet = {"networkEndpointType": "INTERNET_FQDN", "defaultPort": "443"}
+    neg_path = f"compute/v1/projects/{P}/global/networkEndpointGroups/n"
+    assert len(validate_resource(neg_path, internet)) == 2
+    assert validate_resource(f"{REGIONAL}/backendBuckets/b", {"bucket": "x"})
     assert validate_resource(f"{RUN}:setIamPolicy", {}) == [
         f"{RUN}:setIamPolicy: no known GCP REST collection holds this path"
     ]

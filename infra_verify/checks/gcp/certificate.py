@@ -11,13 +11,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, model_validator
 
 from infra_verify.check import Check
 from infra_verify.checks.gcp.base import GcpCheck, not_found, valid_name
 from infra_verify.context import CheckContext
+from infra_verify.durations import DurationLike
 from infra_verify.edges import address_records_on_host, norm_host, of_kind
 from infra_verify.gcp import reads
 from infra_verify.gcp.names import ResourceName
@@ -108,6 +109,28 @@ class GcpManagedCertificate(GcpCheck):
     regional: bool = Field(
         default=False, description="a regional compute SSL certificate (in 'region')"
     )
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            name: str,
+            *,
+            region: str | None = None,
+            project: str | None = None,
+            domains: Sequence[str] = (),
+            min_days_valid: int = 14,
+            certificate_manager: bool = False,
+            location: str = "global",
+            regional: bool = False,
+            id: str = "",
+            after: Sequence[str | Check] | str | Check = (),
+            timeout: DurationLike | None = None,
+            poll: DurationLike | None = None,
+            poll_max: DurationLike | None = None,
+            description: str | None = None,
+        ) -> None:
+            """Build the check (the subject may be positional)."""
 
     @model_validator(mode="after")
     def _valid_name(self) -> GcpManagedCertificate:

@@ -18,7 +18,7 @@ import hashlib
 import ssl
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -30,6 +30,7 @@ from infra_verify.checks.gcp.base import GcpCheck, Reader, not_found, valid_name
 from infra_verify.checks.resolve import RESOLVE_PART, resolve_address
 from infra_verify.checks.tls import parse_cert
 from infra_verify.context import CheckContext
+from infra_verify.durations import DurationLike
 from infra_verify.edges import address_records_on_host, norm_host
 from infra_verify.errors import ProbeError
 from infra_verify.gcp import reads
@@ -114,6 +115,30 @@ class GcpCertificateServed(GcpCheck):
         description="the load balancer's HTTPS forwarding rule (in the gate's project): a served "
         "certificate that is another ACTIVE certificate its proxy lists is fine too",
     )
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            host: str,
+            *,
+            region: str | None = None,
+            project: str | None = None,
+            port: int = 443,
+            ip: str | None = None,
+            certificate: str,
+            certificate_manager: bool = False,
+            location: str = "global",
+            regional: bool = False,
+            forwarding_rule: str | None = None,
+            id: str = "",
+            after: Sequence[str | Check] | str | Check = (),
+            timeout: DurationLike | None = None,
+            poll: DurationLike | None = None,
+            poll_max: DurationLike | None = None,
+            description: str | None = None,
+        ) -> None:
+            """Build the check (the subject may be positional)."""
 
     @model_validator(mode="after")
     def _valid_name(self) -> GcpCertificateServed:

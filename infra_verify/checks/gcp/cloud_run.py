@@ -15,12 +15,13 @@ served by revisions whose containers run that image's digest (:mod:`.cloud_run_i
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, field_validator
 
+from infra_verify.check import Check
 from infra_verify.checks.gcp.base import (
     GcpCheck,
     Reader,
@@ -37,7 +38,9 @@ from infra_verify.checks.gcp.cloud_run_image import (
     probe_image,
 )
 from infra_verify.checks.gcp.images import ImageRef
+from infra_verify.checks.gcp.project_numbers import by_id, resolve_project_numbers
 from infra_verify.context import CheckContext
+from infra_verify.durations import DurationLike
 from infra_verify.gcp import reads
 from infra_verify.gcp.names import ResourceName
 from infra_verify.model import Eta, Observation, Outcome
@@ -222,6 +225,8 @@ class CloudRunObserved:
     qualified path (``projects/P/regions/R/subnetworks/S``); None: the subnetwork does not exist."""
     missing: tuple[str, ...] = ()
     """The server's words for each 404 (the service's, when it does not exist)."""
+    project_ids: Mapping[str, str] = field(default_factory=dict)
+    """Project numbers named by ``connector:``/``network:`` or the service, resolved to IDs."""
     image: ImageObserved | None = None
     """With ``image:``: the serving revisions, their digests and the digest wanted."""
     observed_at: float = 0.0
@@ -283,6 +288,31 @@ class GcpCloudRunService(GcpCheck):
             ImageRef.parse(value)
         return value
 
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            service: str,
+            *,
+            region: str | None = None,
+            project: str | None = None,
+            ingress: str | None = None,
+            connector: str | None = None,
+            network: str | None = None,
+            egress: str | None = None,
+            cloud_sql_instances: Sequence[str] = (),
+            traffic_latest_percent: int | None = 100,
+            image: str | None = None,
+            min_percent: int = 100,
+            id: str = "",
+            after: Sequence[str | Check] | str | Check = (),
+            timeout: DurationLike | None = None,
+            poll: DurationLike | None = None,
+            poll_max: DurationLike | None = None,
+            description: str | None = None,
+        ) -> None:
+            """Build the check (the subject may be positional)."""
+
     @field_validator("service")
     @classmethod
     def _service_name(cls, value: str) -> str:
@@ -319,11 +349,15 @@ class GcpCloudRunService(GcpCheck):
         subnetworks: dict[str, dict[str, Any] | None] = {}
         if svc is not None and self.network:
             subnetworks = await read_subnetworks(reader, svc, project, region)
+        ids: dict[str, str] = {}
+        if svc is not None and (self.connector or self.network):
+            named = [self.connector, self.network, svc, subnetworks]
+            ids = await resolve_project_numbers(reader, named, [project, self.project])
         image = None
         if svc is not None and self.image:
             image = await probe_image(reader, svc, self.image, project, region, name.name)
         return CloudRunObserved(
-            project, region, svc, subnetworks, tuple(reader.missing), image, time.time()
+            project, region, svc, subnetworks, tuple(reader.missing), ids, image, time.time()
         )
 
     def judge(self, observed: CloudRunObserved) -> Outcome:
@@ -454,13 +488,17 @@ class GcpCloudRunService(GcpCheck):
     def _vpc_checks(
         self, observed: CloudRunObserved, svc: dict[str, Any], where: str, base: str
     ) -> list[tuple[Observation, str]]:
-        """Connector and Direct VPC network compared fully qualified; egress with its default."""
-        project, region = service_location(svc, observed.project, observed.region)
-        home = self.project or observed.project
+        """Connector and Direct VPC network compared fully qualified (project numbers resolved
+        to IDs); egress with its default."""
+        ids = observed.project_ids
+        svc = by_id(svc, ids)
+        subnetworks = {by_id(k, ids): by_id(v, ids) for k, v in observed.subnetworks.items()}
+        project, region = service_location(svc, by_id(observed.project, ids), observed.region)
+        home = by_id(self.project or observed.project, ids)
         checks: list[tuple[Observation, str]] = []
         connector = service_connector(svc)
         if self.connector:
-            want = qualified(self.connector, "connectors", home, region)
+            want = qualified(by_id(self.connector, ids), "connectors", home, region)
             got = parse_or_none(connector, "connectors")
             got_q = got.qualified(project, region) if got else None
             checks.append(
@@ -476,8 +514,8 @@ class GcpCloudRunService(GcpCheck):
                 )
             )
         if self.network:
-            want_net = qualified(self.network, "networks", home)
-            nets = service_vpc_networks(svc, project, region, observed.subnetworks)
+            want_net = qualified(by_id(self.network, ids), "networks", home)
+            nets = service_vpc_networks(svc, project, region, subnetworks)
             checks.append(
                 (
                     Observation(

@@ -6,13 +6,17 @@ expected, and the expected version and SSL mode.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, field_validator
 
+from infra_verify.check import Check
 from infra_verify.checks.gcp.base import GcpCheck, Reader, not_found, qualified, valid_name
+from infra_verify.checks.gcp.project_numbers import by_id, resolve_project_numbers
 from infra_verify.context import CheckContext
+from infra_verify.durations import DurationLike
 from infra_verify.gcp import reads
 from infra_verify.gcp.names import ResourceName
 from infra_verify.model import Observation, Outcome
@@ -87,6 +91,8 @@ class CloudSqlObserved:
     """The sqladmin v1 instance as the REST API returns it; None: it does not exist (404)."""
     missing: tuple[str, ...] = ()
     """The server's words for the 404, when the instance does not exist."""
+    project_ids: Mapping[str, str] = field(default_factory=dict)
+    """Project numbers named by ``network:`` or the instance, resolved to IDs (projects.get)."""
 
 
 class GcpCloudSqlInstance(GcpCheck):
@@ -112,6 +118,29 @@ class GcpCloudSqlInstance(GcpCheck):
     ssl_mode: str | None = Field(default=None, description="e.g. ENCRYPTED_ONLY")
     activation_policy: str = Field(default="ALWAYS", description="expected activation policy")
 
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            instance: str,
+            *,
+            region: str | None = None,
+            project: str | None = None,
+            database_version: str | None = None,
+            private_ip: bool | None = None,
+            network: str | None = None,
+            psc: bool | None = None,
+            ssl_mode: str | None = None,
+            activation_policy: str = "ALWAYS",
+            id: str = "",
+            after: Sequence[str | Check] | str | Check = (),
+            timeout: DurationLike | None = None,
+            poll: DurationLike | None = None,
+            poll_max: DurationLike | None = None,
+            description: str | None = None,
+        ) -> None:
+            """Build the check (the subject may be positional)."""
+
     @field_validator("instance")
     @classmethod
     def _instance_name(cls, value: str) -> str:
@@ -131,7 +160,10 @@ class GcpCloudSqlInstance(GcpCheck):
         reader = self.reader(ctx)
         await reader.ensure_project()
         project, inst = await read_instance(reader, self.instance, self.project_for(reader))
-        return CloudSqlObserved(project, inst, tuple(reader.missing))
+        ids: dict[str, str] = {}
+        if inst is not None and self.network:
+            ids = await resolve_project_numbers(reader, [self.network, inst], [project])
+        return CloudSqlObserved(project, inst, tuple(reader.missing), ids)
 
     def judge(self, observed: CloudSqlObserved) -> Outcome:
         """State, activation, private IP/network, PSC, version and SSL, each an observation."""
@@ -171,8 +203,9 @@ class GcpCloudSqlInstance(GcpCheck):
                 )
             )
         if self.network:
-            got = private_network_name(inst, observed.project)
-            want = qualified(self.network, "networks", observed.project)
+            ids, home = observed.project_ids, by_id(observed.project, observed.project_ids)
+            got = private_network_name(by_id(inst, ids), home)
+            want = qualified(by_id(self.network, ids), "networks", home)
             obs.append(
                 Observation(
                     "private network",

@@ -13,14 +13,16 @@ analysis did not complete). It *writes* a test resource, so it needs
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, model_validator
 
+from infra_verify.check import Check
 from infra_verify.checks.gcp.base import GcpCheck, Reader, short
 from infra_verify.context import CheckContext
+from infra_verify.durations import DurationLike
 from infra_verify.errors import ProbeError
 from infra_verify.gcp import network_management as nm
 from infra_verify.gcp import reads
@@ -63,6 +65,29 @@ class GcpConnectivityTest(GcpCheck):
         default=None,
         description="connectivity test id to create or reuse (default: infra-verify-SERVICE-to-DEST)",
     )
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            service: str,
+            *,
+            region: str | None = None,
+            project: str | None = None,
+            revision: str | None = None,
+            cloud_sql_instance: str | None = None,
+            ip: str | None = None,
+            port: int = 5432,
+            protocol: str = "TCP",
+            test_name: str | None = None,
+            id: str = "",
+            after: Sequence[str | Check] | str | Check = (),
+            timeout: DurationLike | None = None,
+            poll: DurationLike | None = None,
+            poll_max: DurationLike | None = None,
+            description: str | None = None,
+        ) -> None:
+            """Build the check (the subject may be positional)."""
 
     @model_validator(mode="after")
     def _one_destination(self) -> GcpConnectivityTest:

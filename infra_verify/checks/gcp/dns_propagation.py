@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, field_validator
 
+from infra_verify.check import Check
 from infra_verify.checks.dns import ServerAnswer, normalize, query, system_resolvers
 from infra_verify.checks.gcp.base import GcpCheck, not_found
 from infra_verify.context import CheckContext
+from infra_verify.durations import DurationLike
 from infra_verify.edges import norm_host
 from infra_verify.gcp import reads
 from infra_verify.model import Eta, Observation, Outcome
@@ -57,6 +60,28 @@ class GcpDnsPropagation(GcpCheck):
     nameserver_port: int = Field(
         default=53, description="port of the zone's nameServers (tests use another)"
     )
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            zone: str,
+            *,
+            region: str | None = None,
+            project: str | None = None,
+            name: str,
+            type: str = "A",
+            resolvers: Sequence[str] | None = None,
+            nameservers: Sequence[str] = (),
+            nameserver_port: int = 53,
+            id: str = "",
+            after: Sequence[str | Check] | str | Check = (),
+            timeout: DurationLike | None = None,
+            poll: DurationLike | None = None,
+            poll_max: DurationLike | None = None,
+            description: str | None = None,
+        ) -> None:
+            """Build the check (the subject may be positional)."""
 
     @field_validator("name")
     @classmethod

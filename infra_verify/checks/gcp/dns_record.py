@@ -14,16 +14,18 @@ public name unless the policy says ``visibility: private``. The zone may live in
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
 from infra_verify.budget import Budget
+from infra_verify.check import Check
 from infra_verify.checks.dns import ServerAnswer, query, system_resolvers
 from infra_verify.checks.gcp.base import GcpCheck, Reader, not_found, valid_name
 from infra_verify.context import CheckContext
+from infra_verify.durations import DurationLike
 from infra_verify.edges import norm_host
 from infra_verify.gcp import reads
 from infra_verify.gcp.names import ResourceName
@@ -151,6 +153,33 @@ class GcpDnsRecord(GcpCheck):
     delegation_resolvers: tuple[str, ...] | None = Field(
         default=None, description="resolvers for the delegation check (default: defaults.resolvers)"
     )
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            name: str | None = None,
+            *,
+            region: str | None = None,
+            project: str | None = None,
+            zone: str | None = None,
+            zone_dns_name: str | None = None,
+            names: Sequence[str] = (),
+            type: str = "A",
+            rrdatas: Sequence[str],
+            ttl: int = 300,
+            routing: Literal["geo", "wrr", "primary_backup"] | None = None,
+            visibility: Literal["public", "private"] | None = None,
+            check_delegation: bool = True,
+            delegation_resolvers: Sequence[str] | None = None,
+            id: str = "",
+            after: Sequence[str | Check] | str | Check = (),
+            timeout: DurationLike | None = None,
+            poll: DurationLike | None = None,
+            poll_max: DurationLike | None = None,
+            description: str | None = None,
+        ) -> None:
+            """Build the check (the subject may be positional)."""
 
     @field_validator("zone")
     @classmethod

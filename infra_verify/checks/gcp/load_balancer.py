@@ -14,15 +14,24 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from infra_verify.check import Check
 from infra_verify.checks.gcp.base import GcpCheck, Reader, same_resource, short
+from infra_verify.checks.gcp.lb_certificates import (
+    classic_coverage,
+    cm_covers,
+    cm_location,
+    cm_state,
+    map_entry_for,
+)
 from infra_verify.checks.gcp.routing import Destination, Target, resolve
 from infra_verify.context import CheckContext
+from infra_verify.durations import DurationLike
 from infra_verify.gcp import reads
 from infra_verify.model import Observation, Outcome
 
@@ -104,6 +113,20 @@ class CertificateMapObserved:
 
 
 @dataclass(frozen=True)
+class FrontendObserved:
+    """Another HTTPS forwarding rule of the load balancer (``forwarding_rules:``)."""
+
+    name: str
+    """The rule as the policy names it."""
+    rule: dict[str, Any] | None
+    """The forwarding rule as the REST API returns it; None: it does not exist (404)."""
+    region: str | None = None
+    """Its region when it is regional; None: global."""
+    proxy: dict[str, Any] | None = None
+    """The target HTTPS proxy it names, read when it is not the main rule's proxy."""
+
+
+@dataclass(frozen=True)
 class RunObserved:
     """A Cloud Run service a serverless NEG resolves to, and who may invoke it."""
 
@@ -143,6 +166,11 @@ class LoadBalancerObserved:
     """The proxy's certificate map (read when the proxy has one and hosts are checked)."""
     runs: tuple[RunObserved, ...] = ()
     """The Cloud Run services the serverless NEGs resolve to, with their IAM policies."""
+    frontends: tuple[FrontendObserved, ...] = ()
+    """The load balancer's other HTTPS forwarding rules (``forwarding_rules:``), in order."""
+    ssl_certificates: dict[str, dict[str, Any] | None] | None = None
+    """The proxy's classic ``sslCertificates`` by name (read when hosts are checked and the
+    proxy has no certificate map); None: not read."""
 
 
 class _Broken(Exception):
@@ -152,6 +180,10 @@ class _Broken(Exception):
         super().__init__(summary)
         self.summary = summary
         self.hint = hint
+
+
+class _Undecided(_Broken):
+    """What was read does not let the check decide (the verdict is ERROR)."""
 
 
 @dataclass(frozen=True)
@@ -184,6 +216,17 @@ class GcpLoadBalancer(GcpCheck):
     )
     ip: str | None = Field(
         default=None, description="expected IP of the forwarding rule (IPv6 compared by value)"
+    )
+    forwarding_rules: tuple[str, ...] = Field(
+        default=(),
+        description="more HTTPS forwarding rules of this load balancer (e.g. its IPv6 frontend): "
+        "each must exist, listen on 443 and target the same HTTPS proxy (or one with the same "
+        "URL map and certificates)",
+    )
+    ipv6: str | None = Field(
+        default=None,
+        description="expected IPv6 address: one of the HTTPS forwarding rules listens on it "
+        "(compared by value, '::' or written out)",
     )
     address: str | None = Field(
         default=None,
@@ -227,13 +270,55 @@ class GcpLoadBalancer(GcpCheck):
         description="Cloud Armor security policy every backend service reached must attach",
     )
 
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            forwarding_rule: str,
+            *,
+            region: str | None = None,
+            project: str | None = None,
+            ip: str | None = None,
+            forwarding_rules: Sequence[str] = (),
+            ipv6: str | None = None,
+            address: str | None = None,
+            certificate: str | None = None,
+            certificate_map: str | None = None,
+            hosts: Sequence[str] = (),
+            routes: Sequence[Route] = (),
+            backend_service: str | None = None,
+            cloud_run_service: str | None = None,
+            http_redirect_rule: str | None = None,
+            public: bool = True,
+            security_policy: str | None = None,
+            id: str = "",
+            after: Sequence[str | Check] | str | Check = (),
+            timeout: DurationLike | None = None,
+            poll: DurationLike | None = None,
+            poll_max: DurationLike | None = None,
+            description: str | None = None,
+        ) -> None:
+            """Build the check (the subject may be positional)."""
+
+    @field_validator("ipv6")
+    @classmethod
+    def _valid_ipv6(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ipaddress.IPv6Address(value.strip())
+            except ValueError:
+                raise ValueError(
+                    f"{value!r} is not an IPv6 address (write it like 2600:1901:0:1234::)"
+                ) from None
+        return value
+
     def subject(self) -> str:
         """The forwarding rule."""
         return short(self.forwarding_rule)
 
     def targets(self) -> tuple[str, ...]:
-        """The expected IP."""
-        return (self.ip,) if self.ip else ()
+        """The expected IPs (``ip`` and ``ipv6``)."""
+        return tuple(ip for ip in (self.ip, self.ipv6) if ip)
 
     # --- the requests -------------------------------------------------------------------------
 
@@ -250,8 +335,9 @@ class GcpLoadBalancer(GcpCheck):
         return out
 
     def checked_hosts(self) -> list[str]:
-        """Every host the check sends a request for, once each, in order."""
-        return list(dict.fromkeys(r.host.lower().rstrip(".") for r in self.requests()))
+        """Every host the check sends a request for, once each, in order, as TLS sees it
+        (the SNI name: lower case, no trailing dot, no ``:port``)."""
+        return list(dict.fromkeys(_sni_name(r.host) for r in self.requests()))
 
     def _looks_behind(self) -> bool:
         return self.security_policy is not None or any(r.cloud_run for r in self.requests())
@@ -273,128 +359,148 @@ class GcpLoadBalancer(GcpCheck):
     async def probe(self, ctx: CheckContext) -> LoadBalancerObserved:
         """Read the chain link by link, following each link until a resource is missing."""
         reader = self.reader(ctx)
+        await reader.ensure_project()
+        read = _Compute(reader, self.project_for(reader))
         lb_region = _region_in(self.forwarding_rule)
         rule_name = short(self.forwarding_rule)
-        if lb_region:
-            rule = await reader.get_or_none(reads.get_region_forwarding_rule, lb_region, rule_name)
-        else:
-            rule = await reader.get_or_none(reads.get_forwarding_rule, rule_name)
-            if rule is None:  # a regional external Application Load Balancer?
-                fallback = self.region_for(ctx)
-                rule = await reader.get_or_none(
-                    reads.get_region_forwarding_rule, fallback, rule_name
-                )
-                lb_region = fallback if rule is not None else None
+        rule = await read("forwardingRules", rule_name, lb_region)
+        if rule is None and not lb_region:  # a regional external Application Load Balancer?
+            fallback = self.region_for(ctx)
+            rule = await read("forwardingRules", rule_name, fallback)
+            lb_region = fallback if rule is not None else None
         region = self.region or lb_region or self.region_for(ctx)
-        seen = _Seen(reader.project, region, lb_region)
+        seen = _Seen(read.project, region, lb_region)
         if self.address:
-            if lb_region:
-                seen.address = await reader.get_or_none(
-                    reads.get_region_address, lb_region, self.address
-                )
-            else:
-                seen.address = await reader.get_or_none(reads.get_global_address, self.address)
+            seen.address = await read("addresses", self.address, lb_region)
             if seen.address is None:
                 return seen.done()
         seen.rule = rule
         target = str((rule or {}).get("target", ""))
+        for extra in self.forwarding_rules:
+            extra_region = _region_in(extra) or lb_region
+            found = await read("forwardingRules", short(extra), extra_region)
+            other = str((found or {}).get("target", ""))
+            proxy = None
+            if "/targetHttpsProxies/" in other and not _same_url(other, target):
+                proxy = await read.url("targetHttpsProxies", other)
+            seen.frontends.append(FrontendObserved(extra, found, extra_region, proxy))
         if rule is None or "/targetHttpsProxies/" not in target:  # nothing HTTPS to follow
             return seen.done()
-        seen.proxy = await _read_scoped(
-            reader, target, reads.get_target_https_proxy, reads.get_region_target_https_proxy
-        )
+        seen.proxy = await read.url("targetHttpsProxies", target)
         if seen.proxy is None:
             return seen.done()
         cmap = str(seen.proxy.get("certificateMap", ""))
         if cmap and self.checked_hosts():
-            seen.certificate_map = await self._read_certificate_map(reader, cmap)
-        seen.url_map = await _read_scoped(
-            reader, str(seen.proxy.get("urlMap", "")), reads.get_url_map, reads.get_region_url_map
-        )
+            seen.certificate_map = await self._read_certificate_map(read, cmap)
+        elif self.checked_hosts():
+            seen.ssl_certificates = {}
+            for url in seen.proxy.get("sslCertificates", []):
+                seen.ssl_certificates[short(url)] = await self._read_certificate(read, url)
+        seen.url_map = await read.url("urlMaps", str(seen.proxy.get("urlMap", "")))
         if seen.url_map is None:
             return seen.done()
         if self._looks_behind():
             for target_, _ in self._walked(seen.url_map):
-                backend = await self._read_backend(reader, target_)
+                backend = await self._read_backend(read, target_)
                 seen.backends.append(backend)
                 if backend.service is None or any(n.neg is None for n in backend.negs):
                     return seen.done()
             for run_region, run_name in self._run_services(seen.url_map, seen.backends):
-                seen.runs.append(await self._read_run(reader, run_region, run_name))
+                seen.runs.append(await self._read_run(read, run_region, run_name))
         if self.http_redirect_rule:
-            seen.redirect = await self._read_redirect(reader, self.http_redirect_rule, lb_region)
+            seen.redirect = await self._read_redirect(read, self.http_redirect_rule, lb_region)
         return seen.done()
 
-    async def _read_certificate_map(self, reader: Reader, url: str) -> CertificateMapObserved:
-        location, name = _cm_location(url), short(url)
-        found = await reader.get_or_none(reads.get_certificate_map, location, name)
+    async def _read_certificate(self, read: _Compute, url: str) -> dict[str, Any] | None:
+        """One of the proxy's ``sslCertificates``: a compute SSL certificate, or a Certificate
+        Manager certificate (``//certificatemanager.googleapis.com/…``, regional proxies)."""
+        if "certificatemanager" not in url:
+            return await read.url("sslCertificates", url)
+        return await read.reader.get_or_none(
+            reads.get_certificate_manager_certificate,
+            cm_location(url),
+            short(url),
+            project=_project_in(url) or read.project,
+        )
+
+    async def _read_certificate_map(self, read: _Compute, url: str) -> CertificateMapObserved:
+        location, name = cm_location(url), short(url)
+        project = _project_in(url) or read.project
+        found = await read.reader.get_or_none(
+            reads.get_certificate_map, location, name, project=project
+        )
         if found is None:
             return CertificateMapObserved(url, None)
-        entries = tuple(await reader.get(reads.list_certificate_map_entries, location, name))
+        entries = tuple(
+            await read.reader.get(
+                reads.list_certificate_map_entries, location, name, project=project
+            )
+        )
         certificates: dict[str, dict[str, Any] | None] = {}
         for host in self.checked_hosts():
-            entry = _map_entry_for(entries, host)
+            entry = map_entry_for(entries, host)
             for cert in (entry or {}).get("certificates", []):
                 if cert not in certificates:
-                    certificates[cert] = await reader.get_or_none(
-                        reads.get_certificate_manager_certificate, _cm_location(cert), short(cert)
+                    certificates[cert] = await read.reader.get_or_none(
+                        reads.get_certificate_manager_certificate,
+                        cm_location(cert),
+                        short(cert),
+                        project=_project_in(cert) or project,
                     )
         return CertificateMapObserved(url, found, entries, certificates)
 
-    async def _read_backend(self, reader: Reader, target: Target) -> BackendObserved:
+    async def _read_backend(self, read: _Compute, target: Target) -> BackendObserved:
         if target.is_bucket:
-            bucket = await reader.get_or_none(reads.get_backend_bucket, target.name)
+            bucket = await read.url("backendBuckets", target.url)
             return BackendObserved(target.name, bucket, url=target.url, bucket=True)
-        svc = await _read_scoped(
-            reader, target.url, reads.get_backend_service, reads.get_region_backend_service
-        )
+        svc = await read.url("backendServices", target.url)
         if svc is None:
             return BackendObserved(target.name, None, url=target.url)
         negs: list[NegObserved] = []
         for group in _neg_groups(svc):
-            neg = await reader.get_or_none(reads.get_region_neg, _neg_region(group), short(group))
+            neg = await read.url("networkEndpointGroups", group)
             negs.append(NegObserved(group, neg))
             if neg is None:
                 break
         return BackendObserved(target.name, svc, tuple(negs), url=target.url)
 
-    async def _read_run(self, reader: Reader, region: str, name: str) -> RunObserved:
-        service = await reader.get_or_none(reads.get_run_service, region, name)
+    async def _read_run(self, read: _Compute, region: str, name: str) -> RunObserved:
+        reader, project = read.reader, read.project
+        service = await reader.get_or_none(reads.get_run_service, region, name, project=project)
         policy = None
         if service is not None and self.public:
-            found = await reader.get_or_none(reads.get_run_service_iam_policy, region, name)
+            found = await reader.get_or_none(
+                reads.get_run_service_iam_policy, region, name, project=project
+            )
             policy = {} if found is None else found  # no policy: nobody may invoke
         return RunObserved(region, name, service, policy)
 
     async def _read_redirect(
-        self, reader: Reader, name: str, lb_region: str | None
+        self, read: _Compute, name: str, lb_region: str | None
     ) -> RedirectObserved:
-        region = _region_in(name) or lb_region
-        if region:
-            rule = await reader.get_or_none(reads.get_region_forwarding_rule, region, short(name))
-        else:
-            rule = await reader.get_or_none(reads.get_forwarding_rule, short(name))
+        rule = await read("forwardingRules", short(name), _region_in(name) or lb_region)
         if rule is None:
             return RedirectObserved(None)
-        proxy = await _read_scoped(
-            reader,
-            str(rule.get("target", "")),
-            reads.get_target_http_proxy,
-            reads.get_region_target_http_proxy,
-        )
+        proxy = await read.url("targetHttpProxies", str(rule.get("target", "")))
         if proxy is None:
             return RedirectObserved(rule)
-        url_map = await _read_scoped(
-            reader, str(proxy.get("urlMap", "")), reads.get_url_map, reads.get_region_url_map
-        )
+        url_map = await read.url("urlMaps", str(proxy.get("urlMap", "")))
         return RedirectObserved(rule, proxy, url_map)
 
     def _run_services(
         self, url_map: dict[str, Any], backends: Iterable[BackendObserved]
     ) -> list[tuple[str, str]]:
         """(region, service) of every Cloud Run service the walked serverless NEGs resolve to."""
+        found = self._run_tags(url_map, backends)
+        return sorted(found, key=lambda rs: (rs[1], rs[0]))
+
+    def _run_tags(
+        self, url_map: dict[str, Any], backends: Iterable[BackendObserved]
+    ) -> dict[tuple[str, str], set[str]]:
+        """Every Cloud Run service the walked serverless NEGs resolve to, by (region, service),
+        with the revision tags (``cloudRun.tag`` or a urlMask's ``<tag>``) requests carry."""
         by_key = {(b.name, b.bucket): b for b in backends}
-        found: set[tuple[str, str]] = set()
+        found: dict[tuple[str, str], set[str]] = {}
         for target, requests in self._walked(url_map):
             backend = by_key.get((target.name, target.is_bucket))
             if backend is None or backend.bucket:
@@ -404,10 +510,12 @@ class GcpLoadBalancer(GcpCheck):
                 if neg.get("networkEndpointType") != "SERVERLESS" or not neg.get("cloudRun"):
                     continue
                 for request in requests:
-                    service, _ = _cloud_run_target(neg, request.host, request.path)
+                    service, tag = _cloud_run_target(neg, request.host, request.path)
                     if service:
-                        found.add((_neg_region(neg_seen.group), service))
-        return sorted(found, key=lambda rs: (rs[1], rs[0]))
+                        tags = found.setdefault((_neg_region(neg_seen.group), service), set())
+                        if tag:
+                            tags.add(tag)
+        return found
 
     # --- judge --------------------------------------------------------------------------------
 
@@ -417,6 +525,8 @@ class GcpLoadBalancer(GcpCheck):
         warnings: list[str] = []
         try:
             self._walk(observed, obs, warnings)
+        except _Undecided as u:
+            return Outcome.error(u.summary, tuple(obs), hint=u.hint, warnings=tuple(warnings))
         except _Broken as b:
             return Outcome.failed(b.summary, tuple(obs), hint=b.hint, warnings=tuple(warnings))
         reach = ""
@@ -516,6 +626,23 @@ class GcpLoadBalancer(GcpCheck):
             where,
             "the HTTPS forwarding rule must listen on 443",
         )
+        https_ips = [str(rule.get("IPAddress") or "")]
+        for frontend in observed.frontends:
+            https_ips.append(self._check_frontend(observed, frontend, target, obs))
+        if self.ipv6:
+            listening = [ip for ip in https_ips if ip]
+            self._link(
+                obs,
+                "IPv6 frontend",
+                self.ipv6,
+                ", ".join(listening) or "(none)",
+                any(same_ip(self.ipv6, ip) for ip in listening),
+                where,
+                f"no HTTPS forwarding rule of this load balancer listens on {self.ipv6}: "
+                f"gcloud compute forwarding-rules create NAME-ipv6 {scope.flag} "
+                f"--ip-version=IPV6 --target-https-proxy={short(target)} --ports=443 "
+                "(and list it under 'forwarding_rules:')",
+            )
         proxy = self._check_proxy(observed, obs, warnings, target, scope)
         map_url = str(proxy.get("urlMap", ""))
         map_name = short(map_url)
@@ -539,12 +666,60 @@ class GcpLoadBalancer(GcpCheck):
             )
         if self._looks_behind():
             for target_, requests in self._walked(url_map):
-                self._check_backend(observed, target_, requests, obs)
+                self._check_backend(observed, target_, requests, obs, warnings)
         if self.http_redirect_rule:
-            self._check_redirect(observed, rule, obs, scope)
+            self._check_redirect(observed, https_ips, obs, scope)
         if self._looks_behind():
+            tags = self._run_tags(url_map, observed.backends)
             for run_region, run_name in self._run_services(url_map, observed.backends):
                 self._check_run(observed, run_region, run_name, obs)
+                for tag in sorted(tags.get((run_region, run_name), ())):
+                    self._check_run_tag(observed, run_region, run_name, tag, obs)
+
+    def _check_frontend(
+        self,
+        observed: LoadBalancerObserved,
+        frontend: FrontendObserved,
+        proxy: str,
+        obs: list[Observation],
+    ) -> str:
+        """One more HTTPS forwarding rule: it exists, listens on 443 and targets the same HTTPS
+        proxy, or another one serving the same URL map and certificates; returns its IP."""
+        name = short(frontend.name)
+        fscope = _Scope(frontend.region)
+        rule = self._present(
+            frontend.rule,
+            observed.project,
+            what=f"forwarding rule {name}" + (f" in {frontend.region}" if frontend.region else ""),
+            hint=f"gcloud compute forwarding-rules create {name} {fscope.flag} "
+            f"--target-https-proxy={short(proxy)} --ports=443",
+        )
+        ip = str(rule.get("IPAddress") or "")
+        target = str(rule.get("target", ""))
+        ports = str(rule.get("portRange", ""))
+        problems = []
+        if "/targetHttpsProxies/" not in target:
+            problems.append(f"targets {short(target) or '(nothing)'}, not a target HTTPS proxy")
+        elif not _same_url(proxy, target):
+            differs = _proxy_differs(observed.proxy, frontend.proxy)
+            if differs:
+                problems.append(f"targets {short(target) or '(nothing)'}, {differs}")
+        if not _has_port(ports, 443):
+            problems.append(f"listens on {ports}")
+        actual = f"{ip or '(no IP)'} -> {short(target) or '(no target)'}"
+        if problems:
+            actual += f": {'; '.join(problems)}"
+        self._link(
+            obs,
+            f"forwarding rule {name}",
+            f"port 443 -> target HTTPS proxy {short(proxy)} (or one with its URL map and "
+            "certificates)",
+            actual,
+            not problems,
+            fscope.where("forwardingRules", name),
+            f"recreate {name} with --target-https-proxy={short(proxy)} --ports=443 {fscope.flag}",
+        )
+        return ip
 
     def _check_proxy(
         self,
@@ -600,7 +775,37 @@ class GcpLoadBalancer(GcpCheck):
             )
         if cmap and self.checked_hosts():
             self._check_certificate_map(observed, cmap, obs)
+        elif observed.ssl_certificates is not None:
+            self._check_classic_certificates(observed.ssl_certificates, where, obs, warnings)
         return proxy
+
+    def _check_classic_certificates(
+        self,
+        certificates: dict[str, dict[str, Any] | None],
+        where: str,
+        obs: list[Observation],
+        warnings: list[str],
+    ) -> None:
+        """Each checked host is served by one of the proxy's classic certificates: an ACTIVE
+        (or still-serving RENEWAL_FAILED) managed certificate or a self-managed one whose names
+        cover it (a wildcard covers one label)."""
+        for host in self.checked_hosts():
+            found = classic_coverage(certificates, host)
+            warnings.extend(found.warnings)
+            actual = found.serving or ("; ".join(found.seen) or "(no sslCertificates)")
+            if found.serving is None and found.seen:
+                actual = f"none covers it: {actual}"
+            self._link(
+                obs,
+                f"certificate serves {host}",
+                "a serving certificate whose names cover the host",
+                actual,
+                found.serving is not None,
+                where,
+                f"browsers get a certificate error on https://{host}: add a certificate for it "
+                f"(gcloud compute ssl-certificates create CERT --domains={host}) to the proxy's "
+                "--ssl-certificates, or wait for a PROVISIONING managed certificate",
+            )
 
     def _check_certificate_map(
         self, observed: LoadBalancerObserved, cmap: str, obs: list[Observation]
@@ -616,7 +821,7 @@ class GcpLoadBalancer(GcpCheck):
         entries = seen.entries if seen else ()
         certificates = seen.certificates if seen else {}
         for host in self.checked_hosts():
-            entry = _map_entry_for(entries, host)
+            entry = map_entry_for(entries, host)
             expected = "an ACTIVE entry whose certificates are ACTIVE and cover the host"
             fix = (
                 f"gcloud certificate-manager maps entries create ENTRY --map={name} "
@@ -638,11 +843,11 @@ class GcpLoadBalancer(GcpCheck):
             states = []
             for cert_name in cert_names:
                 cert = certificates.get(cert_name)
-                state = _cm_state(cert)
+                state = cm_state(cert)
                 states.append(f"{short(cert_name)} {state}")
                 if state != "ACTIVE":
                     problems.append(f"{short(cert_name)} {state}")
-                elif not _cm_covers(cert or {}, host):
+                elif not cm_covers(cert or {}, host):
                     problems.append(f"{short(cert_name)} does not cover {host}")
             actual = f"entry {short(entry.get('name', '')) or label} ({label}) -> " + (
                 ", ".join(states) or "(no certificates)"
@@ -705,6 +910,12 @@ class GcpLoadBalancer(GcpCheck):
                 warnings.append(
                     f"{request.label}: {idle.describe()} receives no traffic; not checked"
                 )
+            if dest.rewrite:
+                warnings.append(
+                    f"{request.label}: {dest.via()} rewrites the URL "
+                    f"({', '.join(f'{k}={v}' for k, v in dest.rewrite.items())}): the backend "
+                    "sees the rewritten host/path"
+                )
             if request.legacy or (not self.hosts and request.service is None):
                 reached |= names
         return reached
@@ -715,6 +926,7 @@ class GcpLoadBalancer(GcpCheck):
         target: Target,
         requests: list[_Request],
         obs: list[Observation],
+        warnings: list[str],
     ) -> None:
         name = target.name
         seen = next(
@@ -722,12 +934,14 @@ class GcpLoadBalancer(GcpCheck):
         )
         expectations = sorted({r.cloud_run for r in requests if r.cloud_run})
         region = observed.region
+        bscope = _Scope(target.region)
         if target.is_bucket:
             bucket = self._present(
                 seen.service if seen else None,
                 observed.project,
-                what=f"backend bucket {name}",
-                hint=f"gcloud compute backend-buckets create {name} --gcs-bucket-name=BUCKET",
+                what=f"backend bucket {name}" + (f" in {bscope.region}" if bscope.region else ""),
+                hint=f"gcloud compute backend-buckets create {name} --gcs-bucket-name=BUCKET"
+                + (f" --region={bscope.region}" if bscope.region else ""),
             )
             wanted = ", ".join(expectations)
             self._link(
@@ -736,12 +950,11 @@ class GcpLoadBalancer(GcpCheck):
                 f"Cloud Run {wanted}" if wanted else "a Cloud Storage bucket",
                 f"backend bucket {name} (gs://{bucket.get('bucketName', '?')})",
                 not expectations,
-                f"backendBuckets/{name}",
+                bscope.where("backendBuckets", name),
                 f"{', '.join(r.label for r in requests)} reach backend bucket {name}, "
                 f"not Cloud Run {wanted}: route them to the backend service of the serverless NEG",
             )
             return
-        bscope = _Scope(target.region)
         svc = self._present(
             seen.service if seen else None,
             observed.project,
@@ -750,6 +963,14 @@ class GcpLoadBalancer(GcpCheck):
             "--load-balancing-scheme=EXTERNAL_MANAGED",
         )
         where = bscope.where("backendServices", name)
+        for neg_seen in seen.negs if seen else ():
+            kind = str((neg_seen.neg or {}).get("networkEndpointType", ""))
+            if kind.startswith("INTERNET_") and not expectations:
+                warnings.append(
+                    f"backend {name} sends {', '.join(r.label for r in requests)} to internet "
+                    f"NEG {short(neg_seen.group)} ({kind}): the origin outside Google Cloud is "
+                    "not checked"
+                )
         if expectations:
             groups = [b.get("group", "") for b in svc.get("backends", [])]
             negs = _neg_groups(svc)
@@ -801,6 +1022,9 @@ class GcpLoadBalancer(GcpCheck):
                 what=f"network endpoint group {short(group)}",
                 hint="create the serverless NEG for the Cloud Run service",
             )
+            mask = (neg.get("cloudRun") or {}).get("urlMask")
+            if mask:
+                self._mask_decidable(observed, str(mask), short(group), requests)
             resolved = [
                 (r, *_cloud_run_target(neg, r.host, r.path)) for r in requests if r.cloud_run
             ]
@@ -823,10 +1047,31 @@ class GcpLoadBalancer(GcpCheck):
             f"--network-endpoint-type=serverless --cloud-run-service={expectations[0]}",
         )
 
+    def _mask_decidable(
+        self, observed: LoadBalancerObserved, mask: str, neg: str, requests: list[_Request]
+    ) -> None:
+        """A urlMask NEG reached through a ``urlRewrite``: the Compute API does not say whether
+        the mask parses the URL before or after the rewrite, so the check cannot decide."""
+        for request in requests:
+            dest = resolve(observed.url_map or {}, request.host, request.path)
+            if dest.rewrite and (
+                dest.rewrite.get("hostRewrite")
+                or dest.rewrite.get("pathPrefixRewrite")
+                or dest.rewrite.get("pathTemplateRewrite")
+            ):
+                raise _Undecided(
+                    f"cannot tell which Cloud Run service serverless NEG {neg} (urlMask {mask}) "
+                    f"serves {request.label}: it is reached through urlRewrite "
+                    f"{dict(dest.rewrite)} ({dest.via()})",
+                    "name the service in the NEG (cloudRun.service), or drop the rewrite on "
+                    "this route; the Compute API does not document whether urlMask parses the "
+                    "rewritten URL",
+                )
+
     def _check_redirect(
         self,
         observed: LoadBalancerObserved,
-        https_rule: dict[str, Any],
+        https_ips: list[str],
         obs: list[Observation],
         scope: _Scope,
     ) -> None:
@@ -876,16 +1121,43 @@ class GcpLoadBalancer(GcpCheck):
             _Scope(_region_in(map_url)).where("urlMaps", map_name),
             hint,
         )
-        https_ip = https_rule.get("IPAddress")
+        listening = [ip for ip in https_ips if ip]
+        https_ip = listening[0] if listening else None
         self._link(
             obs,
             "HTTP redirect rule IP",
-            str(https_ip or "(none)"),
+            " or ".join(listening) or "(none)",
             str(rule.get("IPAddress") or "(none)"),
-            same_ip(https_ip, rule.get("IPAddress")),
+            any(same_ip(ip, rule.get("IPAddress")) for ip in listening),
             scope.where("forwardingRules", name),
             f"http://HOST resolves to the HTTPS rule's IP {https_ip}, where no redirect listens: "
             f"recreate {name} with --address={self.address or https_ip} {scope.flag} --ports=80",
+        )
+
+    def _check_run_tag(
+        self,
+        observed: LoadBalancerObserved,
+        region: str,
+        name: str,
+        tag: str,
+        obs: list[Observation],
+    ) -> None:
+        """A NEG sending requests to revision tag ``tag`` needs a traffic target with that tag
+        (``Service.trafficStatuses[].tag``, else ``traffic[].tag``)."""
+        seen = next((r for r in observed.runs if (r.region, r.name) == (region, name)), None)
+        service = (seen.service if seen else None) or {}
+        statuses = service.get("trafficStatuses") or service.get("traffic") or []
+        tags = sorted({str(t.get("tag")) for t in statuses if t.get("tag")})
+        self._link(
+            obs,
+            f"Cloud Run {name} tag {tag}",
+            f"a traffic target tagged {tag}",
+            ", ".join(tags) or "(no tagged traffic targets)",
+            tag in tags,
+            f"services/{name} ({region})",
+            f"the serverless NEG sends requests to tag {tag}, which the service does not have: "
+            f"gcloud run services update-traffic {name} --region={region} "
+            f"--set-tags={tag}=REVISION",
         )
 
     def _check_run(
@@ -943,6 +1215,8 @@ class _Seen:
         self.backends: list[BackendObserved] = []
         self.runs: list[RunObserved] = []
         self.redirect: RedirectObserved | None = None
+        self.frontends: list[FrontendObserved] = []
+        self.ssl_certificates: dict[str, dict[str, Any] | None] | None = None
 
     def done(self) -> LoadBalancerObserved:
         return LoadBalancerObserved(
@@ -957,6 +1231,36 @@ class _Seen:
             self.lb_region,
             self.certificate_map,
             tuple(self.runs),
+            tuple(self.frontends),
+            self.ssl_certificates,
+        )
+
+
+class _Compute:
+    """The probe's compute reads, all in the check's project (``project:``, else the gate's)."""
+
+    def __init__(self, reader: Reader, project: str) -> None:
+        self.reader, self.project = reader, project
+
+    async def __call__(
+        self, collection: str, name: str, region: str | None = None
+    ) -> dict[str, Any] | None:
+        """One resource by name (global, or regional in ``region``); None: 404."""
+        return await self.reader.get_or_none(
+            reads.get_compute, collection, name, region, project=self.project
+        )
+
+    async def url(self, collection: str, url: str) -> dict[str, Any] | None:
+        """The resource a URL names, global or regional as the URL says, in the URL's project;
+        None when the URL is empty (the field is unset: nothing to read)."""
+        if not short(url):
+            return None
+        return await self.reader.get_or_none(
+            reads.get_compute,
+            collection,
+            short(url),
+            _region_in(url),
+            project=_project_in(url) or self.project,
         )
 
 
@@ -976,14 +1280,49 @@ class _Scope:
         )
 
 
-async def _read_scoped(
-    reader: Reader, url: str, global_read: Any, regional_read: Any
-) -> dict[str, Any] | None:
-    """Read the resource a URL names with the global or the regional read, as the URL says."""
-    region = _region_in(url)
-    if region:
-        return await reader.get_or_none(regional_read, region, short(url))
-    return await reader.get_or_none(global_read, short(url))
+def _same_url(a: str, b: str) -> bool:
+    """Two resource URLs or paths name the same resource (``https://…/compute/v1/`` prefix,
+    partial paths and trailing slashes aside)."""
+
+    def key(url: str) -> str:
+        return url.split("/compute/v1/", 1)[-1].strip("/")
+
+    ka, kb = key(a), key(b)
+    return bool(ka and kb) and (ka == kb or ka.endswith("/" + kb) or kb.endswith("/" + ka))
+
+
+def _proxy_differs(main: dict[str, Any] | None, other: dict[str, Any] | None) -> str:
+    """Why another target HTTPS proxy does not serve what the main one does ('' when it does:
+    the same URL map, certificate map and certificates)."""
+    if other is None:
+        return "a target HTTPS proxy that does not exist"
+    main = main or {}
+    if not _same_url(str(main.get("urlMap", "")), str(other.get("urlMap", ""))):
+        return f"whose URL map is {short(other.get('urlMap')) or '(none)'}"
+    if short(main.get("certificateMap")) != short(other.get("certificateMap")):
+        return f"whose certificate map is {short(other.get('certificateMap')) or '(none)'}"
+    if not main.get("certificateMap"):
+        mine = sorted(short(c) for c in main.get("sslCertificates", []))
+        theirs = sorted(short(c) for c in other.get("sslCertificates", []))
+        if mine != theirs:
+            return f"whose certificates are {', '.join(theirs) or '(none)'}"
+    return ""
+
+
+def _sni_name(host: str) -> str:
+    """``API.example.com.:8443`` -> ``api.example.com`` (an IPv6 literal keeps its colons)."""
+    name = host.strip().lower()
+    if not name.startswith("[") and name.count(":") == 1:
+        name = name.split(":", 1)[0]
+    return name.rstrip(".")
+
+
+def _project_in(url: str | None) -> str | None:
+    """The project of a resource URL or name (``…/projects/P/…``), else None."""
+    text = url or ""
+    if "projects/" not in text:
+        return None
+    return text.split("projects/", 1)[1].split("/", 1)[0] or None
 
 
 def _region_in(url: str | None) -> str | None:
@@ -1024,9 +1363,10 @@ def _https_redirect(dest: Destination) -> bool:
 
 
 def _neg_groups(svc: dict[str, Any]) -> list[str]:
-    """The backend service's network endpoint group URLs, in its backends' order."""
-    groups = [b.get("group", "") for b in svc.get("backends", [])]
-    return [g for g in groups if "/networkEndpointGroups/" in g]
+    """The backend service's global and regional network endpoint group URLs (serverless and
+    internet NEGs), in its backends' order; zonal NEGs and instance groups are not read."""
+    groups = [str(b.get("group", "")) for b in svc.get("backends", [])]
+    return [g for g in groups if "/networkEndpointGroups/" in g and "/zones/" not in g]
 
 
 def _neg_region(group: str) -> str:
@@ -1112,61 +1452,6 @@ def _public_invoker(service: dict[str, Any], policy: dict[str, Any] | None) -> s
         ):
             return f"allUsers has {INVOKER_ROLE}"
     return ""
-
-
-def _cm_location(name: str) -> str:
-    """The location in a Certificate Manager resource name (``…/locations/L/…``), else global."""
-    if "/locations/" not in name:
-        return "global"
-    return name.split("/locations/", 1)[1].split("/", 1)[0] or "global"
-
-
-def _map_entry_for(entries: Iterable[dict[str, Any]], host: str) -> dict[str, Any] | None:
-    """The certificate map entry serving ``host`` (``CertificateMapEntry.hostname`` as SNI):
-    the exact hostname, else the wildcard with the longest suffix, else the ``PRIMARY`` entry."""
-    host = host.lower().rstrip(".")
-    best: tuple[int, dict[str, Any]] | None = None
-    primary = None
-    for entry in entries:
-        name = str(entry.get("hostname", "")).lower().rstrip(".")
-        if not name:
-            if entry.get("matcher") == "PRIMARY":
-                primary = entry
-            continue
-        if name == host:
-            rank = 10_000
-        elif name.startswith("*.") and host.endswith(name[1:]) and len(host) > len(name) - 1:
-            rank = len(name)
-        else:
-            continue
-        if best is None or rank > best[0]:
-            best = (rank, entry)
-    return best[1] if best else primary
-
-
-def _cm_state(cert: dict[str, Any] | None) -> str:
-    """A Certificate Manager certificate's serving state: ``managed.state``; a self-managed
-    certificate is ACTIVE; a missing one is ``missing``."""
-    if cert is None:
-        return "missing"
-    if "managed" in cert:
-        return str((cert.get("managed") or {}).get("state", "STATE_UNSPECIFIED"))
-    return "ACTIVE"
-
-
-def _cm_covers(cert: dict[str, Any], host: str) -> bool:
-    """The certificate's names (``sanDnsnames``, else ``managed.domains``) cover ``host``; a
-    certificate listing no names is not judged."""
-    names = cert.get("sanDnsnames") or (cert.get("managed") or {}).get("domains") or []
-    if not names:
-        return True
-    host = host.lower().rstrip(".")
-    for name in (str(n).lower().rstrip(".") for n in names):
-        if name == host:
-            return True
-        if name.startswith("*.") and host.split(".", 1)[-1] == name[2:] and "." in host:
-            return True
-    return False
 
 
 def _has_port(port_range: str, port: int) -> bool:

@@ -28,6 +28,10 @@ discovery document; the same shape for global ``urlMaps`` and regional ``regionU
      ``PathMatcher.defaultRouteAction.weightedBackendServices`` or
      ``PathMatcher.defaultService``.
 
+A ``routeAction.urlRewrite`` beside the backend (``hostRewrite``, ``pathPrefixRewrite``,
+``pathTemplateRewrite``) is returned with the destination, so the caller can report that the
+backend sees another URL than the client sent.
+
 A matching rule acts through ``urlRedirect`` (a redirect, see ``HttpRedirectAction``),
 ``routeAction.weightedBackendServices`` (``backendService`` + ``weight``: traffic is split by
 weight; a weight of 0 receives none) or ``service``. A service URL naming ``/backendBuckets/``
@@ -101,6 +105,9 @@ class Destination:
     ``defaultService``, ``defaultRouteAction.weightedBackendServices``, ``defaultUrlRedirect``."""
     reason: str = ""
     """Why ``kind`` is ``none``."""
+    rewrite: Mapping[str, Any] | None = None
+    """The deciding ``routeAction.urlRewrite`` (``hostRewrite``, ``pathPrefixRewrite``,
+    ``pathTemplateRewrite``): the backend sees a rewritten URL; None: no rewrite."""
 
     @property
     def serving(self) -> tuple[Target, ...]:
@@ -176,6 +183,7 @@ def resolve(
         name,
         dest.decided_by,
         dest.reason,
+        dest.rewrite,
     )
 
 
@@ -388,9 +396,9 @@ def _act(
     redirect = source.get(redirect_key)
     if redirect:
         return Destination("redirect", redirect=redirect, decided_by=f"{prefix}{redirect_key}")
-    weighted: Sequence[Mapping[str, Any]] = (source.get(action_key) or {}).get(
-        "weightedBackendServices"
-    ) or []
+    action: Mapping[str, Any] = source.get(action_key) or {}
+    rewrite = action.get("urlRewrite") or None
+    weighted: Sequence[Mapping[str, Any]] = action.get("weightedBackendServices") or []
     if weighted:
         targets = tuple(
             Target(str(w.get("backendService", "")), int(w.get("weight", 0))) for w in weighted
@@ -400,10 +408,11 @@ def _act(
             return Destination(
                 "none", targets, decided_by=decided, reason="every weighted backend has weight 0"
             )
-        return Destination("backend", targets, decided_by=decided)
+        return Destination("backend", targets, decided_by=decided, rewrite=rewrite)
     service = source.get(service_key)
     if service:
-        return Destination("backend", (Target(str(service)),), decided_by=f"{prefix}{service_key}")
+        decided = f"{prefix}{service_key}"
+        return Destination("backend", (Target(str(service)),), decided_by=decided, rewrite=rewrite)
     where = label if label != "default" else "the default"
     return Destination(
         "none",

@@ -9,12 +9,19 @@ Three ways are judged, each link by link, and the evidence names the way judged 
     not the service project's ``default``), with egress that routes the private IP.
 ``psc``
     Private Service Connect (``ipConfiguration.pscConfig``): the service egresses into a VPC
-    whose network (an auto-connection) or project (``allowedConsumerProjects``) the instance
-    accepts; the PSC DNS name is reported.
+    that has an endpoint to the instance's ``pscServiceAttachmentLink`` (an auto-connection on
+    that network, or a forwarding rule on it whose ``pscConnectionStatus`` is ACCEPTED, see
+    :mod:`infra_verify.gcp.psc_endpoints`); the PSC DNS name is reported.
 ``connector``
     the Cloud SQL connector / Auth Proxy: the service attaches the instance (a
     ``cloudSqlInstance`` volume, or a Cloud SQL Auth Proxy sidecar naming it) and the instance
-    has a public IP; the service account needs ``roles/cloudsql.client`` (not read: a warning).
+    has a public IP; the service account (the default compute account when the service names
+    none) needs ``roles/cloudsql.client``, judged from the instance project's IAM policy
+    (:mod:`infra_verify.checks.gcp.sql_iam`; what cannot be read or evaluated is a warning).
+
+Project numbers in the names read (``projects/123/...``, ``allowedConsumerProjects``) are
+resolved to project IDs with ``projects.get`` before names are compared; a number that cannot
+be resolved is an ERROR, never a FAIL.
 
 With ``via: auto`` (the default) every way the instance and service are configured for is
 judged and the first that holds passes; when none holds, the first one's broken link is the
@@ -26,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import Field, field_validator
 
@@ -51,10 +58,13 @@ from infra_verify.checks.gcp.cloud_sql import (
     public_ip,
     read_instance,
 )
+from infra_verify.checks.gcp.project_numbers import by_id, resolve_project_numbers
+from infra_verify.checks.gcp.sql_iam import default_compute_account, judge_sql_client
 from infra_verify.checks.gcp.vpc_connector import connector_network
 from infra_verify.context import CheckContext
+from infra_verify.durations import DurationLike
 from infra_verify.errors import ProbeError, ProbeFailed
-from infra_verify.gcp import reads
+from infra_verify.gcp import projects, psc_endpoints, reads
 from infra_verify.gcp.names import ResourceName
 from infra_verify.model import Observation, Outcome, Status
 
@@ -97,6 +107,22 @@ class SqlPathObserved:
     """The instance's project, when it is not the service's."""
     missing: tuple[str, ...] = ()
     """The server's words for each 404."""
+    psc_endpoints: tuple[dict[str, Any], ...] = ()
+    """Compute forwarding rules whose target is the instance's ``pscServiceAttachmentLink``,
+    read in the service's project and the projects of the networks it reaches."""
+    psc_error: str | None = None
+    """Why the PSC endpoints could not be read (they were needed and not read)."""
+    project_ids: Mapping[str, str] = field(default_factory=dict)
+    """Project numbers named in what was read, resolved to project IDs (``projects.get``)."""
+    account: str | None = None
+    """The service account the service runs as (the default compute service account when the
+    template names none); None: not needed, or it could not be named (see ``iam_error``)."""
+    iam_policy: dict[str, Any] | None = None
+    """The instance project's own IAM policy (``projects.getIamPolicy``); None: not read."""
+    iam_project: dict[str, Any] | None = None
+    """The instance's project (``projects.get``: its parent); None: not read."""
+    iam_error: str | None = None
+    """Why the account, the project or its policy could not be read."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +135,8 @@ class _Way:
     ok_summary: str
     target: str | None = None
     warnings: tuple[str, ...] = ()
+    error: str | None = None
+    """Set when a link could not be read: a broken link then means ERROR, not FAIL."""
 
 
 class GcpCloudSqlPath(GcpCheck):
@@ -133,6 +161,27 @@ class GcpCloudSqlPath(GcpCheck):
         description="also do a PostgreSQL handshake to the private IP (only when the gate runs inside the VPC)",
     )
     port: int = Field(default=5432, description="database port for the probe")
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            service: str,
+            *,
+            region: str | None = None,
+            project: str | None = None,
+            instance: str,
+            via: Literal["auto", "private_ip", "psc", "connector"] = "auto",
+            probe: bool = False,
+            port: int = 5432,
+            id: str = "",
+            after: Sequence[str | Check] | str | Check = (),
+            timeout: DurationLike | None = None,
+            poll: DurationLike | None = None,
+            poll_max: DurationLike | None = None,
+            description: str | None = None,
+        ) -> None:
+            """Build the check (the subject may be positional)."""
 
     @field_validator("service")
     @classmethod
@@ -221,6 +270,12 @@ class GcpCloudSqlPath(GcpCheck):
             missing=tuple(reader.missing),
             instance_project=other,
         )
+        observed = await self._resolve_projects(reader, observed)
+        ways = {w for w, _ in self._candidates(*_canonical(observed), observed)}
+        if "psc" in ways:
+            observed = await self._read_psc(reader, observed)
+        if "connector" in ways:
+            observed = await self._read_iam(reader, observed)
         way = self._judge_ways(observed)
         if not self.probe_ or way is None or way[1].status is not Status.PASS or not way[0].target:
             return observed  # dial only a configured path: the handshake adds to a PASS
@@ -231,6 +286,79 @@ class GcpCloudSqlPath(GcpCheck):
         except (ProbeError, ProbeFailed) as exc:
             return replace(observed, handshake_error=str(exc))
         return replace(observed, handshake=answer)
+
+    async def _resolve_projects(self, reader: Reader, observed: SqlPathObserved) -> SqlPathObserved:
+        """Resolve every project number named in what was read to its ID (ERROR when not)."""
+        named = [observed.service, observed.instance, observed.connector, observed.subnetworks]
+        ids = await resolve_project_numbers(
+            reader, named, (observed.project, observed.instance_project)
+        )
+        return replace(observed, project_ids=ids)
+
+    async def _read_psc(self, reader: Reader, observed: SqlPathObserved) -> SqlPathObserved:
+        """The forwarding rules to the instance's service attachment, in each project the
+        service's VPC lives in (the service's own and its networks' host projects)."""
+        svc, inst = _canonical(observed)
+        link = str(inst.get("pscServiceAttachmentLink") or "")
+        attachment = parse_or_none(link, "serviceAttachments")
+        if attachment is None or not attachment.is_qualified:
+            return observed
+        project, region = service_location(svc, observed.project, observed.region)
+        _, reached = self._vpc_links(_canonical_observed(observed), svc, [], "any VPC")
+        where = sorted({project, *(n.project for n in reached if n.project)})
+        found: list[dict[str, Any]] = []
+        for in_project in where:
+            try:
+                found += await reader.get(
+                    psc_endpoints.list_psc_endpoints,
+                    in_project,
+                    attachment.location or region,
+                    link,
+                )
+            except ProbeError as exc:
+                return replace(observed, psc_error=exc.message)
+        return replace(observed, psc_endpoints=tuple(found))
+
+    async def _read_iam(self, reader: Reader, observed: SqlPathObserved) -> SqlPathObserved:
+        """The service account, the instance's project and its IAM policy; what cannot be read
+        is kept as ``iam_error`` (a warning, never a FAIL)."""
+        svc, _ = _canonical(observed)
+        project, _ = service_location(svc, observed.project, observed.region)
+        db_project = _canonical_observed(observed).instance_project or project
+        account = str((svc.get("template") or {}).get("serviceAccount") or "") or None
+        errors: list[str] = []
+        info: dict[str, Any] | None = None
+        policy: dict[str, Any] | None = None
+        try:
+            info = await reader.get(projects.get_project, db_project)
+        except ProbeError as exc:
+            errors.append(exc.message)
+        if account is None:
+            try:
+                if info is not None and project == db_project:
+                    own: dict[str, Any] = info
+                else:
+                    own = await reader.get(projects.get_project, project)
+                number = str(own.get("projectNumber") or "")
+                account = default_compute_account(number) if number else None
+                if account is None:
+                    errors.append(f"project {project} has no projectNumber")
+            except ProbeError as exc:
+                errors.append(
+                    "the default compute service account is named by project "
+                    f"{project}'s number: {exc.message}"
+                )
+        try:
+            policy = await reader.get(projects.get_project_iam_policy, db_project)
+        except ProbeError as exc:
+            errors.append(exc.message)
+        return replace(
+            observed,
+            account=account,
+            iam_policy=policy,
+            iam_project=info,
+            iam_error="; ".join(errors) or None,
+        )
 
     async def _read_connector(
         self, reader: Reader, svc: dict[str, Any], project: str, region: str
@@ -279,9 +407,11 @@ class GcpCloudSqlPath(GcpCheck):
 
     def _judge_ways(self, observed: SqlPathObserved) -> tuple[_Way, Outcome] | None:
         """Each candidate way judged; the first that holds, else the first; None: 404s."""
-        svc, inst = observed.service, observed.instance
-        if svc is None or inst is None:
+        if observed.service is None or observed.instance is None:
             return None
+        observed = _canonical_observed(observed)
+        svc, inst = observed.service, observed.instance
+        assert svc is not None and inst is not None
         ways = [
             self._way(w, why, observed, svc, inst)
             for w, why in self._candidates(svc, inst, observed)
@@ -352,6 +482,15 @@ class GcpCloudSqlPath(GcpCheck):
         )
         obs = (*(o for o, _ in way.links), judged)
         bad = [(o, h) for o, h in way.links if not o.ok]
+        if bad and way.error:
+            o, hint = bad[0]
+            return Outcome.error(
+                f"could not judge the {WAY_NAMES[way.way]} way from {self.service_short} to "
+                f"{self.instance_short}: {way.error}",
+                obs,
+                hint=hint,
+                warnings=way.warnings,
+            )
         if bad:
             o, hint = bad[0]
             return Outcome.failed(
@@ -510,7 +649,7 @@ class GcpCloudSqlPath(GcpCheck):
         psc = psc_config(inst)
         links, reached = self._vpc_links(observed, svc, [], "any VPC")
         autos = [a for a in psc.get("pscAutoConnections", []) if a.get("consumerNetwork")]
-        endpoint = next(
+        auto = next(
             (
                 a
                 for a in autos
@@ -520,31 +659,61 @@ class GcpCloudSqlPath(GcpCheck):
             ),
             None,
         )
+        link = str(inst.get("pscServiceAttachmentLink") or "")
+        rule = psc_endpoints.accepted_endpoint(observed.psc_endpoints, reached, project)
         allowed = [str(p) for p in psc.get("allowedConsumerProjects", [])]
-        projects = sorted({n.project for n in reached if n.project} or {project})
+        projects_ = sorted({n.project for n in reached if n.project} or {project})
         if not psc:
             ok, seen = False, "disabled"
-        elif endpoint is not None:
-            ok, seen = (
-                True,
-                f"auto-connection on {endpoint['consumerNetwork']} ({endpoint.get('ipAddress', 'no IP yet')})",
-            )
+        elif auto is not None:
+            ok, seen = True, f"auto-connection on {auto['consumerNetwork']}"
+        elif rule is not None:
+            ok, seen = True, f"endpoint {rule.get('name')} ACCEPTED"
         else:
-            ok = any(p in allowed for p in projects)
+            ok = any(p in allowed for p in projects_)
             seen = "allowed consumer projects: " + (", ".join(allowed) or "(none)")
         links.append(
             (
                 Observation(
                     "PSC accepts the service's VPC",
-                    f"network or project {', '.join(projects)}",
+                    f"network or project {', '.join(projects_)}",
                     seen,
                     ok,
                     self.instance_short,
                 ),
-                f"gcloud sql instances patch {self.instance_short} --enable-private-service-connect --allowed-psc-projects={','.join(projects)}",
+                f"gcloud sql instances patch {self.instance_short} --enable-private-service-connect --allowed-psc-projects={','.join(projects_)}",
             )
         )
-        ip = str(endpoint.get("ipAddress") or "") if endpoint else ""
+        nets = ", ".join(n.display(project) for n in reached) or "the service's VPC"
+        if auto is not None:
+            ip, endpoint_seen = str(auto.get("ipAddress") or ""), "auto-connection"
+            endpoint_ok = True
+        elif rule is not None:
+            ip = str(rule.get("IPAddress") or "")
+            endpoint_ok, endpoint_seen = True, f"{rule.get('name')} ({ip or 'no IP'}): ACCEPTED"
+        else:
+            ip, endpoint_ok = "", False
+            endpoint_seen = (
+                ", ".join(
+                    f"{r.get('name')} on {r.get('network', '?')}: {r.get('pscConnectionStatus', '?')}"
+                    for r in observed.psc_endpoints
+                )
+                or "none"
+            )
+        links.append(
+            (
+                Observation(
+                    "PSC endpoint on the service's network",
+                    f"an ACCEPTED endpoint to {link or '(no service attachment)'} on {nets}",
+                    endpoint_seen,
+                    endpoint_ok,
+                    self.instance_short,
+                ),
+                f"gcloud compute forwarding-rules create ENDPOINT --project={projects_[0]} "
+                f"--region={region} --network={reached[0].path if reached else 'NETWORK'} "
+                f"--address=ADDRESS --target-service-attachment={link or 'ATTACHMENT'}",
+            )
+        )
         links.append(self._egress_link(svc, region))
         dns = inst.get("dnsName") or "(no DNS name)"
         return _Way(
@@ -554,6 +723,9 @@ class GcpCloudSqlPath(GcpCheck):
             f"{self.service_short} reaches {self.instance_short} through Private Service Connect at {dns}"
             + (f" ({ip})" if ip else ""),
             target=ip or None,
+            error=f"the PSC endpoints could not be read: {observed.psc_error}"
+            if observed.psc_error and not endpoint_ok
+            else None,
         )
 
     def _connector_way(
@@ -585,15 +757,30 @@ class GcpCloudSqlPath(GcpCheck):
                 f"gcloud sql instances patch {self.instance_short} --assign-ip (or reach it by private IP or PSC)",
             ),
         ]
-        account = (svc.get("template") or {}).get("serviceAccount") or "the service's account"
+        db_project = observed.instance_project or observed.project
+        account = observed.account or (svc.get("template") or {}).get("serviceAccount") or None
+        grant = judge_sql_client(
+            account, db_project, observed.iam_policy, observed.iam_project, observed.iam_error
+        )
+        links.append(
+            (
+                Observation(
+                    "service account may connect",
+                    f"roles/cloudsql.client on project {db_project}",
+                    grant.evidence,
+                    grant.ok,
+                    account or self.service_short,
+                ),
+                f"gcloud projects add-iam-policy-binding {db_project} "
+                f"--member=serviceAccount:{account or 'ACCOUNT'} --role=roles/cloudsql.client",
+            )
+        )
         return _Way(
             "connector",
             why,
             links,
             f"{self.service_short} reaches {self.instance_short} through the Cloud SQL connector ({conn_name}, public IP {pub})",
-            warnings=(
-                f"{account} needs roles/cloudsql.client on project {observed.instance_project or observed.project} (not read)",
-            ),
+            warnings=grant.warnings,
         )
 
     def _judge_handshake(self, observed: SqlPathObserved, outcome: Outcome, ip: str) -> Outcome:
@@ -622,6 +809,31 @@ class GcpCloudSqlPath(GcpCheck):
             hint="something other than PostgreSQL answers there",
             warnings=outcome.warnings,
         )
+
+
+def _canonical_observed(observed: SqlPathObserved) -> SqlPathObserved:
+    """``observed`` with every resolved project number replaced by its project ID."""
+    ids = observed.project_ids
+    if not ids:
+        return observed
+    return replace(
+        observed,
+        project=by_id(observed.project, ids),
+        instance_project=by_id(observed.instance_project, ids),
+        service=by_id(observed.service, ids),
+        instance=by_id(observed.instance, ids),
+        connector=by_id(observed.connector, ids),
+        subnetworks={by_id(k, ids): by_id(v, ids) for k, v in observed.subnetworks.items()},
+        psc_endpoints=tuple(by_id(e, ids) for e in observed.psc_endpoints),
+        project_ids={},
+    )
+
+
+def _canonical(observed: SqlPathObserved) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The service and instance read (both present), project numbers resolved to IDs."""
+    canonical = _canonical_observed(observed)
+    assert canonical.service is not None and canonical.instance is not None
+    return canonical.service, canonical.instance
 
 
 def _same_short(other: Check, attr: str, mine: str) -> bool:

@@ -10,13 +10,17 @@ project.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field, field_validator
 
+from infra_verify.check import Check
 from infra_verify.checks.gcp.base import GcpCheck, not_found, qualified, valid_name
+from infra_verify.checks.gcp.project_numbers import by_id, resolve_project_numbers
 from infra_verify.context import CheckContext
+from infra_verify.durations import DurationLike
 from infra_verify.gcp import reads
 from infra_verify.gcp.names import ResourceName
 from infra_verify.model import Observation, Outcome
@@ -58,6 +62,8 @@ class VpcConnectorObserved:
     """The vpcaccess v1 connector as the REST API returns it; None: it does not exist (404)."""
     missing: tuple[str, ...] = ()
     """The server's words for the 404, when the connector does not exist."""
+    project_ids: Mapping[str, str] = field(default_factory=dict)
+    """Project numbers named by ``network:`` or the connector, resolved to IDs (projects.get)."""
 
 
 class GcpVpcConnector(GcpCheck):
@@ -75,6 +81,25 @@ class GcpVpcConnector(GcpCheck):
         "projects/P/global/networks/NAME",
     )
     ip_cidr_range: str | None = Field(default=None, description="expected /28 range")
+
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            connector: str,
+            *,
+            region: str | None = None,
+            project: str | None = None,
+            network: str | None = None,
+            ip_cidr_range: str | None = None,
+            id: str = "",
+            after: Sequence[str | Check] | str | Check = (),
+            timeout: DurationLike | None = None,
+            poll: DurationLike | None = None,
+            poll_max: DurationLike | None = None,
+            description: str | None = None,
+        ) -> None:
+            """Build the check (the subject may be positional)."""
 
     @field_validator("connector")
     @classmethod
@@ -99,7 +124,10 @@ class GcpVpcConnector(GcpCheck):
         )
         project, region = name.project or reader.project, name.location or self.region_for(ctx)
         conn = await reader.get_or_none(reads.get_connector, region, name.name, project=project)
-        return VpcConnectorObserved(project, region, conn, tuple(reader.missing))
+        ids: dict[str, str] = {}
+        if conn is not None and self.network:
+            ids = await resolve_project_numbers(reader, [self.network, conn], [project])
+        return VpcConnectorObserved(project, region, conn, tuple(reader.missing), ids)
 
     def judge(self, observed: VpcConnectorObserved) -> Outcome:
         """State, network and range; instance bounds are reported."""
@@ -119,8 +147,9 @@ class GcpVpcConnector(GcpCheck):
         state = conn.get("state", "STATE_UNSPECIFIED")
         obs = [Observation("state", "READY", state, state == "READY", where)]
         if self.network:
-            got = connector_network(conn, observed.project)
-            want = qualified(self.network, "networks", observed.project)
+            ids, home = observed.project_ids, by_id(observed.project, observed.project_ids)
+            got = connector_network(by_id(conn, ids), home)
+            want = qualified(by_id(self.network, ids), "networks", home)
             shown = got.display(want.project if want else None) if got else None
             obs.append(
                 Observation(

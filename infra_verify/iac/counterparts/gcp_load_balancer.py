@@ -1,14 +1,27 @@
 """``gcp.load_balancer``: forwarding rule, IP, certificate, hosts and backends are declared.
 
+Global and regional load balancers alike: a regional one is ``google_compute_forwarding_rule``
+-> ``google_compute_region_target_https_proxy`` -> ``google_compute_region_url_map`` ->
+``google_compute_region_backend_service`` (addresses ``google_compute_address``, certificates
+``google_compute_region_ssl_certificate``). Every rule in ``forwarding_rules:`` is declared and
+``ipv6`` is one of the rules' declared addresses. With a certificate map on the proxy, each
+checked host needs a ``google_certificate_manager_certificate_map_entry`` of that map whose
+``hostname`` serves it (exact, ``*.`` wildcard, or a ``matcher = "PRIMARY"`` entry).
+
 ``routes:`` are followed as far as a plan can say: each route's host is routed by the URL map
-(like ``hosts:``), and the backend service or bucket a route names is one the URL map points at
-(by reference or by name, from any ``service``/``backend_service`` field). Resolving which path
-reaches which backend needs the applied URL map: the live check does that.
+(like ``hosts:``), the backend service or bucket a route names is one the URL map points at
+(by reference or by name, from any ``service``/``backend_service`` field), and each route is
+resolved on the plan's URL map with the live check's resolver (``iac/url_map.py`` turns the
+plan's blocks into the REST shape): a redirect or another backend where the route expects its
+service is a finding; a service known only after apply is accepted.
 """
 
 from __future__ import annotations
 
+from infra_verify.checks.gcp.base import same_resource
+from infra_verify.checks.gcp.lb_certificates import map_entry_for
 from infra_verify.checks.gcp.load_balancer import GcpLoadBalancer
+from infra_verify.checks.gcp.routing import resolve
 from infra_verify.iac.findings import (
     PlanContext,
     check_result,
@@ -20,8 +33,9 @@ from infra_verify.iac.findings import (
 )
 from infra_verify.iac.plan import PlanResource, Value
 from infra_verify.iac.resources import (
-    BACKEND_SERVICE,
+    BACKEND_SERVICES,
     FORWARDING_RULE,
+    FORWARDING_RULES,
     NEG,
     RUN_TYPES,
     LoadBalancer,
@@ -33,6 +47,7 @@ from infra_verify.iac.resources import (
     same_ip,
     text_values,
 )
+from infra_verify.iac.url_map import UNKNOWN, rest_url_map
 from infra_verify.model import Observation, Result
 
 BACKEND_BUCKET = "google_compute_backend_bucket"
@@ -81,7 +96,7 @@ def pick(ctx: PlanContext, name: str | None) -> tuple[list[PlanResource], LoadBa
     """The forwarding rules named ``name`` (or every HTTPS one) and the load balancer to judge."""
     plan = ctx.plan
     if name:
-        rules = plan.named([FORWARDING_RULE], name)
+        rules = plan.named(FORWARDING_RULES, name)
     else:
         rules = [lb.rule for lb in load_balancers(plan, include_destroyed=True) if lb.proxies()]
         if len(rules) > 1:
@@ -134,21 +149,43 @@ def observations(
     if check.certificate_map:
         names = gcp_names(lb.certificate_maps())
         obs.append(named_among("certificate_map", check.certificate_map, names, where))
+    for extra in check.forwarding_rules:
+        found = ctx.plan.named(FORWARDING_RULES, extra)
+        obs.append(
+            Observation(
+                f"forwarding rule {short_name(extra)}",
+                "declared",
+                ", ".join(r.address for r in found) or "(not in this plan)",
+                any(r.exists_after for r in found),
+                where,
+            )
+        )
+    if check.ipv6:
+        values = list(lb.ip_values())
+        for extra in check.forwarding_rules:
+            for rule in ctx.plan.named(FORWARDING_RULES, extra):
+                values += ctx.plan.values(rule, "ip_address")
+        v6 = [v for v in values if not v.known or ":" in str(v.value)]
+        obs.append(match_set("IPv6 address", [check.ipv6], v6, where, same=same_ip, exact=False))
     hosts = list(dict.fromkeys([*check.hosts, *(r.host for r in check.routes)]))
     if hosts:
         obs += _host_observations(ctx, lb, hosts, where)
+        if lb.certificate_maps():
+            obs += _map_entry_observations(ctx, lb, hosts)
     wanted = [r.service for r in check.routes if r.service]
     if wanted:
         targets = _route_targets(ctx, lb)
         for service in dict.fromkeys(wanted):
             obs.append(named_among("route service", service, targets, where))
+    if check.routes and lb.url_maps():
+        obs += _route_observations(ctx, lb, check)
     if check.backend_service:
         names = gcp_names(lb.backend_services())
         obs.append(named_among("backend_service", check.backend_service, names, where))
     if check.cloud_run_service:
         obs += _neg_observations(ctx, lb, check.cloud_run_service, check.region)
     if check.http_redirect_rule:
-        found = ctx.plan.named([FORWARDING_RULE], check.http_redirect_rule)
+        found = ctx.plan.named(FORWARDING_RULES, check.http_redirect_rule)
         obs.append(
             Observation(
                 "http_redirect_rule",
@@ -181,12 +218,83 @@ def _host_observations(
     return out
 
 
+def _map_entry_observations(
+    ctx: PlanContext, lb: LoadBalancer, hosts: list[str]
+) -> list[Observation]:
+    """Each host has an entry in the proxy's certificate map (hostname known after apply: ok)."""
+    plan = ctx.plan
+    entries = lb.certificate_map_entries()
+    where = ctx.where(lb.certificate_maps()[0].address)
+    declared: list[dict[str, str]] = []
+    unknown = False
+    for entry in entries:
+        hostnames = plan.values(entry, "hostname")
+        matchers = plan.values(entry, "matcher")
+        unknown |= any(not v.known for v in hostnames)
+        item = {"name": entry.address}
+        for key, values in (("hostname", hostnames), ("matcher", matchers)):
+            known = [str(v.value) for v in values if v.known and v.value]
+            if known:
+                item[key] = known[0]
+        declared.append(item)
+    out = []
+    for host in hosts:
+        found = map_entry_for(declared, host)
+        if found is not None:
+            actual, ok = str(found["name"]), True
+        elif unknown:
+            actual, ok = "an entry's hostname is known after apply", True
+        else:
+            names = [d.get("hostname") or d.get("matcher", "?") for d in declared]
+            actual, ok = "no entry serves it: " + (", ".join(names) or "(no entries)"), False
+        out.append(
+            Observation(
+                f"certificate map entry {norm_host(host)}",
+                "an entry for the host",
+                actual,
+                ok,
+                where,
+            )
+        )
+    return out
+
+
+def _route_observations(
+    ctx: PlanContext, lb: LoadBalancer, check: GcpLoadBalancer
+) -> list[Observation]:
+    """Each route resolved on the plan's URL map as Google routes it (``routing.resolve``)."""
+    url_map = lb.url_maps()[0]
+    rest = rest_url_map(ctx.plan, url_map)
+    where = ctx.where(url_map.address)
+    out = []
+    for route in check.routes:
+        dest = resolve(rest, route.host, route.path)
+        expected = route.service or "a backend"
+        if dest.kind != "backend":
+            actual, ok = f"{dest.describe()} via {dest.via()}", False
+        elif any(t.url == UNKNOWN for t in dest.serving):
+            actual, ok = f"(known after apply) via {dest.via()}", True
+        else:
+            names = ", ".join(t.name for t in dest.serving)
+            ok = route.service is None or all(
+                same_resource(route.service, t.url) for t in dest.serving
+            )
+            actual = f"{names} via {dest.via()}"
+        out.append(Observation(f"route {route.host}{route.path}", expected, actual, ok, where))
+    return out
+
+
+def short_name(name: str) -> str:
+    """The last segment of a resource name or path."""
+    return name.rstrip("/").rsplit("/", 1)[-1]
+
+
 def _route_targets(ctx: PlanContext, lb: LoadBalancer) -> list[str]:
     """Names of the backend services and buckets the URL maps point at, from any route field."""
     found: list[PlanResource] = list(lb.backend_services())
     for url_map in lb.url_maps():
         for path in _ROUTE_TARGET_PATHS:
-            found += ctx.plan.linked(url_map, path, [BACKEND_SERVICE, BACKEND_BUCKET])
+            found += ctx.plan.linked(url_map, path, [*BACKEND_SERVICES, BACKEND_BUCKET])
     return sorted(set(gcp_names(found)))
 
 

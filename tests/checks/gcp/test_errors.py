@@ -129,14 +129,15 @@ def test_429_storm_then_recovery_passes(gcp: GcpWorld, api: str) -> None:
 def test_slow_api_past_the_timeout_is_an_error(gcp: GcpWorld, api: str) -> None:
     """An API slower than the check's timeout is ERROR (timed out) without waiting for it."""
     check, prefix, _ = FAMILIES[api]
-    gcp.fake.inject(prefix, delay=10, times=FOREVER)
+    gcp.fake.inject(prefix, delay=300, times=FOREVER)
     timeout = 1.0
     started = time.monotonic()
     result = gcp.run(check, timeout=timeout)
     assert result.status is Status.ERROR, result.summary
     assert "timed out" in result.summary or "timeout" in result.summary
-    assert result.duration < timeout + 1
-    assert time.monotonic() - started < timeout + 2
+    # hang guards (the API answers after 300 s), not timings: they hold on a loaded machine
+    assert result.duration < 60
+    assert time.monotonic() - started < 60
 
 
 @family

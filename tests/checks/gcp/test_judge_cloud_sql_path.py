@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -216,20 +217,52 @@ def test_same_network_name_in_another_project_is_no_path() -> None:
     assert (bad.expected, bad.actual) == ("projects/host/global/networks/default", "default")
 
 
+ATTACHMENT = "projects/tp/regions/us-central1/serviceAttachments/a-1"
+PSC_INSTANCE: dict[str, Any] = {
+    "name": "netra-staging-db",
+    "dnsName": "x.sql.goog.",
+    "pscServiceAttachmentLink": ATTACHMENT,
+    "settings": {
+        "ipConfiguration": {
+            "pscConfig": {"pscEnabled": True, "allowedConsumerProjects": ["netra-staging"]}
+        }
+    },
+}
+ENDPOINT: dict[str, Any] = {
+    "name": "sql-psc",
+    "IPAddress": "10.20.0.50",
+    "target": f"https://www.googleapis.com/compute/v1/{ATTACHMENT}",
+    "network": "https://www.googleapis.com/compute/v1/projects/netra-staging/global/networks/netra-staging-vpc",
+    "pscConnectionStatus": "ACCEPTED",
+}
+
+
 def test_psc_without_a_private_ip_is_judged_as_psc() -> None:
-    """An instance with only pscConfig is reached through PSC from the service's VPC."""
-    inst = {
-        "name": "netra-staging-db",
-        "dnsName": "x.sql.goog.",
-        "settings": {
-            "ipConfiguration": {
-                "pscConfig": {"pscEnabled": True, "allowedConsumerProjects": ["netra-staging"]}
-            }
-        },
-    }
-    outcome = PATH.judge(observed(inst=inst))
-    assert outcome.status is Status.PASS
-    assert outcome.summary.endswith("through Private Service Connect at x.sql.goog.")
+    """An instance with only pscConfig is reached through an ACCEPTED endpoint on the VPC."""
+    outcome = PATH.judge(replace(observed(inst=PSC_INSTANCE), psc_endpoints=(ENDPOINT,)))
+    assert outcome.status is Status.PASS, outcome.summary
+    assert outcome.summary.endswith("through Private Service Connect at x.sql.goog. (10.20.0.50)")
+
+
+@pytest.mark.parametrize(
+    "endpoints",
+    [(), ({**ENDPOINT, "pscConnectionStatus": "REJECTED"},), ({**ENDPOINT, "network": "default"},)],
+)
+def test_psc_allowed_without_an_accepted_endpoint_on_the_vpc_fails(
+    endpoints: tuple[dict[str, Any], ...],
+) -> None:
+    """Allowing the project is not a path: no endpoint, a REJECTED one, or one elsewhere: FAIL."""
+    outcome = PATH.judge(replace(observed(inst=PSC_INSTANCE), psc_endpoints=endpoints))
+    assert outcome.status is Status.FAIL
+    assert next(o for o in outcome.observations if not o.ok).property == (
+        "PSC endpoint on the service's network"
+    )
+
+
+def test_psc_endpoints_not_read_are_an_error_not_a_fail() -> None:
+    """When the endpoints could not be read, the PSC way cannot be judged: ERROR."""
+    outcome = PATH.judge(replace(observed(inst=PSC_INSTANCE), psc_error="HTTP 403"))
+    assert outcome.status is Status.ERROR
 
 
 def test_connector_with_a_public_ip_is_judged_as_the_connector() -> None:

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from infra_verify.checks.gcp.load_balancer import GcpLoadBalancer
 from infra_verify.model import Result, Status
+from tests.checks.gcp.lb_policy import lb_check
 from tests.checks.gcp.world import (
     ADDRESS,
     API,
     APP,
     AUTH,
     BACKEND,
+    CERT,
     COMPUTE,
     GOOGLE,
     HOSTS,
     HTTP_RULE,
     HTTPS_PROXY,
     HTTPS_RULE,
-    LB_IP,
     NEG,
     PROJECT,
     REDIRECT_MAP,
@@ -30,6 +33,7 @@ CHAIN = [
     "forwarding rule target",
     "forwarding rule port",
     "proxy certificate",
+    *(f"certificate serves {h}" for h in HOSTS),
     *(f"URL map routes {h}" for h in HOSTS),
     "routed backend service",
     "backend netra-staging-backend",
@@ -42,20 +46,9 @@ CHAIN = [
 """Every link of the healthy chain, in the order the check walks it."""
 
 
-def lb(**changes: object) -> GcpLoadBalancer:
+def lb(**changes: Any) -> GcpLoadBalancer:
     """The story's load balancer check (every optional link on), with changes."""
-    fields: dict[str, object] = {
-        "forwarding_rule": "netra-staging-https",
-        "address": "netra-staging-lb-ip",
-        "ip": LB_IP,
-        "certificate": "netra-staging-cert",
-        "hosts": list(HOSTS),
-        "backend_service": "netra-staging-backend",
-        "cloud_run_service": "netra-backend-staging",
-        "http_redirect_rule": "netra-staging-http",
-    }
-    fields.update(changes)
-    return GcpLoadBalancer.model_validate(fields)
+    return lb_check(**changes)
 
 
 def broken_at(result: Result, link: str) -> None:
@@ -244,6 +237,8 @@ def test_wildcard_host_rule_routes_subdomains(gcp: GcpWorld) -> None:
     url_map["hostRules"][0]["hosts"] = ["*.staging.netrasystems.ai"]
     gcp.put(URL_MAP, url_map)
     assert gcp.run(lb()).status is Status.PASS
+    names = [*HOSTS, "api.netrasystems.ai"]
+    gcp.patch(CERT, {"managed": {"domains": names}, "subjectAlternativeNames": names})
     other = gcp.run(lb(hosts=["api.netrasystems.ai"]))
     broken_at_host = other.observations[-1]
     assert other.status is Status.FAIL

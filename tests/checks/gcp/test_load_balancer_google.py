@@ -9,6 +9,7 @@ from typing import Any
 from infra_verify.checks.gcp.load_balancer import GcpLoadBalancer
 from infra_verify.model import Result, Status
 from infra_verify.testing.fake_gcp import FOREVER
+from tests.checks.gcp.lb_policy import lb_check
 from tests.checks.gcp.world import (
     API,
     APP,
@@ -37,18 +38,7 @@ MATCHER = "netra-staging"
 
 def lb(**changes: Any) -> GcpLoadBalancer:
     """The story's load balancer check (every optional link on), with changes."""
-    fields: dict[str, Any] = {
-        "forwarding_rule": "netra-staging-https",
-        "address": "netra-staging-lb-ip",
-        "ip": LB_IP,
-        "certificate": "netra-staging-cert",
-        "hosts": list(HOSTS),
-        "backend_service": "netra-staging-backend",
-        "cloud_run_service": "netra-backend-staging",
-        "http_redirect_rule": "netra-staging-http",
-    }
-    fields.update(changes)
-    return GcpLoadBalancer.model_validate(fields)
+    return lb_check(**changes)
 
 
 def failed_at(result: Result, prop: str) -> Any:
@@ -301,6 +291,8 @@ def test_url_mask_resolving_another_service_fails(gcp: GcpWorld) -> None:
 def test_serverless_neg_with_a_tag_passes(gcp: GcpWorld) -> None:
     """A NEG naming the service and a revision ``tag`` reaches that service, tag reported."""
     gcp.patch(NEG, {"cloudRun": {"tag": "blue"}})
+    tagged = [{"type": "TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST", "percent": 100, "tag": "blue"}]
+    gcp.patch(RUN_SERVICE, {"trafficStatuses": tagged})
     result = gcp.run(lb())
     assert result.status is Status.PASS, result.summary
     neg = next(o for o in result.observations if o.property == "serverless NEG")

@@ -14,7 +14,6 @@ from infra_verify.checks.gcp.sql_path import GcpCloudSqlPath
 from infra_verify.checks.gcp.vpc_connector import GcpVpcConnector
 from infra_verify.gate import Gate
 from infra_verify.model import Result, Status
-from infra_verify.testing.discovery import validate
 from infra_verify.testing.fake_gcp import FOREVER
 from tests.checks.gcp.world import CONNECTOR, CONNECTOR_NAME, PROJECT, RUN_SERVICE, SQL, GcpWorld
 from tests.servers.postgres import PostgresServer
@@ -190,8 +189,7 @@ def put_subnetwork(gcp: GcpWorld, project: str, name: str, network: str) -> str:
         "region": f"{GOOGLE}/projects/{project}/regions/us-central1",
         "selfLink": f"{GOOGLE}/{path.removeprefix('compute/v1/')}",
     }
-    assert validate("compute.v1", "Subnetwork", resource) == []
-    gcp.fake.put(path, resource)
+    gcp.put(path, resource)
     return path
 
 
@@ -305,12 +303,37 @@ def psc_instance(gcp: GcpWorld, allowed: list[str]) -> None:
     )
 
 
+def psc_endpoint(
+    gcp: GcpWorld, status: str = "ACCEPTED", network: str = "netra-staging-vpc"
+) -> str:
+    """A PSC endpoint in the service's project: a forwarding rule to the instance's attachment."""
+    path = f"compute/v1/projects/{PROJECT}/regions/us-central1/forwardingRules/netra-sql-psc"
+    gcp.put(
+        path,
+        {
+            "kind": "compute#forwardingRule",
+            "name": "netra-sql-psc",
+            "IPAddress": "10.20.0.50",
+            "network": f"{GOOGLE}/projects/{PROJECT}/global/networks/{network}",
+            "target": f"{GOOGLE}/projects/x-tp/regions/us-central1/serviceAttachments/a-{PROJECT}",
+            "pscConnectionStatus": status,
+            "pscConnectionId": "86924129431928835",
+            "region": f"{GOOGLE}/projects/{PROJECT}/regions/us-central1",
+            "selfLink": f"{GOOGLE}/{path.removeprefix('compute/v1/')}",
+        },
+    )
+    return path
+
+
 def test_psc_instance_without_a_private_ip_passes(gcp: GcpWorld) -> None:
-    """PSC (pscConfig, no PRIVATE IP) allowing the service's project, reached via a VPC: PASS."""
+    """PSC (pscConfig, no PRIVATE IP) with an ACCEPTED endpoint on the service's VPC: PASS."""
     psc_instance(gcp, [PROJECT])
+    psc_endpoint(gcp)
     result = gcp.run(PATH)
     assert result.status is Status.PASS, result.summary
-    assert "through Private Service Connect at abc123.us-central1.sql.goog." in result.summary
+    assert "through Private Service Connect at abc123.us-central1.sql.goog. (10.20.0.50)" in (
+        result.summary
+    )
     assert judged(result).startswith("Private Service Connect: ")
 
 
