@@ -17,6 +17,7 @@ from infra_verify.gate import Gate, GateRun, futile
 from infra_verify.model import Eta, Outcome, Result, Status
 from infra_verify.reporters import render
 from infra_verify.reporters.progress import PlainProgress, state_of
+from infra_verify.reporters.progress_state import ProgressState
 from infra_verify.reporters.serialize import result_from_dict, result_to_dict
 from tests.servers.caching_resolver import CachingResolver
 from tests.servers.dns_server import DnsServer
@@ -187,3 +188,15 @@ def test_the_markdown_and_github_reports_show_the_state_of_each_root_cause() -> 
     annotations = render("github", run)
     assert "converging: ETA 00:00:00 UTC (cached NXDOMAIN)" in annotations
     assert "failed for good: waiting cannot fix it" in annotations
+
+
+def test_the_heartbeat_and_the_live_rows_carry_the_eta_and_the_terminal_state() -> None:
+    """The waiting display: the next attempt with its ETA, and failed-for-good findings named."""
+    state = ProgressState(600.0, clock=lambda: 100.0)
+    state._poll["dns-api"] = (10.0, 60.0)
+    state.attempted("dns-api", converging(0.0), 1)
+    state.attempted("cert", Outcome.failed("bad", terminal=True), 1)
+    assert state.next_text(state.rows["dns-api"]) == "in 10.0s, ETA 00:00:00-00:01:00 UTC"
+    line = state.heartbeat()
+    assert "dns-api (FAIL, attempt 1, next in 10.0s, ETA 00:00:00-00:01:00 UTC)" in line
+    assert "cert (FAIL, attempt 1, failed for good)" in line

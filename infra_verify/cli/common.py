@@ -27,6 +27,17 @@ EXIT_CODES = (
 """The ``--help`` epilog of every command (README's "Exit codes" says the same)."""
 
 
+COMMAND_HELP: dict[str, str] = {
+    "run": "run the gate over an environment's policy (the default command)",
+    "plan": "check a Terraform plan against the policy, before apply",
+    "init": "write a starter policy from a live load balancer",
+    "kinds": "list the check kinds with their policy keys",
+    "merge": "combine the JSON reports of --shard runs into one verdict",
+    "completion": "print the bash or zsh completion script",
+}
+"""The commands, in ``--help`` order (``main.SUBCOMMANDS`` maps them to their functions)."""
+
+
 class OutputError(UsageError):
     """The report could not be written where the run was told to write it (exit 2)."""
 
@@ -39,26 +50,50 @@ def err(text: str) -> None:
 
 
 class _Stderr:
-    """``sys.stderr`` as a stream that never raises (for progress lines and annotations)."""
+    """``sys.stderr`` as a stream that never raises (for progress lines and annotations).
+
+    Bound to one stream object when given one (see ``terminal_stderr``); otherwise it follows
+    whatever ``sys.stderr`` is at each write.
+    """
+
+    def __init__(self, target: TextIO | None = None) -> None:
+        self._target = target
+
+    def _stream(self) -> TextIO:
+        return self._target if self._target is not None else sys.stderr
 
     def write(self, text: str) -> int:
-        err(text)
+        with contextlib.suppress(AttributeError, OSError, ValueError):
+            stream = self._stream()
+            stream.write(text)
+            stream.flush()
         return len(text)
 
     def flush(self) -> None:
         with contextlib.suppress(AttributeError, OSError, ValueError):
-            sys.stderr.flush()
+            self._stream().flush()
 
     def isatty(self) -> bool:
         try:
-            return bool(sys.stderr.isatty())
+            return bool(self._stream().isatty())
         except (AttributeError, OSError, ValueError):
             return False
+
+    def fileno(self) -> int:
+        return self._stream().fileno()
 
 
 def stderr() -> TextIO:
     """A stderr that drops text when the real one is closed or unwritable."""
     return cast(TextIO, _Stderr())
+
+
+def terminal_stderr() -> TextIO:
+    """The stderr of this moment, bound to it: the stream for rich's live display."""
+    # Live replaces sys.stderr with a proxy that writes to its console; a console writing to
+    # "whatever sys.stderr is now" would write into that proxy, which waits for the console's
+    # lock held by the refresh thread: the display hung.
+    return cast(TextIO, _Stderr(sys.stderr))
 
 
 class ReportStream:
@@ -126,6 +161,27 @@ def _silence(stream: TextIO | None) -> None:
             os.close(null)
 
 
+class ParagraphFormatter(argparse.HelpFormatter):
+    """Help text that keeps indented lines (a table of commands) and wraps the others."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        import textwrap
+
+        lines = [
+            indent + line
+            if line.startswith(" ") or not line
+            else textwrap.fill(
+                " ".join(line.split()),
+                width,
+                initial_indent=indent,
+                subsequent_indent=indent,
+                break_on_hyphens=False,
+            )
+            for line in text.splitlines()
+        ]
+        return "\n".join(lines)
+
+
 class OneLineParser(argparse.ArgumentParser):
     """An ArgumentParser whose usage errors are one line on stderr and exit 2."""
 
@@ -184,3 +240,43 @@ def write_file(file: str | Path, text: str) -> None:
         Path(file).write_text(text, encoding="utf-8")
     except OSError as exc:
         raise UsageError(f"cannot write {file}: {exc.strerror}") from None
+
+
+FORMATS = ("text", "json", "junit", "sarif", "markdown", "github")
+"""The report formats every ``--format`` takes (``reporters.REPORTERS`` holds the same names)."""
+
+FORMAT_HELP = "report format: " + ", ".join(FORMATS) + " (default text)"
+
+DURATION_HELP = "a duration: 500ms, 10s, 2m, 1h30m; a bare number means seconds"
+
+
+def duration(text: str) -> float:
+    """An argparse ``type`` for every duration flag: ``10s``, ``2m``, ``1h30m``, or seconds."""
+    from infra_verify.durations import parse_duration
+
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def use_color(choice: str, stream: TextIO, env: dict[str, str] | None = None) -> bool:
+    """Whether to color: ``--color always|never``, else NO_COLOR, else FORCE_COLOR, else a TTY."""
+    # NO_COLOR (no-color.org) and FORCE_COLOR (force-color.org) count when set and not empty;
+    # when both are set, NO_COLOR wins.
+    if choice != "auto":
+        return choice == "always"
+    environ = os.environ if env is None else env
+    if environ.get("NO_COLOR"):
+        return False
+    if environ.get("FORCE_COLOR"):
+        return True
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, OSError, ValueError):
+        return False
+
+
+def is_stdout(output: str | None) -> bool:
+    """``--output -`` (or no ``--output``) means stdout."""
+    return output is None or output == "-"

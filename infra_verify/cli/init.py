@@ -24,18 +24,25 @@ from typing import Any, TextIO
 
 import yaml
 
-from infra_verify.cli.common import EXIT_OK, OneLineParser, run_command, write_file
+from infra_verify.cli.common import (
+    DURATION_HELP,
+    EXIT_OK,
+    OneLineParser,
+    duration,
+    run_command,
+    write_file,
+)
 from infra_verify.errors import UsageError
 from infra_verify.gcp.discover import Discovery, discover, short
 
 __all__ = ["Discovery", "discover", "init_main", "render_policy"]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "python -m infra_verify init") -> argparse.ArgumentParser:
     """The argument parser of the ``init`` command."""
     p = OneLineParser(
         label="infra_verify init",
-        prog="python -m infra_verify init",
+        prog=prog,
         description="Write a starter policy by reading a load balancer's chain through the GCP APIs.",
         epilog=(
             "exit codes: 0 written; 2 bad input, missing resource or API error; 3 internal "
@@ -52,14 +59,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--region", default="us-central1", help="default region (default us-central1)")
     p.add_argument("--environment", default="staging", help="environment name (default staging)")
     p.add_argument(
-        "--output", metavar="FILE", help="default policies/<environment>.yaml; '-' for stdout"
+        "--output",
+        metavar="FILE",
+        help=(
+            "default <policies>/<environment>.yaml, <policies> found as the run command finds "
+            "it (INFRA_VERIFY_POLICIES, or upward from the current directory); '-' for stdout"
+        ),
     )
     p.add_argument("--force", action="store_true", help="overwrite an existing file")
     p.add_argument("--endpoint", metavar="URL", help="one endpoint for every API (a local fake)")
     p.add_argument(
         "--anonymous", action="store_true", help="anonymous credentials (local fakes only)"
     )
-    p.add_argument("--timeout", type=float, default=10.0, help="seconds per API read (default 10)")
+    p.add_argument(
+        "--timeout",
+        type=duration,
+        default=10.0,
+        metavar="DURATION",
+        help=f"bound of each API read (default 10s); {DURATION_HELP}",
+    )
     return p
 
 
@@ -205,9 +223,11 @@ def render_policy(found: Discovery, environment: str) -> str:
     return "\n".join(header) + "\n" + body
 
 
-def init_main(argv: Sequence[str], *, stdout: TextIO | None = None) -> int:
+def init_main(
+    argv: Sequence[str], *, stdout: TextIO | None = None, prog: str = "python -m infra_verify init"
+) -> int:
     """Run the init command; returns the exit code."""
-    return run_command("infra_verify init", build_parser(), _main, argv, stdout)
+    return run_command("infra_verify init", build_parser(prog), _main, argv, stdout)
 
 
 def _main(args: argparse.Namespace, out: TextIO) -> int:
@@ -222,7 +242,9 @@ def _main(args: argparse.Namespace, out: TextIO) -> int:
     )
     if not project:
         raise UsageError("name the project: --project PROJECT (or set GOOGLE_CLOUD_PROJECT)")
-    output = args.output or f"policies/{args.environment}.yaml"
+    from infra_verify.cli.locate import find_policies_dir
+
+    output = args.output or str(find_policies_dir() / f"{args.environment}.yaml")
     if output != "-" and Path(output).exists() and not args.force:
         raise UsageError(f"{output} exists; pass --force to overwrite, or --output FILE")
     settings = GcpSettings(

@@ -12,11 +12,12 @@ renders docs/policy-reference.md from the same reading); this module parses argu
 
 from __future__ import annotations
 
+import argparse
 import json
 from typing import TextIO
 
 from infra_verify.checks.registry import kind_names, plugins
-from infra_verify.cli.common import OneLineParser, err
+from infra_verify.cli.common import OneLineParser, err, is_stdout, write_file
 from infra_verify.errors import UsageError
 from infra_verify.policy.reference import COMMON_KEYS, KindDoc, all_kinds, kind_doc
 
@@ -60,18 +61,32 @@ def render_json(docs: list[KindDoc]) -> str:
     return json.dumps(data, indent=2, default=str) + "\n"
 
 
-def kinds_main(argv: list[str], *, stdout: TextIO) -> int:
-    """List check kinds with their keys; exit 2 for an unknown kind name."""
+def build_parser(prog: str = "python -m infra_verify kinds") -> argparse.ArgumentParser:
+    """The argument parser of the ``kinds`` command."""
     parser = OneLineParser(
         label="infra_verify kinds",
-        prog="python -m infra_verify kinds",
+        prog=prog,
         description="List the check kinds (built-in, bundles, plugins) with their policy keys.",
-        epilog="exit codes: 0 listed; 2 an unknown kind or bad usage; 3 internal error",
+        epilog="exit codes: 0 listed; 2 an unknown kind name or a bad flag; 3 internal error",
     )
     parser.add_argument("names", nargs="*", metavar="KIND", help="only these kinds")
-    parser.add_argument("--format", choices=["text", "json"], default="text")
+    parser.add_argument(
+        "--format", choices=["text", "json"], default="text", help="text or json (default text)"
+    )
+    parser.add_argument(
+        "--output",
+        metavar="FILE",
+        help="write the reference to FILE instead of stdout (then stdout stays empty); '-': stdout",
+    )
     parser.add_argument("--common", action="store_true", help="also show the keys every kind has")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def kinds_main(
+    argv: list[str], *, stdout: TextIO, prog: str = "python -m infra_verify kinds"
+) -> int:
+    """List check kinds with their keys; exit 2 for an unknown kind name."""
+    args = build_parser(prog).parse_args(argv)
     if args.names:
         docs = []
         for name in args.names:
@@ -87,7 +102,10 @@ def kinds_main(argv: list[str], *, stdout: TextIO) -> int:
     else:
         docs = all_kinds()
     text = render_json(docs) if args.format == "json" else render_text(docs, common=args.common)
-    stdout.write(text)
+    if is_stdout(args.output):
+        stdout.write(text)
+    else:
+        write_file(args.output, text)
     for name, error in sorted(plugins().errors.items()):
         err(f"infra_verify: warning: plugin kind '{name}' not loaded: {error}\n")
     return 0

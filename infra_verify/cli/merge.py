@@ -20,7 +20,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from infra_verify.cli.common import OneLineParser, run_command, write_file
+from infra_verify.cli.common import (
+    FORMAT_HELP,
+    FORMATS,
+    OneLineParser,
+    is_stdout,
+    run_command,
+    write_file,
+)
 from infra_verify.errors import UsageError
 from infra_verify.gate import GateRun
 from infra_verify.policy.yaml_lines import read_limited
@@ -30,11 +37,11 @@ from infra_verify.shard import merge_runs
 __all__ = ["load_report", "merge_main", "merge_runs"]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "python -m infra_verify merge") -> argparse.ArgumentParser:
     """The argument parser of the ``merge`` command."""
     p = OneLineParser(
         label="infra_verify merge",
-        prog="python -m infra_verify merge",
+        prog=prog,
         description="Combine the JSON reports of --shard runs into one verdict.",
         epilog=(
             "exit codes: 0 every check passed; 1 not; 2 bad input or usage (a report that "
@@ -42,7 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     p.add_argument("reports", nargs="+", metavar="REPORT.json", help="JSON reports (--json F)")
-    p.add_argument("--format", choices=["text", "json"], default="text", help="stdout format")
+    p.add_argument("--format", choices=FORMATS, default="text", metavar="FORMAT", help=FORMAT_HELP)
+    p.add_argument(
+        "--output",
+        metavar="FILE",
+        help="write the report to FILE instead of stdout (then stdout stays empty); '-': stdout",
+    )
     p.add_argument("--junit", metavar="FILE", help="also write a JUnit XML report to FILE")
     p.add_argument("--json", metavar="FILE", dest="json_file", help="also write the merged JSON")
     p.add_argument("-v", "--verbose", action="count", default=0, help="show every observation")
@@ -67,7 +79,9 @@ def load_report(path: str | Path) -> GateRun:
         raise UsageError(f"{path}: not an infra_verify JSON report ({exc!s})") from None
 
 
-def merge_main(argv: Sequence[str], *, stdout: TextIO | None = None) -> int:
+def merge_main(
+    argv: Sequence[str], *, stdout: TextIO | None = None, prog: str = "python -m infra_verify merge"
+) -> int:
     """Run the merge command; returns the exit code."""
 
     def body(args: argparse.Namespace, out: TextIO) -> int:
@@ -75,7 +89,7 @@ def merge_main(argv: Sequence[str], *, stdout: TextIO | None = None) -> int:
         _report(run, args, out)
         return run.exit_code
 
-    return run_command("infra_verify merge", build_parser(), body, argv, stdout)
+    return run_command("infra_verify merge", build_parser(prog), body, argv, stdout)
 
 
 def _report(run: GateRun, args: argparse.Namespace, out: TextIO) -> None:
@@ -87,5 +101,9 @@ def _report(run: GateRun, args: argparse.Namespace, out: TextIO) -> None:
     for fmt, file in (("junit", args.junit), ("json", args.json_file)):
         if file:
             write_file(file, render(fmt, run, opts))
-    out.write(render(args.format, run, opts))
-    out.flush()
+    text = render(args.format, run, opts)
+    if is_stdout(args.output):
+        out.write(text)
+        out.flush()
+    else:
+        write_file(args.output, text)

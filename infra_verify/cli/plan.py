@@ -13,15 +13,25 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from infra_verify.cli.common import OneLineParser, err, run_command, write_file
+from infra_verify.cli.common import (
+    FORMAT_HELP,
+    FORMATS,
+    OneLineParser,
+    err,
+    is_stdout,
+    run_command,
+    write_file,
+)
 from infra_verify.errors import UsageError
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(prog: str = "python -m infra_verify plan") -> argparse.ArgumentParser:
     """The argument parser of the ``plan`` command."""
+    from infra_verify.cli.run import POLICIES_DIR_HELP
+
     p = OneLineParser(
         label="infra_verify plan",
-        prog="python -m infra_verify plan",
+        prog=prog,
         description="Verify that a Terraform plan declares what the policy expects, "
         "and check the built-in rules (IV001 DNS records for certificate domains, ...).",
         epilog=(
@@ -36,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--policy", metavar="FILE", help="policy file (overrides the environment's path)"
     )
-    p.add_argument("--policies-dir", metavar="DIR", default="policies", help="default: ./policies")
+    p.add_argument("--policies-dir", metavar="DIR", help=POLICIES_DIR_HELP)
     p.add_argument(
         "--tf-outputs",
         metavar="FILE",
@@ -48,34 +58,35 @@ def build_parser() -> argparse.ArgumentParser:
         help="allow extends:, dotenv: and ca_bundle: files outside the policy's directory",
     )
     p.add_argument("--tf-dir", metavar="DIR", help="the Terraform root module, to name file:line")
+    p.add_argument("--format", default="text", choices=FORMATS, metavar="FORMAT", help=FORMAT_HELP)
     p.add_argument(
-        "--format", default="text", metavar="FORMAT", help="report format (default text)"
+        "--output",
+        metavar="FILE",
+        help="write the report to FILE instead of stdout (then stdout stays empty); '-': stdout",
     )
-    p.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
     p.add_argument(
         "-v", "--verbose", action="count", default=0, help="show passing observations too"
     )
     return p
 
 
-def plan_main(argv: Sequence[str], *, stdout: TextIO | None = None) -> int:
+def plan_main(
+    argv: Sequence[str], *, stdout: TextIO | None = None, prog: str = "python -m infra_verify plan"
+) -> int:
     """Run the plan command; returns the exit code."""
-    return run_command("infra_verify plan", build_parser(), _main, argv, stdout)
+    return run_command("infra_verify plan", build_parser(prog), _main, argv, stdout)
 
 
 def _main(args: argparse.Namespace, out: TextIO) -> int:
+    from infra_verify.cli.locate import find_policies_dir
     from infra_verify.iac.outputs import plan_outputs, read_outputs, sensitive_outputs
     from infra_verify.iac.plan import load_plan
     from infra_verify.iac.settings import PlanSettings, load_plan_policy
     from infra_verify.iac.verify import verify_plan
     from infra_verify.policy.load import find_policy
     from infra_verify.redact import Redactor
-    from infra_verify.reporters import REPORTERS, ReportOptions, render
+    from infra_verify.reporters import ReportOptions, render
 
-    if args.format not in REPORTERS:
-        raise UsageError(
-            f"--format: unknown format '{args.format}'; choose one of: {', '.join(REPORTERS)}"
-        )
     plan = load_plan(args.plan)
     extra = plan_outputs(plan)
     redactor = Redactor()
@@ -88,7 +99,9 @@ def _main(args: argparse.Namespace, out: TextIO) -> int:
     path: Path | None = None
     if args.policy or args.environment:
         path = (
-            Path(args.policy) if args.policy else find_policy(args.environment, args.policies_dir)
+            Path(args.policy)
+            if args.policy
+            else find_policy(args.environment, find_policies_dir(args.policies_dir))
         )
         policy, settings = load_plan_policy(
             path, extra=extra, allow_outside_policy_dir=args.allow_outside_policy_dir
@@ -107,10 +120,10 @@ def _main(args: argparse.Namespace, out: TextIO) -> int:
         verbose=args.verbose, redactor=redactor, title=f"{run.environment} · {title}"
     )
     text = render(args.format, run, opts)
-    if args.output:
+    if is_stdout(args.output):
+        out.write(text)
+    else:
         write_file(args.output, text)
-        text = render("text", run, opts) if args.format != "text" else text
-    out.write(text)
     for warning in run.warnings:
         err(f"infra_verify plan: note: {warning}\n")
     out.flush()

@@ -27,22 +27,49 @@ if TYPE_CHECKING:
     from infra_verify.shard import Shard
 
 from infra_verify.cli.common import (
+    COMMAND_HELP,
+    DURATION_HELP,
     EXIT_CODES,
     EXIT_INCOMPLETE,
     EXIT_OK,
+    FORMAT_HELP,
+    FORMATS,
     OneLineParser,
+    ParagraphFormatter,
+    duration,
     err,
+    is_stdout,
     stderr,
+    terminal_stderr,
+    use_color,
     write_file,
+)
+from infra_verify.cli.locate import POLICIES_ENV
+
+POLICIES_DIR_HELP = (
+    f"where environment policies live (default: ${POLICIES_ENV} if set, else the first "
+    "policies/ directory found from the current directory upward, stopping at the "
+    "repository root, the directory holding .git)"
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser for the main command."""
+def build_parser(
+    prog: str = "python -m infra_verify", commands: str | None = None
+) -> argparse.ArgumentParser:
+    """The argument parser of the run command; ``commands`` (when run is implicit) goes in --help."""
+    description = (
+        "Decide whether a deployment is really done: run a policy's checks and name root causes."
+    )
     p = OneLineParser(
-        prog="python -m infra_verify",
-        description="Decide whether a deployment is really done: run a policy's checks and name root causes.",
+        prog=prog,
+        usage=(
+            f"{prog} [run] ENVIRONMENT [options]\n       {prog} COMMAND [options]"
+            if commands
+            else None
+        ),
+        description=f"{description}\n\n{commands}" if commands else description,
         epilog=EXIT_CODES,
+        formatter_class=ParagraphFormatter,
     )
     p.add_argument(
         "environment",
@@ -58,8 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--policies-dir",
         metavar="DIR",
-        default=os.environ.get("INFRA_VERIFY_POLICIES", "policies"),
-        help="where environment policies live (default: ./policies)",
+        help=POLICIES_DIR_HELP,
     )
     p.add_argument(
         "--only",
@@ -81,10 +107,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--format",
         default="text",
+        choices=FORMATS,
         metavar="FORMAT",
-        help="report format on stdout: text or json (default text)",
+        help=FORMAT_HELP + "; with --list or --graph: text or json",
     )
-    p.add_argument("--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    p.add_argument(
+        "--output",
+        metavar="FILE",
+        help="write the report to FILE instead of stdout (then stdout stays empty); '-': stdout",
+    )
     p.add_argument(
         "--json", metavar="FILE", dest="json_file", help="also write the JSON report to FILE"
     )
@@ -101,7 +132,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--show-policy",
         action="store_true",
-        help="print the merged (extends:) and interpolated policy, secrets redacted; run nothing",
+        help=(
+            "print the merged (extends:) and interpolated policy as YAML (to --output FILE if "
+            "given), secrets redacted; run nothing"
+        ),
     )
     p.add_argument(
         "--tf-outputs",
@@ -110,18 +144,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--timeout",
+        type=duration,
         metavar="DURATION",
-        help="per-probe timeout, e.g. 5s (overrides defaults.timeout)",
+        help=f"per-probe timeout, e.g. 5s (overrides defaults.timeout); {DURATION_HELP}",
     )
     p.add_argument(
         "--deadline",
+        type=duration,
         metavar="DURATION",
-        help="overall deadline, e.g. 2m (overrides defaults.deadline)",
+        help=(
+            "bound of the whole run, e.g. 2m (overrides defaults.deadline); with --wait it must "
+            "be at least the wait (exit 2 otherwise), and the wait ends the run"
+        ),
     )
     p.add_argument(
         "--wait",
+        type=duration,
         metavar="DURATION",
-        help="re-run failing checks with backoff until they pass or DURATION passes",
+        help=(
+            "re-run failing checks with backoff until they pass or DURATION passes (bounds the "
+            "waiting; replaces defaults.deadline as the run's bound)"
+        ),
+    )
+    p.add_argument(
+        "--heartbeat",
+        type=duration,
+        default=30.0,
+        metavar="DURATION",
+        help=(
+            "with --wait and no terminal (CI logs): print a progress line with the counts and "
+            "what has not converged every DURATION (default 30s; 0: never)"
+        ),
     )
     p.add_argument(
         "--concurrency",
@@ -170,7 +223,10 @@ def build_parser() -> argparse.ArgumentParser:
         "--color",
         choices=["auto", "always", "never"],
         default="auto",
-        help="colored output (default auto)",
+        help=(
+            "colored output (default auto: color on a terminal; NO_COLOR=1 turns it off, "
+            "FORCE_COLOR=1 on, NO_COLOR winning when both are set)"
+        ),
     )
     p.add_argument(
         "-v",
@@ -184,10 +240,16 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def run_main(argv: Sequence[str], *, stdout: TextIO | None = None) -> int:
+def run_main(
+    argv: Sequence[str],
+    *,
+    stdout: TextIO | None = None,
+    prog: str = "python -m infra_verify",
+    commands: str | None = None,
+) -> int:
     """The run command (the gate): parse ``argv``, run the policy, report; returns the exit code."""
     out = stdout or sys.stdout
-    args = build_parser().parse_args(list(argv))
+    args = build_parser(prog, commands).parse_args(list(argv))
     try:
         return _main(args, out)
     except KeyboardInterrupt:
@@ -196,18 +258,38 @@ def run_main(argv: Sequence[str], *, stdout: TextIO | None = None) -> int:
 
 
 def _main(args: argparse.Namespace, out: TextIO) -> int:
-    from infra_verify.durations import parse_duration
+    from infra_verify.cli.locate import find_policies_dir
     from infra_verify.gate import Gate
     from infra_verify.policy.load import find_policy, load_policy
-    from infra_verify.reporters import REPORTERS
 
-    if args.format not in REPORTERS:
-        raise UsageError(
-            f"--format: unknown format '{args.format}'; choose one of: {', '.join(REPORTERS)}"
-        )
     if not args.environment and not args.policy:
-        raise UsageError("name an environment (e.g. 'staging') or pass --policy FILE")
-    path = Path(args.policy) if args.policy else find_policy(args.environment, args.policies_dir)
+        raise UsageError(
+            "name an environment (e.g. 'staging') or pass --policy FILE; --help lists the "
+            "commands (plan, init, kinds, merge, completion)"
+        )
+    check_wait_and_deadline(args.wait, args.deadline)
+    if args.show_policy and args.format != "text":
+        raise UsageError(
+            f"--format {args.format}: --show-policy prints the policy as YAML; drop --format"
+        )
+    if (args.list or args.graph) and args.format not in ("text", "json"):
+        raise UsageError(
+            f"--format {args.format}: --list and --graph print text or json; drop --format "
+            "or pass --format json"
+        )
+    if args.policy:
+        path = Path(args.policy)
+    else:
+        policies = find_policies_dir(args.policies_dir)
+        if args.environment in COMMAND_HELP and not any(
+            (policies / f"{args.environment}{suffix}").exists() for suffix in (".yaml", ".yml")
+        ):
+            raise UsageError(
+                f"'{args.environment}' is a command, and commands come first: write "
+                f"'{args.environment} ...' before any option (no environment "
+                f"'{args.environment}' in {policies} either)"
+            )
+        path = find_policy(args.environment, policies)
     extra: dict[str, str] = {}
     if args.tf_outputs:
         from infra_verify.iac.outputs import read_outputs
@@ -224,20 +306,13 @@ def _main(args: argparse.Namespace, out: TextIO) -> int:
     if args.show_policy:
         from infra_verify.policy.extends import show_policy
 
-        out.write(
-            show_policy(path, extra=extra, allow_outside_policy_dir=args.allow_outside_policy_dir)
+        shown = show_policy(
+            path, extra=extra, allow_outside_policy_dir=args.allow_outside_policy_dir
         )
+        _emit(shown, args.output, out)
         return EXIT_OK
 
-    def duration(flag: str, value: str | None) -> float | None:
-        if value is None:
-            return None
-        try:
-            return parse_duration(value)
-        except ValueError as exc:
-            raise UsageError(f"{flag}: {exc}") from None
-
-    timeout = duration("--timeout", args.timeout)
+    timeout = args.timeout
     options: dict[str, object] = {
         "allow_loopback": args.allow_loopback,
         "allow_loopback_settings": args.allow_loopback_settings,
@@ -246,10 +321,9 @@ def _main(args: argparse.Namespace, out: TextIO) -> int:
         "project": args.project,
         "timeout": timeout,
     }
-    deadline = duration("--deadline", args.deadline)
-    if deadline is not None:
-        options["deadline"] = deadline
-    wait = duration("--wait", args.wait)
+    if args.deadline is not None:
+        options["deadline"] = args.deadline
+    wait = args.wait
     if wait:
         options["wait"] = wait
     if args.concurrency is not None:
@@ -266,24 +340,26 @@ def _main(args: argparse.Namespace, out: TextIO) -> int:
         shard = parse_shard(args.shard, os.environ)
         not_in_shard = outside(gate.graph, shard) - gate.skip
         gate.skip = gate.skip | not_in_shard
-    if args.list:
-        from infra_verify.reporters.listing import list_checks
+    if args.list or args.graph:
+        from infra_verify.reporters.listing import graph_tree, list_checks, list_json
 
-        out.write(list_checks(policy, gate))
+        if args.format == "json":
+            _emit(list_json(policy, gate), args.output, out)
+        else:
+            _emit(list_checks(policy, gate) if args.list else graph_tree(gate), args.output, out)
         return EXIT_OK
-    if args.graph:
-        from infra_verify.reporters.listing import graph_tree
-
-        out.write(graph_tree(gate))
-        return EXIT_OK
-    color = args.color == "always" or (
-        args.color == "auto" and out.isatty() and not os.environ.get("NO_COLOR")
-    )
+    color = use_color(args.color, out)
     if wait:
         from infra_verify.reporters.progress import progress_for
 
         live = stderr().isatty() and args.color != "never"
-        progress = progress_for(stderr(), wait, live=live)
+        progress = progress_for(
+            terminal_stderr() if live else stderr(),
+            wait,
+            live=live,
+            heartbeat=args.heartbeat,
+            color=use_color(args.color, stderr()),
+        )
         progress.attach(gate)
         with progress:
             run = _run(gate)
@@ -295,6 +371,28 @@ def _main(args: argparse.Namespace, out: TextIO) -> int:
         run = mark_not_in_shard(run, not_in_shard, shard)
     _report(run, gate, args, out, color, path)
     return run.exit_code
+
+
+def check_wait_and_deadline(wait: float | None, deadline: float | None) -> None:
+    """A --deadline shorter than --wait is a usage error (it would cut the wait short silently)."""
+    from infra_verify.durations import format_duration
+
+    if wait and deadline is not None and deadline < wait:
+        raise UsageError(
+            f"--deadline {format_duration(deadline)} is shorter than --wait "
+            f"{format_duration(wait)}: --wait bounds the waiting and --deadline the whole run; "
+            "raise --deadline to at least the wait, or drop it"
+        )
+
+
+def _emit(text: str, output: str | None, out: TextIO) -> None:
+    """Print ``text`` on stdout, or write it to ``--output FILE`` (``-``: stdout)."""
+    if is_stdout(output):
+        out.write(text)
+        out.flush()
+    else:
+        assert output is not None
+        write_file(output, text)
 
 
 def requested_environment(argument: str | None) -> str | None:
@@ -342,17 +440,10 @@ def _report(
     github = args.github if args.github is not None else os.environ.get("GITHUB_ACTIONS") == "true"
     if github:
         stderr().write(render("github", run, plain))
+    if not is_stdout(args.output):
+        write_file(args.output, render(args.format, run, plain))
+        return
     text = render(args.format, run, opts)
-    if args.output:
-        write_file(
-            args.output,
-            render(
-                args.format,
-                run,
-                ReportOptions(verbose=args.verbose, redactor=gate.context.redactor),
-            ),
-        )
-        text = render("text", run, opts) if args.format != "text" else text
     if args.quiet and args.format == "text":
         text = text.rstrip("\n").rsplit("\n", 1)[-1] + "\n"
     out.write(text)

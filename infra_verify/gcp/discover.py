@@ -2,8 +2,10 @@
 
 forwarding rule (the IP) -> target HTTPS proxy (the certificates) -> URL map (the hosts, the
 backend services) -> serverless NEGs -> Cloud Run services (their VPC connectors and Cloud SQL
-instances), and the Cloud DNS zone of the hosts' domain when the project has one. Reads that
-fail are kept as notes; only an unusable forwarding rule stops the walk (UsageError).
+instances), and the Cloud DNS zone of the hosts' domain when the project has one. A forwarding
+rule that is not global is looked for in the settings' region (a regional external Application
+Load Balancer), and its chain is read where each link's URL points. Reads that fail are kept as
+notes; only an unusable forwarding rule stops the walk (UsageError).
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ class Discovery:
     sql_connections: dict[str, list[str]] = field(default_factory=dict)  # PROJECT:REGION:NAME
     zones: dict[str, list[str]] = field(default_factory=dict)  # zone name -> hosts in it
     notes: list[str] = field(default_factory=list)
+    lb_region: str | None = None  # a regional load balancer's region; None: global
 
 
 def short(link: str) -> str:
@@ -68,12 +71,21 @@ def url_map_services(url_map: dict[str, Any]) -> list[str]:
 def discover(clients: Any, forwarding_rule: str, *, timeout: float) -> Discovery:
     """Walk the load balancer's chain; UsageError when the forwarding rule is not usable."""
     project = clients.project
+    region = clients.settings.region
+    lb_region: str | None = None
     try:
-        rule = reads.get_forwarding_rule(clients, forwarding_rule, timeout=timeout)
+        try:
+            rule = reads.get_forwarding_rule(clients, forwarding_rule, timeout=timeout)
+        except GcpNotFound:  # a regional external Application Load Balancer?
+            rule = reads.get_compute(
+                clients, "forwardingRules", forwarding_rule, region, timeout=timeout
+            )
+            lb_region = region
     except GcpNotFound:
         raise UsageError(
-            f"forwarding rule '{forwarding_rule}' not found in project '{project}' "
-            "(global forwarding rules; list them: gcloud compute forwarding-rules list --global)"
+            f"forwarding rule '{forwarding_rule}' not found in project '{project}', neither "
+            f"global nor in region {region} (list them: gcloud compute forwarding-rules list; "
+            "pass --region for a regional load balancer in another region)"
         ) from None
     except GcpError as exc:
         raise UsageError(f"cannot read forwarding rule '{forwarding_rule}': {exc}") from None
@@ -85,7 +97,7 @@ def discover(clients: Any, forwarding_rule: str, *, timeout: float) -> Discovery
         )
     found = Discovery(project, clients.settings.region, forwarding_rule, str(rule["IPAddress"]))
 
-    def read(what: str, fn: Any, *args: str) -> dict[str, Any] | None:
+    def read(what: str, fn: Any, *args: str | None) -> dict[str, Any] | None:
         try:
             result: dict[str, Any] = fn(clients, *args, timeout=timeout)
             return result
@@ -93,6 +105,10 @@ def discover(clients: Any, forwarding_rule: str, *, timeout: float) -> Discovery
             found.notes.append(f"{what}: {exc}")
             return None
 
+    found.lb_region = lb_region
+    if lb_region:
+        found.forwarding_rule = f"regions/{lb_region}/forwardingRules/{forwarding_rule}"
+        return _discover_regional(found, read, target, clients, timeout)
     proxy = read("target HTTPS proxy", reads.get_target_https_proxy, short(target)) or {}
     found.certificates = [short(c) for c in proxy.get("sslCertificates", [])]
     if proxy.get("certificateMap"):
@@ -115,9 +131,42 @@ def discover(clients: Any, forwarding_rule: str, *, timeout: float) -> Discovery
     return found
 
 
+def _discover_regional(
+    found: Discovery, read: Any, target: str, clients: Any, timeout: float
+) -> Discovery:
+    """The rest of the walk for a regional load balancer: every link read where its URL says."""
+
+    def scoped(what: str, collection: str, link: str) -> dict[str, Any] | None:
+        found_: dict[str, Any] | None = read(
+            f"{what} {short(link)}", reads.get_compute, collection, short(link), region_of(link)
+        )
+        return found_
+
+    proxy = scoped("target HTTPS proxy", "targetHttpsProxies", target) or {}
+    found.certificates = [short(c) for c in proxy.get("sslCertificates", [])]
+    url_map = scoped("URL map", "urlMaps", str(proxy.get("urlMap", ""))) or {}
+    hosts = [h for rule_ in url_map.get("hostRules", []) for h in rule_.get("hosts", [])]
+    found.hosts = list(dict.fromkeys(h for h in hosts if "*" not in h))
+    found.backend_services = url_map_services(url_map)
+    _walk_backends(found, read, reads)
+    _find_zones(found, clients, timeout)
+    return found
+
+
 def _walk_backends(found: Discovery, read: Any, reads: Any) -> None:
     for backend_name in found.backend_services:
-        backend = read(f"backend service {backend_name}", reads.get_backend_service, backend_name)
+        if found.lb_region:  # a regional load balancer's backend services are regional
+            backend = read(
+                f"backend service {backend_name}",
+                reads.get_compute,
+                "backendServices",
+                backend_name,
+                found.lb_region,
+            )
+        else:
+            backend = read(
+                f"backend service {backend_name}", reads.get_backend_service, backend_name
+            )
         for group in (backend or {}).get("backends", []):
             link = str(group.get("group", ""))
             region = region_of(link)

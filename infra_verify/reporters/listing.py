@@ -1,6 +1,9 @@
-"""Views of a gate before it runs: the check list (``--list``) and the dependency tree (``--graph``)."""
+"""Views of a gate before it runs: the check list (``--list``, as text or JSON) and the dependency
+tree (``--graph``)."""
 
 from __future__ import annotations
+
+import json
 
 from infra_verify.gate import Gate
 from infra_verify.policy.load import Policy
@@ -24,6 +27,25 @@ def list_checks(policy: Policy, gate: Gate) -> str:
                 f"  {'':<{width}}    explained by a failure of: {', '.join(graph.soft[cid])} (inferred)"
             )
     return "\n".join(lines) + "\n"
+
+
+def list_json(policy: Policy, gate: Gate) -> str:
+    """The check list as JSON (``--list --format json``): checks in order with their edges."""
+    graph = gate.graph
+    checks = [
+        {
+            "id": cid,
+            "kind": graph.checks[cid].kind,
+            "subject": graph.checks[cid].subject(),
+            "after": list(graph.hard[cid]),
+            "inferred": [d for d in graph.hard[cid] if d in set(graph.inferred[cid])],
+            "explained_by": list(graph.soft[cid]),
+            "skipped": cid in gate.skip,
+        }
+        for cid in graph.order()
+    ]
+    document = {"environment": policy.environment, "policy": str(policy.path), "checks": checks}
+    return json.dumps(document, indent=2) + "\n"
 
 
 def graph_tree(gate: Gate) -> str:

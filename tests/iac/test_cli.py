@@ -155,4 +155,4 @@ def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
     """No --plan, or an unknown --format, exits 2."""
     assert run_cli("staging")[0] == 2
     code, _ = run_cli("--plan", str(fixture("good")), "--format", "yaml")
-    assert code == 2 and "unknown format 'yaml'" in capsys.readouterr().err
+    assert code == 2 and "invalid choice: 'yaml'" in capsys.readouterr().err

@@ -13,6 +13,7 @@ from infra_verify.gate import Gate
 from infra_verify.model import Status
 from infra_verify.policy.load import load_policy
 from infra_verify.testing.fake_gcp import FakeGcp
+from tests.checks.gcp.world import HEALTHY, GcpWorld
 from tests.servers.story_world import StoryWorld, fixture_path
 
 RULE = "netra-staging-https"
@@ -144,3 +145,24 @@ def test_output_dash_writes_to_stdout(fake: FakeGcp) -> None:
         f"# Written by: python -m infra_verify init --from-forwarding-rule {RULE}"
     )
     assert "ip: ${LB_IP:-34.54.41.44}" in out
+
+
+def test_regional_load_balancer_is_discovered(tmp_path: Path) -> None:
+    """A regional external Application Load Balancer's rule (not global) was "not found"; init
+    now finds it in --region, reads its chain regionally, and its check passes."""
+    with FakeGcp(HEALTHY) as server:
+        GcpWorld(server).regional_lb()
+        target = tmp_path / "regional.yaml"
+        code, out = init(
+            server, "--from-forwarding-rule", "netra-regional-https", "--output", str(target)
+        )
+        assert code == 0, out
+        by_id = {c.id: c for c in load_policy(target, env={}).checks}
+        lb = by_id["load-balancer"]
+        assert lb.model_dump(include={"forwarding_rule", "ip", "backend_service"}) == {
+            "forwarding_rule": "regions/us-central1/forwardingRules/netra-regional-https",
+            "ip": "34.54.41.45",
+            "backend_service": "netra-regional-backend",
+        }
+        result = GcpWorld(server).run(lb)
+    assert result.status is Status.PASS, result.summary

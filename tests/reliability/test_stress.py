@@ -63,9 +63,10 @@ SCRIPT = textwrap.dedent(
         if i % 2:
             name = f"n{i:04d}.stress.test"
             dns.set(name, "A", ["192.0.2.7"])
-            checks.append(Dns(id=f"dns-{i:04d}", name=name, expect=("192.0.2.7",)))
+            checks.append(Dns(id=f"dns-{i:04d}", name=name, expect=("192.0.2.7",), timeout=30))
         else:
-            checks.append(Http(id=f"http-{i:04d}", url=web.url("/health")))
+            # healthy checks get a generous timeout: on a loaded machine 1 s is not enough
+            checks.append(Http(id=f"http-{i:04d}", url=web.url("/health"), timeout=30))
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     ctx = CheckContext(environment="test", timeout=1.0, resolvers=(dns.resolver,))
     start = time.monotonic()

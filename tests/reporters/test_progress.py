@@ -27,8 +27,8 @@ def test_plain_progress_prints_one_line_per_state_change() -> None:
     assert "converged after 3 attempts" in lines[2] and "\x1b" not in out.getvalue()
 
 
-def test_live_progress_table_shows_pending_checks_only() -> None:
-    """The live table lists pending checks with their latest finding and attempts, and the time left."""
+def test_live_progress_table_shows_every_check_with_counts() -> None:
+    """The live table lists every check under the counts and time left, root cause below."""
     p = LiveProgress(io.StringIO(), budget=600)
     p.on_attempt("cert", Outcome.failed("PROVISIONING"), 4)
     p.on_attempt("dns", Outcome.passed("ok"), 1)
@@ -37,7 +37,8 @@ def test_live_progress_table_shows_pending_checks_only() -> None:
     console.print(p._render())
     text = console.file.getvalue()  # type: ignore[attr-defined]
     assert "cert" in text and "PROVISIONING" in text and "4" in text and "left" in text
-    assert "dns" not in text.split("\n", 2)[-1]
+    assert "dns" in text and "1 pass, 1 fail, 0 error, 0 blocked" in text
+    assert "root cause: cert" in text
 
 
 def test_progress_for_picks_live_only_on_a_terminal() -> None:

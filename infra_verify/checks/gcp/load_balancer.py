@@ -201,7 +201,10 @@ class _Request:
 
     @property
     def label(self) -> str:
-        """``api.example.com`` for a host, ``api.example.com/api/`` for a route."""
+        """``api.example.com`` for a host, ``api.example.com/api/`` for a route, ``any host``
+        for the request a check naming no host sends."""
+        if not self.host:
+            return "any host"
         return self.host if self.legacy else f"{self.host}{self.path}"
 
 
@@ -332,12 +335,16 @@ class GcpLoadBalancer(GcpCheck):
             if cloud_run is None and route.service is None:
                 cloud_run = self.cloud_run_service
             out.append(_Request(route.host, route.path, route.service, cloud_run, legacy=False))
+        if not out and (self.backend_service or self.cloud_run_service or self.security_policy):
+            # no host named: a request for a host no host rule names (the URL map's default,
+            # or its '*' rule) must reach what the check expects
+            out.append(_Request("", "/", None, self.cloud_run_service, legacy=False))
         return out
 
     def checked_hosts(self) -> list[str]:
         """Every host the check sends a request for, once each, in order, as TLS sees it
         (the SNI name: lower case, no trailing dot, no ``:port``)."""
-        return list(dict.fromkeys(_sni_name(r.host) for r in self.requests()))
+        return list(dict.fromkeys(_sni_name(r.host) for r in self.requests() if r.host))
 
     def _looks_behind(self) -> bool:
         return self.security_policy is not None or any(r.cloud_run for r in self.requests())
@@ -531,7 +538,8 @@ class GcpLoadBalancer(GcpCheck):
             return Outcome.failed(b.summary, tuple(obs), hint=b.hint, warnings=tuple(warnings))
         reach = ""
         if self.cloud_run_service:
-            reach = f", {len(self.hosts)} host(s) reach Cloud Run {self.cloud_run_service}"
+            who = f"{len(self.hosts)} host(s)" if self.hosts else "requests"
+            reach = f", {who} reach Cloud Run {self.cloud_run_service}"
         if self.routes:
             reach += f", {len(self.routes)} route(s) verified"
         return Outcome.passed(

@@ -401,3 +401,19 @@ def test_host_with_a_port_is_covered_by_its_name() -> None:
     assert [o.property for o in outcome.observations if "serves" in o.property] == [
         f"certificate serves {API}"
     ]
+
+
+def test_check_naming_no_host_routes_any_host() -> None:
+    """Without ``hosts:``/``routes:``, ``backend_service`` and ``cloud_run_service`` are judged
+    for a request to any host (``backend_service`` was compared with nothing: a false FAIL;
+    ``cloud_run_service`` was never looked at: a false pass)."""
+    check = lb_check(hosts=None)
+    outcome = check.judge(HEALTHY)
+    assert outcome.status is Status.PASS, outcome.summary
+    assert "URL map routes any host" in [o.property for o in outcome.observations]
+    other = NegObserved(NEG, {"networkEndpointType": "SERVERLESS", "cloudRun": {"service": "x"}})
+    backend = dataclasses.replace(HEALTHY.backends[0], negs=(other,))
+    failed_at(check.judge(dataclasses.replace(HEALTHY, backends=(backend,))), "serverless NEG")
+    moved = changed("url_map", defaultService=f"{G}/global/backendServices/other", hostRules=[])
+    last = failed_at(check.judge(moved), "routed backend service")
+    assert last.actual == "other"
