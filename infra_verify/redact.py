@@ -10,6 +10,12 @@ Two rules decide what a secret is, for every caller (the policy loader, ``--show
 - a registered *value* is masked as written and in every encoding a server or a library may
   echo it in: percent-encoded (as in a URL or DSN, upper- or lower-case hex, ``+`` for space),
   and base64 / base64url, padded or not, at any byte alignment: :meth:`Redactor.add`.
+
+What is *not* a secret: a check's id or the environment's name (``token-endpoint`` names a
+check, it is no key), and values too short or too common to mask without garbling the report
+(under 4 characters, ``true``/``false``/``none``/``null``...). A Redactor given those
+*public* names never registers them as secrets and never masks what follows them as a
+``NAME: value`` pair; ``::`` (a GitHub workflow command's separator) is never such a pair.
 """
 
 from __future__ import annotations
@@ -33,6 +39,12 @@ SECRET_NAMES = frozenset(
 
 _WORDS = "|".join(SECRET_WORDS)
 
+COMMON_VALUES = frozenset(
+    {"true", "false", "yes", "no", "on", "off", "none", "null", "nil", "default", "enabled"}
+    | {"disabled", "http", "https", "localhost"}
+)
+"""Values never registered as secrets: masking them would garble every report."""
+
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # scheme://user:password@host -> scheme://user:***@host
     (
@@ -47,17 +59,21 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
         r"\1 ***",
     ),
     # NAME=value / NAME: value where NAME is a secret key (password=, aws_secret_access_key = ,
-    # X-Api-Key: , sslpassword=, pwd=, ...) in DSNs, query strings, headers and dotenv lines
+    # X-Api-Key: , sslpassword=, pwd=, ...) in DSNs, query strings, headers and dotenv lines;
+    # ``::`` is no separator (``::error title=token-endpoint::...`` is a GitHub command)
     (
         re.compile(
-            rf"(?i)(?<![A-Za-z0-9_.-])([A-Za-z0-9_.-]*(?:{_WORDS})[A-Za-z0-9_.-]*|pwd|dsn)"
-            r"(\s*[=:]\s*)(\"[^\"]*\"|'[^']*'|[^\s&;,'\"]+)"
+            rf"(?i)(?<![A-Za-z0-9_.-])(?P<name>[A-Za-z0-9_.-]*(?:{_WORDS})[A-Za-z0-9_.-]*|pwd|dsn)"
+            r"(?P<sep>\s*(?:=|:(?!:))\s*)(?P<value>\"[^\"]*\"|'[^']*'|[^\s&;,'\"]+)"
         ),
-        r"\1\2***",
+        r"\g<name>\g<sep>***",
     ),
     # Google OAuth access tokens
     (re.compile(r"\bya29\.[A-Za-z0-9._-]+"), "ya29.***"),
 )
+
+_PAIR = _PATTERNS[2][0]
+"""The NAME=value pattern: its replacement spares public names (:meth:`Redactor._mask_pair`)."""
 
 _MIN_SECRET = 4  # shorter values are too ambiguous to mask
 _MIN_FRAGMENT = 8  # an unaligned base64 fragment shorter than this could match by chance
@@ -108,17 +124,21 @@ def encoded_forms(secret: str) -> set[str]:
 class Redactor:
     """Removes secrets from text: values registered at run time plus well-known patterns."""
 
-    def __init__(self, secrets: Iterable[str] = ()) -> None:
+    def __init__(self, secrets: Iterable[str] = (), public: Iterable[str] = ()) -> None:
         self._lock = threading.Lock()
         self._secrets: set[str] = set()
         self._ordered: list[str] = []
+        self._public = frozenset(p.lower() for p in public if p)
         for s in secrets:
             self.add(s)
 
     def add(self, secret: str | None) -> None:
         """Register a secret value and its encodings (see :func:`encoded_forms`); values shorter
-        than 4 characters are too ambiguous to mask."""
-        if not secret or len(secret) < _MIN_SECRET:
+        than 4 characters, common words (:data:`COMMON_VALUES`) and public names (check ids,
+        the environment) are too ambiguous to mask."""
+        if not secret or len(secret.strip()) < _MIN_SECRET:
+            return
+        if secret.strip().lower() in COMMON_VALUES | self._public:
             return
         forms = encoded_forms(secret)
         with self._lock:
@@ -146,8 +166,16 @@ class Redactor:
             if secret in text:
                 text = text.replace(secret, MASK)
         for pattern, repl in _PATTERNS:
-            text = pattern.sub(repl, text)
+            text = pattern.sub(self._mask_pair if pattern is _PAIR else repl, text)
         return text
+
+    def _mask_pair(self, match: re.Match[str]) -> str:
+        """``NAME=***`` for a secret-named pair; unchanged when NAME is a public name (a check
+        id such as ``token-endpoint``), unless that name is itself a bare secret word."""
+        name = match["name"].lower()
+        if name in self._public and name not in SECRET_NAMES and name not in SECRET_WORDS:
+            return match[0]
+        return f"{match['name']}{match['sep']}{MASK}"
 
     def optional(self, text: str | None) -> str | None:
         """Redact ``text`` unless it is None."""

@@ -22,6 +22,8 @@ class Scripted(Check):
     terminal_on_fail: bool = False
     soft_after: tuple[str, ...] = ()
     calls: list[float] = Field(default_factory=list)  # mutable on purpose: records attempt times
+    finished: list[float] = Field(default_factory=list)  # attempts whose delay ran to its end
+    cancelled: list[float] = Field(default_factory=list)  # attempts cancelled during the delay
 
     def subject(self) -> str:
         """The scripted statuses."""
@@ -35,7 +37,12 @@ class Scripted(Check):
         """Sleep, then return the next scripted status."""
         loop = asyncio.get_running_loop()
         self.calls.append(loop.time())
-        await asyncio.sleep(self.delay)
+        try:
+            await asyncio.sleep(self.delay)
+        except asyncio.CancelledError:
+            self.cancelled.append(loop.time())
+            raise
+        self.finished.append(loop.time())
         status = self.statuses[min(len(self.calls) - 1, len(self.statuses) - 1)]
         terminal = self.terminal_on_fail and status is Status.FAIL
         return Outcome(status, f"scripted {status.value}", hint="scripted hint", terminal=terminal)
@@ -49,3 +56,37 @@ class Crashing(Check):
     async def run(self, ctx: CheckContext) -> Outcome:
         """Crash."""
         raise RuntimeError("boom")
+
+
+IN_FLIGHT: dict[str, list[int]] = {}
+"""Per ``group``: [probes running now, the most that ever ran at once, probes that arrived]."""
+
+
+class Gathering(Check):
+    """Passes once ``size`` probes of its ``group`` have arrived (all in flight at once); records
+    the peak concurrency of its group in :data:`IN_FLIGHT`. A gate that ran them one after
+    another would leave the first waiting until its timeout: ERROR, not PASS."""
+
+    kind = "gathering"
+
+    group: str = "g"
+    size: int = 1
+    hold: float = 0.0
+
+    def subject(self) -> str:
+        """The group and its size."""
+        return f"{self.group} x{self.size}"
+
+    async def run(self, ctx: CheckContext) -> Outcome:
+        """Arrive, wait for the rest of the group (polling), hold, leave."""
+        gauge = IN_FLIGHT.setdefault(self.group, [0, 0, 0])
+        gauge[0] += 1
+        gauge[1] = max(gauge[1], gauge[0])
+        gauge[2] += 1
+        try:
+            while gauge[2] < self.size:
+                await asyncio.sleep(0.005)
+            await asyncio.sleep(self.hold)
+        finally:
+            gauge[0] -= 1
+        return Outcome(Status.PASS, f"{self.group}: {gauge[1]} at once")

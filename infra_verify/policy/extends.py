@@ -235,6 +235,15 @@ NOT_SECRET_PATHS: frozenset[Path_] = frozenset({("gcp", "credentials")})
 """Keys whose names look secret but whose values are not: ``gcp.credentials`` is adc/anonymous."""
 
 
+def holds_secret(path: Path_, key: Any) -> bool:
+    """True when the value at ``path + (key,)`` is a secret: a secret-named key
+    (``redact.is_secret_key``), but never a check's id (``checks: {token-endpoint: ...}``
+    names a check) nor a path in :data:`NOT_SECRET_PATHS`."""
+    if path == ("checks",):
+        return False
+    return is_secret_key(key) and (*path, key) not in NOT_SECRET_PATHS
+
+
 def redact_tree(data: Any, redactor: Redactor | None = None, path: Path_ = ()) -> Any:
     """Mask values under secret-named keys (``redact.is_secret_key``: any key containing
     secret, password, token, key or credential), registered secrets and secret-looking text."""
@@ -243,7 +252,7 @@ def redact_tree(data: Any, redactor: Redactor | None = None, path: Path_ = ()) -
         return {
             k: (
                 MASK
-                if is_secret_key(k) and (*path, k) not in NOT_SECRET_PATHS and v not in (None, "")
+                if holds_secret(path, k) and v not in (None, "")
                 else redact_tree(v, clean, (*path, k))
             )
             for k, v in data.items()

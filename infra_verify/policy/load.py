@@ -31,7 +31,7 @@ from infra_verify.context import CheckContext
 from infra_verify.errors import PolicyError
 from infra_verify.graph import find_cycle
 from infra_verify.model import Source
-from infra_verify.policy.extends import NOT_SECRET_PATHS, attributed, load_merged
+from infra_verify.policy.extends import attributed, holds_secret, load_merged
 from infra_verify.policy.interpolate import interpolate_tree
 from infra_verify.policy.paths import PATH_KEYS, check_ca_bundle, ensure_inside, supplied_by_run
 from infra_verify.policy.schema import Defaults, GcpSection, PolicyDocument
@@ -102,16 +102,17 @@ class Policy:
     def redactor(self, env: Mapping[str, str] | None = None) -> Redactor:
         """A Redactor holding every secret of this policy before any check runs: its written
         secrets and the values of the variables it names (``headers_from_env``, ``dsn_env``,
-        the ``environment`` check's variables) as ``env`` holds them."""
+        the ``environment`` check's variables) as ``env`` holds them. Check ids and the
+        environment's name are public: never masked, nor the values printed after them."""
         environ = os.environ if env is None else env
-        redactor = Redactor(self.secrets)
+        public = [self.environment, *(c.id for c in self.checks)]
+        redactor = Redactor(public=public)
+        for secret in self.secrets:
+            _add_credential(redactor, secret)
         for name, whole in self.secret_env:
             value = environ.get(name)
             if whole and value:
-                redactor.add(value)
-                scheme, _, credential = value.partition(" ")
-                if scheme.lower() in {"bearer", "basic", "token"}:
-                    redactor.add(credential)
+                _add_credential(redactor, value)
             redactor.add_setting(name, value)
         return redactor
 
@@ -292,6 +293,14 @@ def parse_policy(
     )
 
 
+def _add_credential(redactor: Redactor, value: str) -> None:
+    """Register ``value``, and the credential alone when it is ``Bearer``/``Basic``/``Token ...``."""
+    redactor.add(value)
+    scheme, _, credential = value.partition(" ")
+    if scheme.lower() in {"bearer", "basic", "token"}:
+        redactor.add(credential)
+
+
 def _check_files(
     raw: Any, data: Any, lines: dict[Path_, int], file: str, root: Path, allow_outside: bool
 ) -> None:
@@ -330,7 +339,7 @@ def _written_secrets(data: Any, path: Path_ = ()) -> list[str]:
             sub = (*path, key)
             if str(key).endswith("_env"):
                 continue  # holds variable names (dsn_env, headers_from_env), not values
-            if is_secret_key(key) and sub not in NOT_SECRET_PATHS:
+            if holds_secret(path, key):
                 out.extend(_strings(value))
             else:
                 out.extend(_written_secrets(value, sub))

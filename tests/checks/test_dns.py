@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import time
 import warnings
 
 import pytest
@@ -292,15 +291,12 @@ def test_zone_change_is_seen_by_the_next_run(served: KnotServer) -> None:
 
 
 def test_silent_resolver_is_an_error_within_the_timeout(silent_udp: str) -> None:
-    """A resolver that never answers gives ERROR (TIMEOUT) well within the 1 s timeout."""
-    start = time.monotonic()
+    """A resolver that never answers gives ERROR (TIMEOUT) at the 1 s timeout, not a hang."""
     result = run_one(Dns(name="www.example.test", expect=("127.0.0.1",)), silent_udp)
-    took = time.monotonic() - start
     assert result.status is Status.ERROR
     assert "TIMEOUT" in result.summary
     assert result.observations[0].actual is not None
     assert result.observations[0].actual.startswith("TIMEOUT")
-    assert took < 30  # a hang guard (the resolver never answers), not a timing
 
 
 def test_dropping_server_is_an_error(fake_dns: DnsServer) -> None:

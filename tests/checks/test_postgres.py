@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 from infra_verify.checks.postgres import Postgres, PostgresObserved, SslAnswer
@@ -126,14 +125,12 @@ def test_http_server_waiting_for_a_request_is_an_error() -> None:
 
 
 def test_silent_server_is_an_error_within_timeout() -> None:
-    """A server that accepts but never answers gives ERROR within the timeout, not a hang."""
+    """A server that accepts but never answers gives ERROR at the timeout, not a hang (the
+    server would stay silent past pytest-timeout's guard)."""
     with FaultyServer("silent") as server:
-        start = time.monotonic()
         result = run_one(Postgres(host="127.0.0.1", port=server.port), timeout=1.0)
-        took = time.monotonic() - start
     assert result.status is Status.ERROR
     assert "never answered the SSLRequest" in result.summary
-    assert took < 30  # a hang guard (the server never answers), not a timing
 
 
 def test_refused_port_is_an_error(free_port: Callable[..., int]) -> None:
@@ -226,19 +223,16 @@ def test_dsn_to_loopback_fails_in_staging(postgres: PostgresServer) -> None:
 
 
 def test_dsn_to_silent_server_is_an_error() -> None:
-    """A DSN pointing at a server that never answers is ERROR at the timeout."""
+    """A DSN pointing at a server that never answers is ERROR naming the timeout (not a hang)."""
     with FaultyServer("silent") as server:
         dsn = f"postgresql://app:{WRONG_PASSWORD}@127.0.0.1:{server.port}/app"
-        start = time.monotonic()
         result = run_one(
             Postgres(dsn_env="DATABASE_URL"),
             env={"DATABASE_URL": dsn},
             timeout=1.0,
         )
-        took = time.monotonic() - start
     assert result.status is Status.ERROR
     assert "no answer within 0.8s" in result.summary
-    assert took < 30  # a hang guard (the server never answers), not a timing
     assert WRONG_PASSWORD not in everything_said(result)
 
 

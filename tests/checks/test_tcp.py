@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import socket
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -117,13 +117,13 @@ def test_unresolvable_host_fails(fake_dns: DnsServer) -> None:
 
 
 def test_connect_timeout_is_an_error(full_backlog: int) -> None:
-    """A connect that never completes is ERROR at the 1 s timeout, not FAIL and not a hang."""
-    start = time.monotonic()
+    """A connect that never completes is ERROR naming its share of the 1 s timeout, not FAIL
+    and not a hang (pytest-timeout's guard)."""
     result = run_one(Tcp(host="127.0.0.1", port=full_backlog))
-    took = time.monotonic() - start
     assert result.status is Status.ERROR
-    assert "within" in result.summary
-    assert 0.9 < took < 30  # the timeout waited; the bound is a hang guard for a loaded machine
+    within = re.search(r"no TCP connection within ([0-9.]+)s$", result.summary)
+    assert within is not None, result.summary
+    assert 0 < float(within[1]) <= 1.0  # the connect's share of the 1 s timeout
 
 
 def test_silent_resolver_is_an_error(silent_udp: str, listener: socket.socket) -> None:

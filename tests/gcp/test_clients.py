@@ -8,7 +8,6 @@ import socket
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -215,24 +214,22 @@ def test_transient_errors_are_retried_until_success(
 def test_persistent_500_gives_up_within_the_timeout(
     family: str, fake: FakeGcp, clients: GcpClients
 ) -> None:
-    """A server that keeps failing yields GcpUnavailable no later than the timeout allows."""
+    """A server that keeps failing yields GcpUnavailable once the timeout is spent, not a hang
+    (pytest-timeout's 120 s guard): it retried, then stopped retrying."""
     read, path = FAMILIES[family]
     fake.inject(path, statuses=[500], times=FOREVER)
-    start = time.monotonic()
     with pytest.raises(GcpUnavailable, match="HTTP 500"):
         read(clients, 1.5)
-    assert time.monotonic() - start < 60  # a hang guard (the 500s never stop), not a timing
     assert sum(r.path == path for r in fake.requests) >= 3
 
 
 def test_slow_answer_times_out_within_the_budget(fake: FakeGcp, clients: GcpClients) -> None:
-    """An answer slower than the timeout becomes GcpUnavailable, not a hang."""
+    """An answer slower than the timeout becomes GcpUnavailable naming the timeout, not a hang:
+    the answer would take 300 s, past pytest-timeout's 120 s guard."""
     read, path = FAMILIES["compute"]
     fake.inject(path, delay=300, times=FOREVER)
-    start = time.monotonic()
     with pytest.raises(GcpUnavailable, match="timed out"):
         read(clients, 1.0)
-    assert time.monotonic() - start < 60  # a hang guard (the answer takes 300 s), not a timing
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
@@ -249,12 +246,10 @@ def test_malformed_json_raises_bad_response(
 def test_connection_refused_becomes_unavailable_within_the_timeout(
     settings_for: SettingsFor,
 ) -> None:
-    """A closed port yields GcpUnavailable within the timeout."""
+    """A closed port yields GcpUnavailable (no hang: pytest-timeout's guard)."""
     clients = GcpClients(settings_for(f"http://127.0.0.1:{_closed_port()}"))
-    start = time.monotonic()
     with pytest.raises(GcpUnavailable, match="could not be read"):
         reads.get_url_map(clients, "netra-staging-url-map", timeout=1.0)
-    assert time.monotonic() - start < 60  # a hang guard, not a timing
 
 
 @pytest.mark.parametrize(
@@ -343,15 +338,13 @@ def test_no_adc_raises_unauthenticated_quickly(fake: FakeGcp, tmp_path: Path) ->
             print(json.dumps({{"error": str(exc), "chained": exc.__cause__ is not None}}))
         """
     )
-    start = time.monotonic()
-    done = subprocess.run(
+    done = subprocess.run(  # the timeout is a hang guard, not a measurement
         [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout)
     assert "gcloud auth application-default login" in result["error"]
     assert result["chained"]
-    assert time.monotonic() - start < 30
     assert fake.requests == []
 
 
@@ -374,7 +367,7 @@ def test_importing_the_gcp_layer_imports_no_google_module() -> None:
 def test_read_with_no_time_left_fails_fast_without_a_request(
     fake: FakeGcp, clients: GcpClients
 ) -> None:
-    """A zero budget yields GcpUnavailable at once and sends nothing (no request is the proof)."""
+    """A zero budget yields GcpUnavailable at once and sends nothing."""
     with pytest.raises(GcpUnavailable, match="time budget was spent"):
         reads.get_url_map(clients, "netra-staging-url-map", timeout=0)
     assert fake.requests == []

@@ -59,12 +59,13 @@ def silent() -> Iterator[FaultyServer]:
 def test_deadline_holds_over_silent_servers_and_long_timeouts(
     silent: FaultyServer, dns: DnsServer, gcp: GcpWorld
 ) -> None:
-    """Probes with 30 s timeouts against silent servers and a slow API: a 1 s deadline ends it."""
+    """Probes with 300 s timeouts against silent servers and a slow API: a 1 s deadline ends it
+    (every check ERROR naming the deadline; waiting for any probe would trip the 120 s guard)."""
     dns.add_zone("slow.test")
     dns.set("api.slow.test", "A", ["192.0.2.1"])
     dns.mode("api.slow.test", "drop")
-    gcp.fake.inject("compute/v1", delay=20, times=FOREVER)
-    port, long = silent.port, 30.0
+    gcp.fake.inject("compute/v1", delay=300, times=FOREVER)
+    port, long = silent.port, 300.0
     checks: list[Check] = [
         Http(id="http", url=f"http://127.0.0.1:{port}/", timeout=long),
         Tls(id="tls", host="api.test.example", ip="127.0.0.1", port=port, timeout=long),
@@ -75,11 +76,7 @@ def test_deadline_holds_over_silent_servers_and_long_timeouts(
     ]
     ctx = gcp.context(timeout=long)
     deadline = 1.0
-    start = time.monotonic()
     run = Gate(checks, context=ctx, deadline=deadline, infer=False).run()
-    took = time.monotonic() - start
-    # a hang guard far below the probes' 30 s timeouts, not a timing (a loaded machine is slow)
-    assert took < deadline + 15, f"the run took {took:.2f}s with a {deadline}s deadline"
     assert run.deadline_reached and not run.ok
     for r in run.results:
         assert r.status is Status.ERROR, (r.id, r.summary)
@@ -123,7 +120,7 @@ def test_signal_ends_the_run_promptly_with_a_partial_report(
     )
     try:
         started = time.monotonic()
-        while silent.connections < 4 and time.monotonic() - started < 30:
+        while silent.connections < 4 and time.monotonic() - started < 60:  # a polling bound
             time.sleep(0.05)  # every probe is now waiting on the silent server
         assert silent.connections >= 4, "the probes never reached the server"
         proc.send_signal(signum)
@@ -148,7 +145,7 @@ def _open_fds() -> set[int]:
     return {int(fd) for fd in os.listdir("/proc/self/fd")}
 
 
-def _settled(baseline_threads: set[int], timeout: float = 5.0) -> set[int]:
+def _settled(baseline_threads: set[int], timeout: float = 60.0) -> set[int]:
     """Thread idents beyond the baseline once worker threads had a moment to end."""
     end = time.monotonic() + timeout
     while True:
@@ -211,13 +208,12 @@ def test_no_file_descriptors_or_threads_left_after_runs(
             assert not bad, bad
 
         one_run()  # warm up: imports, lazily built singletons, the servers' own threads
-        time.sleep(0.2)
         fds = _open_fds()
         threads = {t.ident for t in threading.enumerate() if t.ident is not None}
         for _ in range(3):
             one_run()
         leaked_threads = _settled(threads)
-        deadline = time.monotonic() + 3.0
+        deadline = time.monotonic() + 60.0  # a generous polling bound: ends once they close
         while _open_fds() - fds and time.monotonic() < deadline:
             time.sleep(0.05)  # sockets the servers close after the client left
         leaked_fds = _open_fds() - fds

@@ -14,7 +14,6 @@ import string
 import sys
 import tempfile
 import textwrap
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -156,7 +155,8 @@ def test_policy_shaped_documents_are_a_policy_or_one_clean_error(
 @pytest.mark.parametrize("depth", [65, 1500, 20_000])
 @pytest.mark.parametrize("style", ["flow-list", "flow-map", "block"])
 def test_deep_nesting_is_a_clean_error(scratch: Path, depth: int, style: str) -> None:
-    """Nesting 65 to 20,000 levels deep is one clean PolicyError (no RecursionError), in seconds.
+    """Nesting 65 to 20,000 levels deep is one clean PolicyError (no RecursionError), not a hang
+    (pytest-timeout's 120 s guard): the error names the nesting limit that refused it.
 
     Deterministic rather than hypothesis-driven: PyYAML's scanner is quadratic in flow depth, so
     each deep example costs a second or two; the recursion limit bounds it. 20,000 levels of
@@ -171,26 +171,25 @@ def test_deep_nesting_is_a_clean_error(scratch: Path, depth: int, style: str) ->
         text = "environment: x\nchecks:\n" + "".join(
             " " * (i + 1) + f"k{i}:\n" for i in range(min(depth, 1500))
         )
-    start = time.monotonic()
     result = load_text(scratch, text)
     assert isinstance(result, PolicyError)
     assert "nest" in str(result)  # our limit, PyYAML's recursion or libyaml's depth limit
-    assert time.monotonic() - start < 10
 
 
 @pytest.mark.parametrize("size", [1_500_000, 2_500_000])
 @pytest.mark.parametrize("where", ["value", "key", "comment"])
 def test_huge_strings_are_a_policy_or_one_clean_error(scratch: Path, size: int, where: str) -> None:
-    """Megabyte values, keys and comments: loaded or refused in one line, quickly."""
+    """Megabyte values, keys and comments: loaded or refused in one line (no hang: the 120 s
+    guard), never echoing the megabyte back."""
     big = "x" * size
     text = {
         "value": f"environment: {big}\nchecks: {{}}\n",
         "key": f"environment: x\nchecks:\n  {big}: {{kind: dns, name: a.example}}\n",
         "comment": f"# {big}\nenvironment: x\nchecks: {{}}\n",
     }[where]
-    start = time.monotonic()
-    load_text(scratch, text)
-    assert time.monotonic() - start < 10
+    result = load_text(scratch, text)
+    if isinstance(result, PolicyError):
+        assert "\n" not in str(result) and big not in str(result)
 
 
 @pytest.mark.parametrize(

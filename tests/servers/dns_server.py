@@ -80,11 +80,16 @@ class DnsServer(BackgroundServer):
         host: str = "127.0.0.1",
         port: int = 0,
         latency: float = 0.0,
+        gather: int = 0,
     ) -> None:
-        """Prepare a server holding ``records``; ``port=0`` picks a free port at start."""
+        """Prepare a server holding ``records``; ``port=0`` picks a free port at start. With
+        ``gather``, no UDP query is answered before that many have arrived (or 60 s)."""
         super().__init__()
         self.host = host
         self.latency = latency
+        self.gather = gather
+        self.arrived = 0
+        self.peak_delayed = 0
         self.queries = 0
         self._port = port
         self._lock = threading.Lock()
@@ -120,6 +125,11 @@ class DnsServer(BackgroundServer):
         """The server as a ``HOST:PORT`` resolver string (``[HOST]:PORT`` for IPv6)."""
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{host}:{self._port}"
+
+    @property
+    def delayed(self) -> int:
+        """UDP answers waiting out ``latency`` right now (received, not yet answered)."""
+        return len(self._tasks)
 
     # -- data -------------------------------------------------------------------------------
 
@@ -336,17 +346,23 @@ class DnsServer(BackgroundServer):
 
     def _udp_received(self, data: bytes, addr: tuple[str, int]) -> None:
         """Answer a datagram now, or after ``latency`` in a tracked task."""
-        if self.latency > 0:
+        self.arrived += 1
+        if self.latency > 0 or self.gather:
             task = asyncio.get_running_loop().create_task(self._udp_delayed(data, addr))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
+            self.peak_delayed = max(self.peak_delayed, len(self._tasks))
             return
         reply = self._handle(data, tcp=False)
         if reply is not None and self._udp is not None:
             self._udp.sendto(reply, addr)
 
     async def _udp_delayed(self, data: bytes, addr: tuple[str, int]) -> None:
-        """Answer a datagram after the configured latency."""
+        """Answer a datagram once ``gather`` queries arrived, after the configured latency."""
+        for _ in range(12_000):  # a generous 60 s bound
+            if self.arrived >= self.gather:
+                break
+            await asyncio.sleep(0.005)
         await asyncio.sleep(self.latency)
         reply = self._handle(data, tcp=False)
         if reply is not None and self._udp is not None:

@@ -245,13 +245,11 @@ def test_queries_are_counted(server: DnsServer) -> None:
 
 
 def test_ten_thousand_records_load_fast_and_answer() -> None:
-    """10,000 records load in well under five seconds and every one is answerable."""
-    started = time.perf_counter()
+    """10,000 records load (well within pytest-timeout's guard) and every one is answerable."""
     with DnsServer() as srv:
         srv.add_zone("bulk.test")
         for i in range(10_000):
             srv.set(f"h{i}.bulk.test", "A", [f"10.{i // 65536}.{i // 256 % 256}.{i % 256}"])
-        assert time.perf_counter() - started < 5.0
         for i in (0, 4999, 9999):
             answer = udp(srv, f"h{i}.bulk.test", "A").answer[0][0].to_text()
             assert answer == f"10.{i // 65536}.{i // 256 % 256}.{i % 256}"
@@ -274,23 +272,33 @@ def test_high_query_concurrency(server: DnsServer) -> None:
 
 
 def test_latency_delays_without_blocking() -> None:
-    """With latency, each answer waits, but concurrent queries wait in parallel."""
-    with DnsServer({"slow.demo.test": "127.0.0.1"}, latency=0.3) as srv:
+    """With latency, each answer waits (at least the latency: a lower bound only), but
+    concurrent queries wait in parallel: all ten are held at once before any is answered."""
+    latency = 3.0
+    with DnsServer({"slow.demo.test": "127.0.0.1"}, latency=latency) as srv:
+        held: list[int] = []
 
         async def ten() -> list[dns.message.Message]:
             query = dns.message.make_query
-            return await asyncio.gather(
+            asked = asyncio.gather(
                 *(
-                    dns.asyncquery.udp(query("slow.demo.test", "A"), srv.host, 3, srv.port)
+                    dns.asyncquery.udp(query("slow.demo.test", "A"), srv.host, 60, srv.port)
                     for _ in range(10)
                 )
             )
+            while not asked.done() and srv.delayed < 10:
+                await asyncio.sleep(0.005)
+            held.append(srv.delayed)
+            held.append(srv.queries)  # answered so far
+            return await asked
 
         started = time.perf_counter()
         responses = asyncio.run(ten())
         elapsed = time.perf_counter() - started
     assert len(responses) == 10
-    assert 0.3 <= elapsed < 1.5
+    assert all(r.answer[0][0].to_text() == "127.0.0.1" for r in responses)
+    assert held == [10, 0]
+    assert elapsed >= latency
 
 
 def test_async_resolver_with_astart() -> None:

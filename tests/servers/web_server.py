@@ -76,11 +76,17 @@ class WebServer(BackgroundServer):
         host: str = "127.0.0.1",
         port: int = 0,
         latency: float = 0.0,
+        gather: int = 0,
     ) -> None:
-        """Prepare a server with ``/health`` routed; ``port=0`` picks a free port at start."""
+        """Prepare a server with ``/health`` routed; ``port=0`` picks a free port at start.
+        With ``gather``, no request is answered before that many have arrived (or 60 s)."""
         super().__init__()
         self.host = host
         self.latency = latency
+        self.gather = gather
+        self.arrived = 0
+        self.in_flight = 0
+        self.peak_in_flight = 0
         self.ssl_context = ssl_context
         self.requests: list[SeenRequest] = []
         self._port = port
@@ -170,8 +176,18 @@ class WebServer(BackgroundServer):
                 {name.lower(): value for name, value in request.headers.raw_items()},
             )
         )
-        if self.latency > 0:
-            await asyncio.sleep(self.latency)
+        self.arrived += 1
+        self.in_flight += 1
+        self.peak_in_flight = max(self.peak_in_flight, self.in_flight)
+        try:
+            for _ in range(12_000):  # a generous 60 s bound
+                if self.arrived >= self.gather:
+                    break
+                await asyncio.sleep(0.005)
+            if self.latency > 0:
+                await asyncio.sleep(self.latency)
+        finally:
+            self.in_flight -= 1
         path = request.path.split("?", 1)[0]
         upgrade = "websocket" in request.headers.get("Upgrade", "").lower()
         if path in self._endpoints and (upgrade or path not in self._routes):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 
 import pytest
 
@@ -71,18 +72,22 @@ def test_provisioning_carries_googles_window_as_its_eta(gcp: GcpWorld) -> None:
 
 
 def test_provisioning_turning_active_converges_in_wait_mode(gcp: GcpWorld) -> None:
-    """A certificate that becomes ACTIVE while the gate waits ends as PASS after several attempts."""
+    """A certificate that becomes ACTIVE while the gate waits ends as PASS after several attempts:
+    the fix lands once the fake has served PROVISIONING twice (no timer), inside a 300 s wait."""
     gcp.patch(CERT, managed("PROVISIONING", "PROVISIONING", "PROVISIONING"))
-    timer = threading.Timer(
-        0.4,
-        gcp.patch,
-        (CERT, managed("ACTIVE", "ACTIVE")),
-    )
-    timer.start()
-    try:
-        run = Gate([cert_check()], context=gcp.context(), wait=5, poll=0.1, poll_max=0.2).run()
-    finally:
-        timer.cancel()
+    before = gcp.requests_to(CERT)
+
+    def activate_after_two_reads() -> None:
+        for _ in range(3000):  # a generous 60 s polling bound
+            if gcp.requests_to(CERT) - before >= 2:
+                break
+            time.sleep(0.02)
+        gcp.patch(CERT, managed("ACTIVE", "ACTIVE"))
+
+    fixer = threading.Thread(target=activate_after_two_reads, daemon=True)
+    fixer.start()
+    run = Gate([cert_check()], context=gcp.context(), wait=300, poll=0.1, poll_max=0.2).run()
+    fixer.join()
     result = run.results[0]
     assert result.status is Status.PASS, result.summary
     assert result.attempts > 1
