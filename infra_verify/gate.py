@@ -19,7 +19,8 @@ import gc
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -370,16 +371,20 @@ class _Run:
                 self.gate.on_attempt(check.id, outcome, attempts)
             return outcome
 
+        deadline = self.started_wall + self.budget
         if self.gate.wait > 0:
-            outcome = await self._retrying(check, remaining)(attempt)
+            outcome = await self._retrying(check, remaining, deadline)(attempt)
         else:  # one attempt: no retry machinery to build per check
             outcome = await attempt()
+        why = futile(outcome, deadline, self.gate.wait)
+        if why is not None:
+            outcome = replace(outcome, summary=f"{outcome.summary} (stopped waiting: {why})")
         now = time.monotonic()
         # Duration counts from the first probe, not from waiting for a concurrency slot.
         first = self.first_probe.get(check.id, now)
         return self._result(check, outcome, attempts, now - first, now)
 
-    def _retrying(self, check: Check, remaining: float) -> Any:
+    def _retrying(self, check: Check, remaining: float, deadline: float) -> Any:
         """tenacity's retrying for ``--wait``: backoff from poll to poll_max until PASS, a
         terminal FAIL or the deadline (imported here: a run without --wait never needs it)."""
         from tenacity import (
@@ -391,10 +396,14 @@ class _Run:
 
         poll = check.poll if check.poll is not None else self.gate.poll
         poll_max = check.poll_max if check.poll_max is not None else self.gate.poll_max
+
+        def keep_waiting(outcome: Outcome) -> bool:
+            return _should_retry(outcome) and futile(outcome, deadline, self.gate.wait) is None
+
         return AsyncRetrying(
             stop=stop_before_delay(remaining),
             wait=wait_exponential(multiplier=poll, min=poll, max=max(poll, poll_max)),
-            retry=retry_if_result(_should_retry),
+            retry=retry_if_result(keep_waiting),
             retry_error_callback=_last_result,
         )
 
@@ -414,6 +423,7 @@ class _Run:
             after=tuple(self.graph.hard[check.id]),
             converged_after=(now - self.start) if outcome.status is Status.PASS else None,
             warnings=outcome.warnings,
+            eta=outcome.eta if outcome.status is Status.FAIL and not outcome.terminal else None,
             cause=outcome.cause,
         )
 
@@ -460,6 +470,22 @@ class _Run:
         )
 
 
+def futile(outcome: Outcome, deadline: float, wait: float) -> str | None:
+    """Why waiting for ``outcome`` to converge is futile, or None when it is not.
+
+    Futile: a converging FAIL whose earliest convergence (``outcome.eta``, wall clock) lies
+    beyond ``deadline``, the wall-clock end of ``--wait`` (``wait`` seconds; 0: no waiting).
+    """
+    eta = outcome.eta
+    if wait <= 0 or eta is None or outcome.status is not Status.FAIL or outcome.terminal:
+        return None
+    if eta.earliest <= deadline:
+        return None
+    until = datetime.fromtimestamp(eta.earliest, UTC).strftime("%H:%M:%S UTC")
+    remedy = f"{eta.action} or wait until {until}" if eta.action else f"wait until {until}"
+    return f"{eta.why}; --wait {format_duration(wait)} cannot see it converge; {remedy}"
+
+
 def _require_checks(checks: tuple[Check, ...], skip: frozenset[str]) -> None:
     """A run that would verify nothing is a usage error, never a verdict."""
     if not checks:
@@ -495,5 +521,6 @@ def _redact(outcome: Outcome, ctx: CheckContext) -> Outcome:
         hint=r.optional(outcome.hint),
         terminal=outcome.terminal,
         warnings=tuple(r(w) for w in outcome.warnings),
+        eta=replace(outcome.eta, why=r(outcome.eta.why)) if outcome.eta else None,
         cause=r.optional(outcome.cause),
     )

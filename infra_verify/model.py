@@ -29,6 +29,29 @@ class Observation:
 
 
 @dataclass(frozen=True)
+class Eta:
+    """When a not-yet-converged finding can converge: earliest and latest wall-clock times (epoch
+    seconds), and the fact that bounds them (a cached answer's TTL, a documented window)."""
+
+    earliest: float
+    latest: float
+    why: str
+    action: str = ""
+    """What would make it converge sooner (e.g. flush the resolver's cache); may be empty."""
+
+    def window(self) -> str:
+        """``05:10:00 UTC`` or ``05:10:00-05:20:00 UTC``."""
+        from datetime import UTC, datetime
+
+        def clock(t: float) -> str:
+            return datetime.fromtimestamp(t, UTC).strftime("%H:%M:%S")
+
+        if self.latest <= self.earliest:
+            return f"{clock(self.earliest)} UTC"
+        return f"{clock(self.earliest)}-{clock(self.latest)} UTC"
+
+
+@dataclass(frozen=True)
 class Outcome:
     """What a check concluded about the world; the gate turns it into a Result."""
 
@@ -38,6 +61,8 @@ class Outcome:
     hint: str | None = None
     terminal: bool = False
     warnings: tuple[str, ...] = ()
+    eta: Eta | None = None
+    """Still converging: when it can converge (never set on PASS or a terminal FAIL)."""
     cause: str | None = None
     """The cause behind an ERROR, said without this check's own names, so that checks that
     share it (one silent DNS server) are reported as one cause."""
@@ -111,6 +136,8 @@ class Result:
     warnings: tuple[str, ...] = ()
     not_in_shard: str | None = None
     """For a SKIPPED check another shard runs: this run's shard, "i/n" (``merge`` keys on it)."""
+    eta: Eta | None = None
+    """Still converging (FAIL, not terminal): the earliest and latest expected convergence."""
     cause: str | None = None
     """The outcome's shared cause, when it names one (see ``Outcome.cause``)."""
     source: Source | None = None

@@ -2,6 +2,8 @@
 
 python scripts/story.py broken     # the story: exits 1, root causes = DNS records + VPC connector
 python scripts/story.py healthy    # the fixed stack: exits 0
+python scripts/story.py bad-deploy # the new image's revision fails to start; the old one serves
+                                   # /health 200; exits 1 naming the revision and the image
 python scripts/story.py broken --format json   (any other CLI flags pass through)
 """
 
@@ -20,8 +22,11 @@ def main(argv: list[str]) -> int:
     from infra_verify.cli.main import main as cli_main
     from tests.servers.story_world import StoryWorld
 
-    if not argv or argv[0] not in ("broken", "healthy"):
-        print("usage: python scripts/story.py broken|healthy [infra_verify flags]", file=sys.stderr)
+    if not argv or argv[0] not in ("broken", "healthy", "bad-deploy"):
+        print(
+            "usage: python scripts/story.py broken|healthy|bad-deploy [infra_verify flags]",
+            file=sys.stderr,
+        )
         return 2
     heal_after = None
     if "--heal-after" in argv:
@@ -33,6 +38,8 @@ def main(argv: list[str]) -> int:
             import threading
 
             threading.Timer(heal_after, world.heal).start()
+        if argv[0] == "bad-deploy":
+            world.bad_deploy()
         os.environ.update(world.env)
         print(
             f"story world ({argv[0]}): fake GCP API at {world.gcp.url}, DNS at {world.dns.resolver}, HTTPS on 127.0.0.1:{world.web.port}"

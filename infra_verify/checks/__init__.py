@@ -16,9 +16,12 @@ from typing import TYPE_CHECKING, Any
 __all__ = [
     "Dns",
     "Environment",
+    "GcpCertificateServed",
     "GcpCloudRunService",
     "GcpCloudSqlInstance",
     "GcpCloudSqlPath",
+    "GcpConnectivityTest",
+    "GcpDnsPropagation",
     "GcpDnsRecord",
     "GcpLoadBalancer",
     "GcpManagedCertificate",
@@ -45,6 +48,9 @@ _LAZY: dict[str, str] = {
     "GcpVpcConnector": "infra_verify.checks.gcp.vpc_connector",
     "GcpCloudSqlInstance": "infra_verify.checks.gcp.cloud_sql",
     "GcpCloudSqlPath": "infra_verify.checks.gcp.sql_path",
+    "GcpCertificateServed": "infra_verify.checks.gcp.certificate_served",
+    "GcpDnsPropagation": "infra_verify.checks.gcp.dns_propagation",
+    "GcpConnectivityTest": "infra_verify.checks.gcp.connectivity_test",
 }
 
 _SUBMODULES = frozenset({"bundles", "registry", "plugins"})
@@ -53,8 +59,11 @@ if TYPE_CHECKING:
     from infra_verify.checks.dns import Dns
     from infra_verify.checks.environment import Environment
     from infra_verify.checks.gcp.certificate import GcpManagedCertificate
+    from infra_verify.checks.gcp.certificate_served import GcpCertificateServed
     from infra_verify.checks.gcp.cloud_run import GcpCloudRunService
     from infra_verify.checks.gcp.cloud_sql import GcpCloudSqlInstance
+    from infra_verify.checks.gcp.connectivity_test import GcpConnectivityTest
+    from infra_verify.checks.gcp.dns_propagation import GcpDnsPropagation
     from infra_verify.checks.gcp.dns_record import GcpDnsRecord
     from infra_verify.checks.gcp.load_balancer import GcpLoadBalancer
     from infra_verify.checks.gcp.sql_path import GcpCloudSqlPath

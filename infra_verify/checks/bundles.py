@@ -82,6 +82,10 @@ class CloudRunHttps(Bundle):
         default=None, description="port-80 forwarding rule that must redirect to HTTPS"
     )
     ingress: str | None = Field(default=None, description="expected Cloud Run ingress setting")
+    image: str | None = Field(
+        default=None,
+        description="the deployed image (tag or digest): it must serve the Cloud Run traffic",
+    )
     connector: str | None = Field(
         default=None, description="Serverless VPC Access connector; without it no connector check"
     )
@@ -186,6 +190,7 @@ class CloudRunHttps(Bundle):
                 connector=self.connector,
                 egress=self.egress if self.connector else None,
                 cloud_sql_instances=sql_names,
+                image=self.image,
                 **gcp,
             )
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field, field_validator
@@ -25,7 +25,7 @@ from infra_verify.durations import DurationLike
 from infra_verify.edges import norm_host, of_kind
 from infra_verify.errors import ProbeError
 from infra_verify.lazy import lazy_module
-from infra_verify.model import Observation, Outcome
+from infra_verify.model import Eta, Observation, Outcome, Status
 
 if TYPE_CHECKING:
     import dns.asyncquery
@@ -63,6 +63,11 @@ class ServerAnswer:
     values: frozenset[str] = frozenset()
     ttl: int | None = None
     detail: str = ""
+    cached: bool = False
+    """The answer came without the AA flag: from a cache, whose TTLs count down."""
+    negative_ttl: int | None = None
+    """NXDOMAIN/NODATA: how long the answer may be cached (the authority SOA's TTL, capped by its
+    minimum field, RFC 2308); from a caching resolver, what remains of it."""
 
     def describe(self) -> str:
         """One-line rendering, e.g. ``34.54.41.44 (ttl 300)`` or ``NXDOMAIN``."""
@@ -78,6 +83,8 @@ class DnsObserved:
     """What the dns probe saw: one answer per server asked (resolvers, then authoritative)."""
 
     answers: tuple[ServerAnswer, ...]
+    observed_at: float = 0.0
+    """Wall-clock time of the questions (for ETAs: the judge keeps no clock)."""
 
 
 def parse_server(spec: str, default_port: int = 53) -> tuple[str, int]:
@@ -224,9 +231,42 @@ class Dns(Check):
         jobs += [
             query(s, self.name, self.type, "authoritative", timeout) for s in dict.fromkeys(auth)
         ]
-        return DnsObserved(tuple(await asyncio.gather(*jobs)))
+        return DnsObserved(tuple(await asyncio.gather(*jobs)), time.time())
 
     def judge(self, observed: DnsObserved) -> Outcome:
+        """The verdict; a FAIL while resolvers still hold a cached answer carries an ETA."""
+        outcome = self._verdict(observed)
+        if outcome.status is not Status.FAIL or not observed.observed_at:
+            return outcome
+        return replace(outcome, eta=self._eta(observed))
+
+    def _eta(self, observed: DnsObserved) -> Eta | None:
+        """When every resolver's cached wrong answer has expired: its remaining TTL, or for a
+        cached NXDOMAIN/NODATA the SOA's negative-caching TTL. None: a server gave no TTL.
+        Answers with the AA flag come from the zone itself, not a cache: they bound nothing."""
+        want = frozenset(normalize(self.type, v) for v in self.expect)
+        cached: list[tuple[int, str, str]] = []
+        for a in observed.answers:
+            ok = a.rcode == "NOERROR" and bool(a.values) and (not want or a.values == want)
+            if ok or a.role != "resolver" or not a.cached:
+                continue
+            if a.rcode == "NXDOMAIN" or (a.rcode == "NOERROR" and not a.values):
+                ttl, what = a.negative_ttl, "NXDOMAIN" if a.rcode == "NXDOMAIN" else "NODATA"
+            elif a.rcode == "NOERROR":
+                ttl, what = a.ttl, ", ".join(sorted(a.values))
+            else:
+                return None
+            if ttl is None:
+                return None
+            cached.append((ttl, a.server, what))
+        if not cached:
+            return None
+        ttl, server, what = max(cached)
+        at = observed.observed_at + ttl
+        why = f"resolver {server} cached {what} for {self.name} {self.type} for {ttl} s"
+        return Eta(at, at, why, action="flush the resolver's cache")
+
+    def _verdict(self, observed: DnsObserved) -> Outcome:
         """Compare every server's answer with the expected set; find disagreement."""
         answers = observed.answers
         want = frozenset(normalize(self.type, v) for v in self.expect)
@@ -379,9 +419,22 @@ async def _ask(
             why = f"{type(exc).__name__}: {exc}"
             return ServerAnswer(server, role, "UNREACHABLE", detail=why), None
         else:
+            if wire.rcode == "NXDOMAIN":
+                nx = ServerAnswer(
+                    server, role, wire.rcode, cached=wire.cached, negative_ttl=wire.negative_ttl
+                )
+                return nx, None
             if wire.rcode != "NOERROR":
-                return ServerAnswer(server, role, wire.rcode), None
-            answer = ServerAnswer(server, role, "NOERROR", wire.values, wire.ttl)
+                return ServerAnswer(server, role, wire.rcode, cached=wire.cached), None
+            answer = ServerAnswer(
+                server,
+                role,
+                "NOERROR",
+                wire.values,
+                wire.ttl,
+                cached=wire.cached,
+                negative_ttl=wire.negative_ttl,
+            )
             return answer, wire.negative_ttl
     msg = dns.message.make_query(name, rdtype)
     if role == "authoritative":
@@ -397,6 +450,10 @@ async def _ask(
             server, role, "UNREACHABLE", detail=f"{type(exc).__name__}: {exc}"
         ), None
     rcode = dns.rcode.to_text(resp.rcode())
+    cached = not resp.flags & dns.flags.AA
+    if rcode == "NXDOMAIN":
+        nx = ServerAnswer(server, role, rcode, cached=cached, negative_ttl=negative_ttl(resp))
+        return nx, None
     if rcode != "NOERROR":
         return ServerAnswer(server, role, rcode), None
     qname = dns.name.from_text(name)
@@ -420,12 +477,15 @@ async def _ask(
     if not values and resp.answer and not any(r.name == qname for r in resp.answer):
         names = ", ".join(sorted({r.name.to_text() for r in resp.answer}))
         return ServerAnswer(server, role, "WRONG_NAME", detail=f"answered for {names}"), None
-    negative = None if values else _negative_ttl(resp)
-    return ServerAnswer(server, role, "NOERROR", frozenset(values), ttl), negative
+    negative = negative_ttl(resp) if not values else None
+    answer = ServerAnswer(
+        server, role, "NOERROR", frozenset(values), ttl, cached=cached, negative_ttl=negative
+    )
+    return answer, negative
 
 
-def _negative_ttl(resp: dns.message.Message) -> int | None:
-    """RFC 2308: how long an answer without records may be cached (from the SOA), or None."""
+def negative_ttl(resp: dns.message.Message) -> int | None:
+    """How long a negative answer may be cached: the authority SOA's TTL capped by its minimum."""
     for rrset in resp.authority:
         if rrset.rdtype == dns.rdatatype.SOA and len(rrset):
             return int(min(rrset.ttl, rrset[0].minimum))

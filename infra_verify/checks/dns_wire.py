@@ -34,6 +34,8 @@ class WireAnswer:
     values: frozenset[str]
     ttl: int | None
     negative_ttl: int | None
+    cached: bool = False
+    """The AA flag was clear: the answer came from a cache, whose TTLs count down."""
 
 
 def encode_name(name: str) -> bytes:
@@ -89,8 +91,9 @@ def _parse(packet: bytes, query: bytes) -> WireAnswer:
     rcode = _RCODES.get(flags & 0xF)
     if rcode is None:
         raise Unhandled("rcode")
-    if rcode != "NOERROR":
-        return WireAnswer(rcode, frozenset(), None, None)
+    cached = not flags & 0x0400
+    if rcode not in ("NOERROR", "NXDOMAIN"):  # NXDOMAIN goes on: its SOA bounds a wait
+        return WireAnswer(rcode, frozenset(), None, None, cached)
     qtype = struct.unpack("!H", question[-4:-2])[0]
     i = 12 + len(question)
     values: set[str] = set()
@@ -120,7 +123,7 @@ def _parse(packet: bytes, query: bytes) -> WireAnswer:
                 negative_ttl = min(rttl, minimum)
                 break
             i += rdlen
-    return WireAnswer("NOERROR", frozenset(values), ttl, negative_ttl)
+    return WireAnswer(rcode, frozenset(values), ttl, negative_ttl, cached)
 
 
 RETRANSMIT_AFTER = 1.0

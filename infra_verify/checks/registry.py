@@ -32,6 +32,9 @@ BUILTIN_KINDS: dict[str, str] = {
     "gcp.vpc_connector": "infra_verify.checks.gcp.vpc_connector:GcpVpcConnector",
     "gcp.cloud_sql_instance": "infra_verify.checks.gcp.cloud_sql:GcpCloudSqlInstance",
     "gcp.cloud_sql_path": "infra_verify.checks.gcp.sql_path:GcpCloudSqlPath",
+    "gcp.certificate_served": "infra_verify.checks.gcp.certificate_served:GcpCertificateServed",
+    "gcp.dns_propagation": "infra_verify.checks.gcp.dns_propagation:GcpDnsPropagation",
+    "gcp.connectivity_test": "infra_verify.checks.gcp.connectivity_test:GcpConnectivityTest",
 }
 
 # Bundles expand into several checks at load time (infra_verify.checks.bundles); not Check classes.

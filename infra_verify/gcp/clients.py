@@ -17,7 +17,12 @@ vpcaccess           google.cloud.vpcaccess_v1 (REST)            v1/projects/.../
 dns                 google.cloud.dns.Client (JSON connection)   dns/v1/projects/...
 sqladmin            google-auth AuthorizedSession               v1/projects/{p}/instances/...
 certificatemanager  google-auth AuthorizedSession               v1/projects/.../certificates/...
+artifactregistry    google-auth AuthorizedSession               v1/projects/.../packages/.../tags/...
+networkmanagement   google-auth AuthorizedSession               v1/projects/.../connectivityTests/...
 ==================  ==========================================  ==============================
+
+Cloud Run *revisions* are read as plain REST too (``run`` session): the google-cloud-run proto
+drops ``containerStatuses`` (the digest each container runs).
 
 ``cloudresourcemanager`` (Resource Manager v1: ``v1/projects/{p}`` and its ``:getIamPolicy``)
 is read like sqladmin, through a google-auth AuthorizedSession (see ``gcp/projects.py``).
@@ -53,6 +58,8 @@ DEFAULT_ENDPOINTS: Mapping[str, str] = {
     "vpcaccess": "https://vpcaccess.googleapis.com",
     "certificatemanager": "https://certificatemanager.googleapis.com",
     "cloudresourcemanager": "https://cloudresourcemanager.googleapis.com",
+    "artifactregistry": "https://artifactregistry.googleapis.com",
+    "networkmanagement": "https://networkmanagement.googleapis.com",
 }
 API_KEYS = frozenset(DEFAULT_ENDPOINTS)
 

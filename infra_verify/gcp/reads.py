@@ -19,6 +19,7 @@ from infra_verify.gcp.errors import GcpBadResponse
 __all__ = [
     "ROLES",
     "find_managed_zone_by_dns_name",
+    "get_artifact_tag",
     "get_backend_bucket",
     "get_backend_service",
     "get_certificate_manager_certificate",
@@ -35,6 +36,7 @@ __all__ = [
     "get_region_target_http_proxy",
     "get_region_target_https_proxy",
     "get_region_url_map",
+    "get_run_revision",
     "get_run_service",
     "get_run_service_iam_policy",
     "get_sql_instance",
@@ -45,6 +47,7 @@ __all__ = [
     "get_url_map",
     "list_certificate_map_entries",
     "list_rrsets",
+    "list_run_revisions",
 ]
 
 ROLES = {
@@ -55,6 +58,8 @@ ROLES = {
     "sqladmin": "roles/cloudsql.viewer",
     "certificatemanager": "roles/certificatemanager.viewer",
     "cloudresourcemanager": "roles/browser",
+    "artifactregistry": "roles/artifactregistry.reader",
+    "networkmanagement": "roles/networkmanagement.viewer",
 }
 """The least read-only IAM role that lets a caller read each API's resources."""
 
@@ -597,3 +602,73 @@ def list_rrsets(
         what = f"{type or 'any'} record sets for {_fqdn(name)} in Cloud DNS zone {zone}"
     path = f"{_zone_path(clients, zone, project)}/rrsets"
     return _dns_pages(clients, path, params, "rrsets", what, timeout, project)
+
+
+def _run_revisions_path(clients: GcpClients, region: str, service: str, project: str | None) -> str:
+    in_project = project or clients.project
+    return (
+        f"v2/projects/{quote(in_project, safe='')}/locations/{quote(region, safe='')}"
+        f"/services/{quote(service, safe='')}/revisions"
+    )
+
+
+def get_run_revision(
+    clients: GcpClients,
+    region: str,
+    service: str,
+    revision: str,
+    *,
+    timeout: float,
+    project: str | None = None,
+) -> dict[str, Any]:
+    """A Cloud Run (v2) revision as plain REST JSON (the proto drops ``containerStatuses``)."""
+    path = f"{_run_revisions_path(clients, region, service, project)}/{quote(revision, safe='')}"
+    what = f"Cloud Run revision {revision} in {region}"
+    return _rest_get(clients, "run", path, what, timeout, project=project or clients.project)
+
+
+def list_run_revisions(
+    clients: GcpClients,
+    region: str,
+    service: str,
+    *,
+    timeout: float,
+    project: str | None = None,
+) -> list[dict[str, Any]]:
+    """Every revision of a Cloud Run (v2) service, as plain REST JSON, all pages."""
+    path = _run_revisions_path(clients, region, service, project)
+    what = f"revisions of Cloud Run service {service} in {region}"
+    deadline = time.monotonic() + timeout
+    out: list[dict[str, Any]] = []
+    token = ""
+    for _ in range(_MAX_PAGES):
+        params = {"pageToken": token} if token else None
+        remaining = max(0.001, deadline - time.monotonic())
+        page = _rest_get(
+            clients, "run", path, what, remaining, params, project=project or clients.project
+        )
+        out.extend(r for r in page.get("revisions", []) if isinstance(r, dict))
+        token = str(page.get("nextPageToken") or "")
+        if not token:
+            return out
+    raise GcpBadResponse(f"{what}: more than {_MAX_PAGES} pages")
+
+
+def get_artifact_tag(
+    clients: GcpClients,
+    project: str,
+    location: str,
+    repository: str,
+    package: str,
+    tag: str,
+    *,
+    timeout: float,
+) -> dict[str, Any]:
+    """An Artifact Registry tag (``version`` names the digest it points at)."""
+    path = (
+        f"v1/projects/{quote(project, safe='')}/locations/{quote(location, safe='')}"
+        f"/repositories/{quote(repository, safe='')}/packages/{quote(package, safe='')}"
+        f"/tags/{quote(tag, safe='')}"
+    )
+    what = f"Artifact Registry tag {package}:{tag} in {location}/{repository}"
+    return _rest_get(clients, "artifactregistry", path, what, timeout, project=project)

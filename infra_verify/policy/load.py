@@ -25,6 +25,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from infra_verify.check import Check
+from infra_verify.checks.cross_checks import with_cross_checks
 from infra_verify.checks.registry import get_bundle, get_kind, kind_names, plugins
 from infra_verify.context import CheckContext
 from infra_verify.errors import PolicyError
@@ -262,6 +263,12 @@ def parse_policy(
         checks += entry
         where = Source((files or {}).get(("checks", cid), file), line_of(lines, ("checks", cid)))
         sources.update((c.id, where) for c in entry)
+    checks = with_cross_checks(checks)
+    for check in checks:  # a cross-check the gate added is written where its tls check is
+        if check.id not in sources and check.after:
+            tls_id = str(check.after[-1])
+            if tls_id in sources:
+                sources[check.id] = sources[tls_id]
     _check_edges(checks, lines, file)
     _check_files(
         raw,

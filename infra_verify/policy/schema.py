@@ -42,6 +42,8 @@ class Endpoints(BaseModel):
     vpcaccess: str | None = None
     certificatemanager: str | None = None
     cloudresourcemanager: str | None = None
+    artifactregistry: str | None = None
+    networkmanagement: str | None = None
 
     @field_validator("*")
     @classmethod

@@ -47,6 +47,10 @@ def render(run: GateRun, options: ReportOptions) -> str:
                 lines.append(
                     f"        {'':<{width}}  {mark} {o.property}: expected {o.expected}, got {o.actual}{where}"
                 )
+        if r.eta is not None:
+            lines.append(f"        {'':<{width}}  converging: ETA {r.eta.window()} ({r.eta.why})")
+        elif r.terminal and r.status is Status.FAIL:
+            lines.append(f"        {'':<{width}}  failed for good: waiting cannot fix it")
         if r.explained_by:
             lines.append(f"        {'':<{width}}  explained by: {', '.join(r.explained_by)}")
     causes = run.shared_causes

@@ -84,6 +84,10 @@ def _root_message(r: Result, run: GateRun) -> str:
         for o in r.observations
         if not o.ok
     ]
+    if r.eta is not None:
+        details.append(f"converging: ETA {r.eta.window()} ({r.eta.why})")
+    elif r.terminal and r.status is Status.FAIL:
+        details.append("failed for good: waiting cannot fix it")
     blocks = [x.id for x in run.results if r.id in x.blocked_by]
     if blocks:
         details.append(f"blocks: {', '.join(blocks)}")

@@ -188,6 +188,16 @@ def _root_cause(i: int, cause: Cause, run: GateRun, red: Redactor) -> list[str]:
                 f"- {escape_text(red(o.property))}{at}: expected "
                 f"{code_span(red(o.expected or '-'))}, got {code_span(red(o.actual or '-'))}{where}"
             )
+    for cid in cause.checks:
+        r = by_id[cid]
+        at = f" ({code_span(red(cid))})" if len(cause.checks) > 1 else ""
+        if r.eta is not None:
+            items.append(
+                f"- Converging{at}: ETA {escape_text(r.eta.window())} "
+                f"({escape_text(red(r.eta.why))})"
+            )
+        elif r.terminal and r.status is Status.FAIL:
+            items.append(f"- Failed for good{at}: waiting cannot fix it")
     mine = set(cause.checks)
     blocks = [x.id for x in run.results if mine & set(x.blocked_by)]
     explains = [x.id for x in run.results if mine & set(x.explained_by)]

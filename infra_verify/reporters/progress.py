@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from infra_verify.durations import format_duration
 from infra_verify.model import Outcome, Result, Status
-from infra_verify.reporters.progress_state import ProgressState
+from infra_verify.reporters.progress_state import ProgressState, state_of
 
 if TYPE_CHECKING:
     from infra_verify.gate import Gate
@@ -50,11 +50,12 @@ class PlainProgress:
     def on_attempt(self, cid: str, outcome: Outcome, attempts: int) -> None:
         """Print a line when the finding changed since the last attempt."""
         self.state.attempted(cid, outcome, attempts)
-        state = (outcome.status.value, outcome.summary)
+        state = (outcome.status.value, outcome.summary + state_of(outcome))
         if self._last.get(cid) != state:
             self._last[cid] = state
+            waiting = "" if outcome.status is Status.PASS else f" [{state_of(outcome)}]"
             self._write(
-                f"{self._stamp()} {outcome.status.value.upper():<7} {cid} (attempt {attempts}): {outcome.summary}\n"
+                f"{self._stamp()} {outcome.status.value.upper():<7} {cid} (attempt {attempts}): {outcome.summary}{waiting}\n"
             )
 
     def on_result(self, result: Result) -> None:

@@ -28,6 +28,17 @@ def retry_delay(poll: float, poll_max: float, attempts: int) -> float:
     return max(poll, min(poll * 2.0 ** (attempts - 1), max(poll, poll_max)))
 
 
+def state_of(outcome: Outcome) -> str:
+    """The three states while waiting: passed, failed for good, or converging (with its ETA)."""
+    if outcome.status is Status.PASS:
+        return "passed"
+    if outcome.terminal or outcome.status is not Status.FAIL:
+        return "failed for good" if outcome.terminal else outcome.status.value
+    if outcome.eta is not None:
+        return f"converging, ETA {outcome.eta.window()} ({outcome.eta.why})"
+    return "converging"
+
+
 @dataclass
 class Row:
     """One check as the display sees it."""
@@ -38,6 +49,8 @@ class Row:
     summary: str = ""
     next_at: float | None = None  # monotonic time of the next attempt, when one is due
     final: bool = False
+    waiting: str = ""  # while not passed: failed for good, or converging (with its ETA)
+    eta: str = ""  # a converging finding's ETA window, e.g. 05:10:00-05:20:00 UTC
 
 
 class ProgressState:
@@ -72,6 +85,8 @@ class ProgressState:
         """Record an attempt and, when the gate will try again, when."""
         row = self.rows.setdefault(cid, Row(cid))
         row.status, row.attempts, row.summary = outcome.status.value, attempts, outcome.summary
+        row.waiting = "" if outcome.status is Status.PASS else state_of(outcome)
+        row.eta = outcome.eta.window() if outcome.eta is not None else ""
         row.next_at = None
         if self.retrying and outcome.status is not Status.PASS and not outcome.terminal:
             poll, poll_max = self._poll.get(cid, (0.0, 0.0))
@@ -135,7 +150,8 @@ class ProgressState:
         if row.final or row.next_at is None:
             return "-"
         left = row.next_at - self.clock()
-        return f"in {format_duration(left)}" if left > 0 else "now"
+        text = f"in {format_duration(left)}" if left > 0 else "now"
+        return f"{text}, ETA {row.eta}" if row.eta else text
 
     def heartbeat(self, *, limit: int = 8) -> str:
         """One line for CI logs: elapsed, counts, what has not converged, time left."""
@@ -148,7 +164,9 @@ class ProgressState:
             else:
                 what = f"{row.status.upper()}, attempt {row.attempts}"
                 nxt = self.next_text(row)
-                if nxt != "-":
+                if row.waiting == "failed for good":
+                    what += ", failed for good"
+                elif nxt != "-":
                     what += f", next {nxt}"
             shown.append(f"{row.id} ({what})")
         if len(rest) > limit:

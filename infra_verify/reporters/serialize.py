@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from infra_verify.gate import GateRun
-from infra_verify.model import Observation, Result, Source, Status
+from infra_verify.model import Eta, Observation, Result, Source, Status
 
 SCHEMA = "https://infra-verify.dev/schema/report/v1"
 SCHEMA_VERSION = 1
@@ -40,6 +40,14 @@ def result_to_dict(r: Result) -> dict[str, Any]:
         "not_in_shard": r.not_in_shard,
         "cause": r.cause,
         "source": None if r.source is None else {"file": r.source.file, "line": r.source.line},
+        "eta": None
+        if r.eta is None
+        else {
+            "earliest": r.eta.earliest,
+            "latest": r.eta.latest,
+            "why": r.eta.why,
+            "action": r.eta.action,
+        },
     }
 
 
@@ -68,6 +76,7 @@ def result_from_dict(d: dict[str, Any]) -> Result:
         not_in_shard=d.get("not_in_shard"),
         cause=d.get("cause"),
         source=_source(d.get("source")),
+        eta=_eta_from(d.get("eta")),
     )
 
 
@@ -76,6 +85,12 @@ def _source(d: dict[str, Any] | None) -> Source | None:
         return None
     line = d.get("line")
     return Source(str(d["file"]), None if line is None else int(line))
+
+
+def _eta_from(d: dict[str, Any] | None) -> Eta | None:
+    if not d:
+        return None
+    return Eta(float(d["earliest"]), float(d["latest"]), str(d["why"]), str(d.get("action", "")))
 
 
 def run_to_dict(run: GateRun) -> dict[str, Any]:

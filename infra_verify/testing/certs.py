@@ -245,6 +245,10 @@ class CertFactory:
         """A good leaf for ``hosts`` (default localhost, 127.0.0.1), valid 90 days."""
         return self._issue(hosts)
 
+    def issued_at(self, not_before: datetime.datetime, *hosts: str) -> IssuedCert:
+        """A good leaf for ``hosts`` valid from ``not_before`` for 90 days (a fresh issue)."""
+        return self._issue(hosts, not_before=not_before, not_after=not_before + 90 * _DAY)
+
     def expiring_in(self, days: float, *hosts: str) -> IssuedCert:
         """A good leaf whose notAfter is ``days`` from now (negative: already expired)."""
         now = _now()

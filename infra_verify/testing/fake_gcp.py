@@ -2,7 +2,9 @@
 
 ``FakeGcp`` is a threaded HTTP server on loopback that answers the read-only REST paths the
 real Google client libraries call (compute v1, Cloud Run v2, VPC Access v1, Cloud DNS v1,
-Cloud SQL Admin v1 and v1beta4, Certificate Manager v1) with the real JSON shapes. Point the
+Cloud SQL Admin v1 and v1beta4, Certificate Manager v1, Artifact Registry v1 tags) with the real
+JSON shapes, and the one family of writes a check makes: Network Management Connectivity Tests
+(:mod:`infra_verify.testing.fake_gcp_ops`). Point the
 libraries at it with ``client_options={"api_endpoint": fake.url}`` and anonymous credentials.
 
 Resources are keyed by their REST path without the host, e.g.
@@ -40,6 +42,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import yaml
 
+from infra_verify.testing.fake_gcp_ops import FakeOps
 from infra_verify.testing.fake_gcp_routes import (
     POST_READS,
     Collection,
@@ -175,6 +178,8 @@ class FakeGcp(StartStop):
         self._thread: threading.Thread | None = None
         self.page_size = page_size
         self.requests: list[RecordedRequest] = []
+        self.ops = FakeOps()
+        """The writes it answers (Connectivity Tests), see fake_gcp_ops."""
         for path, resource in (resources or {}).items():
             self.put(path, resource)
 
@@ -282,7 +287,9 @@ class FakeGcp(StartStop):
                 return fault
         return None
 
-    def answer(self, method: str, raw_path: str, headers: Mapping[str, str]) -> Reply:
+    def answer(
+        self, method: str, raw_path: str, headers: Mapping[str, str], body: bytes = b""
+    ) -> Reply:
         """Record one request and compute the reply (the HTTP handler only writes it)."""
         split = urlsplit(raw_path)
         path = canonical_path(unquote(split.path))
@@ -290,7 +297,7 @@ class FakeGcp(StartStop):
         with self._lock:
             self.requests.append(RecordedRequest(method, path, query, dict(headers)))
             fault = self._take_fault(path)
-            reply = self._answer_locked(method, path, query)
+            reply = self._answer_locked(method, path, query, body)
         if fault is not None:
             reply.delay = fault.delay
             if fault.statuses:
@@ -301,9 +308,18 @@ class FakeGcp(StartStop):
                 reply = Reply(200, b'{"name": "truncated', fault.delay)
         return reply
 
-    def _answer_locked(self, method: str, path: str, query: Mapping[str, list[str]]) -> Reply:
+    def _answer_locked(
+        self, method: str, path: str, query: Mapping[str, list[str]], body: bytes = b""
+    ) -> Reply:
         if method != "GET" and not (method == "POST" and custom_method(path) in POST_READS):
-            return Reply(501, _error_body(501, f"the fake GCP API is read-only: {method}"))
+            written = self.ops.answer(self._resources, method, path, query, body)
+            if written is None:
+                return Reply(501, _error_body(501, f"the fake GCP API is read-only: {method}"))
+            code, value = written
+            if isinstance(value, str):
+                return Reply(code, _error_body(code, value))
+            return Reply(code, json.dumps(value).encode())
+        self.ops.on_get(self._resources, path)
         if path in self._resources:
             return Reply(200, json.dumps(self._resources[path]).encode())
         if custom_method(path) == "getIamPolicy" and path.rsplit(":", 1)[0] in self._resources:
@@ -376,10 +392,9 @@ def _make_handler(fake: FakeGcp) -> type[BaseHTTPRequestHandler]:
 
         def _serve(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            if length:
-                self.rfile.read(length)
+            body = self.rfile.read(length) if length else b""
             headers = {k.lower(): v for k, v in self.headers.items()}
-            reply = fake.answer(self.command, self.path, headers)
+            reply = fake.answer(self.command, self.path, headers, body)
             if reply.delay and fake._stopping.wait(reply.delay):
                 return
             self.send_response(reply.status)

@@ -21,6 +21,10 @@ Cloud DNS v1        ``dns/v1/projects/{p}/managedZones/{z}/rrsets`` (``.../{name
 compute v1          ``compute/v1/projects/{p}/regions/{r}/subnetworks``                  ``items``
 Resource Mgr v1     ``v1/projects`` (a project is ``v1/projects/{p}``)                  ``projects``
 Resource Mgr v1     ``v1/projects/{p}:getIamPolicy`` (one; the real method is a POST)   (none)
+Cloud Run v2        ``v2/projects/{p}/locations/{l}/services/{s}/revisions``            ``revisions``
+Artifact Reg. v1    ``v1/projects/{p}/locations/{l}/repositories/{r}/packages/{k}/tags`` ``tags``
+Network Mgmt v1     ``v1/projects/{p}/locations/global/connectivityTests``              ``resources``
+Network Mgmt v1     ``v1/projects/{p}/locations/global/operations`` (writes: fake_gcp_ops) ``operations``
 ==================  ==================================================================  ===========
 
 A custom-method resource (``…/services/{s}:getIamPolicy``) is stored at that path, answers a GET
@@ -168,6 +172,39 @@ COLLECTIONS: tuple[Collection, ...] = (
         "ResourceRecordSet",
         depth=2,
         parent_must_exist=True,
+    ),
+    Collection(
+        re.compile(r"v2/projects/[^/]+/locations/[^/]+/services/[^/]+/revisions"),
+        "revisions",
+        None,
+        "pageSize",
+        "run.v2",
+        "GoogleCloudRunV2Revision",
+    ),
+    Collection(
+        # a package name's slashes arrive %2F-escaped and are unescaped with the path
+        re.compile(r"v1/projects/[^/]+/locations/[^/]+/repositories/[^/]+/packages/.+/tags"),
+        "tags",
+        None,
+        "pageSize",
+        "artifactregistry.v1",
+        "Tag",
+    ),
+    Collection(
+        re.compile(r"v1/projects/[^/]+/locations/global/connectivityTests"),
+        "resources",
+        None,
+        "pageSize",
+        "networkmanagement.v1",
+        "ConnectivityTest",
+    ),
+    Collection(
+        re.compile(r"v1/projects/[^/]+/locations/global/operations"),
+        "operations",
+        None,
+        "pageSize",
+        "networkmanagement.v1",
+        "Operation",
     ),
 )
 

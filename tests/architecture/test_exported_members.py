@@ -36,9 +36,12 @@ PUBLIC = [
 CHECK_CLASSES = [
     "Dns",
     "Environment",
+    "GcpCertificateServed",
     "GcpCloudRunService",
     "GcpCloudSqlInstance",
     "GcpCloudSqlPath",
+    "GcpConnectivityTest",
+    "GcpDnsPropagation",
     "GcpDnsRecord",
     "GcpLoadBalancer",
     "GcpManagedCertificate",

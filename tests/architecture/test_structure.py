@@ -93,6 +93,7 @@ def test_shipped_package_has_no_test_servers() -> None:
         "certs.py",
         "discovery.py",
         "fake_gcp.py",
+        "fake_gcp_ops.py",
         "fake_gcp_routes.py",
         "lifecycle.py",
     }

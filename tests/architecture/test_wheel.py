@@ -74,6 +74,7 @@ def test_wheel_ships_no_test_servers_or_tests(wheel: Path) -> None:
         "infra_verify/testing/certs.py",
         "infra_verify/testing/discovery.py",
         "infra_verify/testing/fake_gcp.py",
+        "infra_verify/testing/fake_gcp_ops.py",
         "infra_verify/testing/fake_gcp_routes.py",
         "infra_verify/testing/lifecycle.py",
     ]

@@ -28,7 +28,14 @@ README_GATE_COMMAND = "python -m infra_verify staging --wait 20m --junit reports
 """The gate command as the README shows it; the Cloud Build gate step must run exactly this."""
 
 BUILTINS = {"PROJECT_ID": "my-project", "BUILD_ID": "b-123"}
-GATE_SUBSTITUTIONS = {"_ENV", "_REGION", "_POLICIES_DIR", "_INFRA_VERIFY"}
+GATE_SUBSTITUTIONS = {
+    "_ENV",
+    "_REGION",
+    "_POLICIES_DIR",
+    "_INFRA_VERIFY",
+    "_REPOSITORY",
+    "_SERVICE",
+}
 """What the gate step needs from the file it is pasted into (its header comment names them)."""
 
 

@@ -74,7 +74,7 @@ def test_policy_lists_the_chain(written: Path) -> None:
         [
             "dns", "tls", "http", "environment", "gcp.dns_record", "gcp.managed_certificate",
             "gcp.load_balancer", "gcp.cloud_run_service", "gcp.vpc_connector",
-            "gcp.cloud_sql_instance", "gcp.cloud_sql_path",
+            "gcp.cloud_sql_instance", "gcp.cloud_sql_path", "gcp.certificate_served",
         ]
     )  # fmt: skip
     assert {"dns-api", "tls-auth", "health-app", "sql-path"} <= set(by_id)
@@ -87,7 +87,7 @@ def test_written_policy_passes_against_the_healthy_world(written: Path) -> None:
         run = Gate.from_policy(policy, allow_loopback=True, timeout=3.0, env=world.env).run()
     failing = {r.id: r.summary for r in run.results if r.status is not Status.PASS}
     assert failing == {}
-    assert len(run.results) == 17
+    assert len(run.results) == 20  # 17 written + a certificate cross-check per tls host
 
 
 def test_written_policy_finds_the_broken_world(written: Path) -> None:

@@ -185,7 +185,8 @@ def test_show_policy_prints_merged_interpolated_redacted_yaml(
 
 
 def test_shipped_staging_extends_base_with_the_story_ids() -> None:
-    """policies/staging.yaml extends base.yaml and keeps the story's sixteen check ids."""
+    """policies/staging.yaml extends base.yaml and keeps the story's sixteen check ids, plus the
+    three certificate cross-checks the gate adds after the tls checks."""
     merged = load_merged(POLICIES / "staging.yaml")
     assert merged.chain == ("staging.yaml", "base.yaml")
     policy = load_policy(POLICIES / "staging.yaml", env={})
@@ -201,8 +202,11 @@ def test_shipped_staging_extends_base_with_the_story_ids() -> None:
         "dns-auth",
         "dns-app",
         "tls-api",
+        "tls-api-served",
         "tls-auth",
+        "tls-auth-served",
         "tls-app",
+        "tls-app-served",
         "health",
         "ws",
         "app-settings",

@@ -21,7 +21,7 @@ def test_mixed_run_annotations_in_order() -> None:
     assert lines == [
         f"::error title=cert::certificate SAN: expected api.staging.example, got *.other|example"
         f" <none> — {CERT_HINT}%0Asan: expected api.staging.example, got *.other.example"
-        " @ 34.54.41.44:443%0Ablocks: health",
+        " @ 34.54.41.44:443%0Afailed for good: waiting cannot fix it%0Ablocks: health",
         f"::error title=sql::no verdict within the 2s timeout — {SQL_HINT}",
         "::warning title=health::not run: blocked by cert; fix that first",
         "::warning title=ws::TLS handshake failed: certificate verify failed — explained by cert;"

@@ -25,6 +25,14 @@ STORY_IP = "34.54.41.44"
 LOCAL_IP = "127.0.0.1"
 PROJECT = "netra-staging"
 NAME_SERVERS = tuple(f"ns-cloud-a{i}.googledomains.com" for i in range(1, 5))
+OLD_REVISION = "netra-backend-staging-00003-xyz"
+BAD_REVISION = "netra-backend-staging-00004-bad"
+BAD_IMAGE = "us-docker.pkg.dev/netra-staging/netra/backend:2026-12-07"
+BAD_DIGEST = "sha256:" + "9a0b1c2d3e4f5a6b7c8d9e0f1a2b3c4d" * 2
+BAD_MESSAGE = (
+    "The user-provided container failed to start and listen on the port defined provided by "
+    "the PORT=8000 environment variable within the allocated timeout."
+)
 
 
 def fixture_path(broken: bool) -> Path:
@@ -42,7 +50,10 @@ class StoryWorld(StartStop):
         self.certs = CertFactory()
         self.gcp = FakeGcp.from_file(fixture_path(broken))
         self.dns = DnsServer()
-        self.web = WebServer(ssl_context=self.certs.valid(*HOSTS).server_context())
+        self.served = self.certs.valid(*HOSTS)
+        """The certificate the 'load balancer' serves; the fake API's ACTIVE certificate has its
+        PEM, so the gate's cross-check (gcp.certificate_served) sees the API and the wire agree."""
+        self.web = WebServer(ssl_context=self.served.server_context())
         self.env: dict[str, str] = {}
 
     def start(self) -> Self:
@@ -80,6 +91,10 @@ class StoryWorld(StartStop):
         """Replace the story's public IP with 127.0.0.1 in every fake-API resource."""
         base = f"compute/v1/projects/{PROJECT}/global"
         self.gcp.patch(f"{base}/addresses/netra-staging-lb-ip", {"address": LOCAL_IP})
+        self.gcp.patch(
+            f"{base}/sslCertificates/netra-staging-cert",
+            {"certificate": self.served.cert_pem.decode()},
+        )
         for rule in ("netra-staging-https", "netra-staging-http"):
             self.gcp.patch(f"{base}/forwardingRules/{rule}", {"IPAddress": LOCAL_IP})
         if not self.broken:
@@ -126,6 +141,52 @@ class StoryWorld(StartStop):
                 }
             },
         )
+
+    def bad_deploy(self, image: str = BAD_IMAGE) -> str:
+        """Deploy ``image`` as a new revision that fails to start: traffic stays on the old
+        revision (so /health still answers 200); returns the image, for the policy's ${IMAGE}."""
+        service = f"v2/projects/{PROJECT}/locations/us-central1/services/netra-backend-staging"
+        revisions = (
+            f"projects/{PROJECT}/locations/us-central1/services/netra-backend-staging/revisions"
+        )
+        old = self.gcp.get(f"{service}/revisions/{OLD_REVISION}")
+        new = {
+            **old,
+            "name": f"{revisions}/{BAD_REVISION}",
+            "uid": "7d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6",
+            "createTime": "2026-12-07T05:00:00.000Z",
+            "containers": [{**old["containers"][0], "image": image}],
+            "containerStatuses": [{"imageDigest": f"{image.rsplit(':', 1)[0]}@{BAD_DIGEST}"}],
+            "conditions": [
+                {
+                    "type": "Ready",
+                    "state": "CONDITION_FAILED",
+                    "message": BAD_MESSAGE,
+                    "lastTransitionTime": "2026-12-07T05:04:00.000Z",
+                },
+                {"type": "ContainerHealthy", "state": "CONDITION_FAILED", "message": BAD_MESSAGE},
+            ],
+        }
+        self.gcp.put(f"{service}/revisions/{BAD_REVISION}", new)
+        tag = image.rsplit(":", 1)[1]
+        package = f"projects/{PROJECT}/locations/us/repositories/netra/packages/backend"
+        self.gcp.put(
+            f"v1/{package}/tags/{tag}",
+            {"name": f"{package}/tags/{tag}", "version": f"{package}/versions/{BAD_DIGEST}"},
+        )
+        self.gcp.patch(
+            service,
+            {
+                "latestCreatedRevision": f"{revisions}/{BAD_REVISION}",
+                "terminalCondition": {
+                    "state": "CONDITION_FAILED",
+                    "message": f"Revision '{BAD_REVISION}' is not ready and cannot serve "
+                    f"traffic. {BAD_MESSAGE}",
+                },
+            },
+        )
+        self.env["IMAGE"] = image
+        return image
 
     def stop(self) -> None:
         """Stop everything."""

@@ -22,7 +22,23 @@ from infra_verify.durations import DurationLike
 from infra_verify.edges import address_records_on_host, norm_host, of_kind
 from infra_verify.gcp import reads
 from infra_verify.gcp.names import ResourceName
-from infra_verify.model import Observation, Outcome
+from infra_verify.model import Eta, Observation, Outcome
+
+PROVISIONING_WINDOW = 3600.0
+"""Google: provisioning a managed certificate "might take up to 60 minutes" once DNS points at
+the load balancer. The gate cannot see when DNS first did, so the window counts from the read."""
+
+
+def provisioning_eta(now: dt.datetime, name: str) -> Eta:
+    """A managed certificate still PROVISIONING: any moment from now, within Google's window."""
+    at = now.timestamp()
+    return Eta(
+        at,
+        at + PROVISIONING_WINDOW,
+        f"certificate {name} is PROVISIONING (Google: up to 60 minutes once DNS points at the "
+        "load balancer; counted from now, the first time the gate can tell)",
+    )
+
 
 DOMAIN_STATUS: dict[str, tuple[str, str]] = {
     "ACTIVE": ("active", ""),
@@ -263,10 +279,14 @@ class GcpManagedCertificate(GcpCheck):
         if problems:
             domain, message, hint = problems[0]
             more = f" (+{len(problems) - 1} more domain(s))" if len(problems) > 1 else ""
+            provisioning = status == "PROVISIONING" and all(
+                m == DOMAIN_STATUS["PROVISIONING"][0] for _, m, _ in problems
+            )
             return Outcome.failed(
                 f"certificate {self.name} is {status}: {domain} {message}{more}",
                 tuple(obs),
                 hint=hint,
+                eta=provisioning_eta(now, self.name) if provisioning else None,
             )
         if status != "ACTIVE":
             hint = (
@@ -275,7 +295,12 @@ class GcpManagedCertificate(GcpCheck):
                 else "describe the certificate: gcloud compute ssl-certificates describe "
                 + self.name
             )
-            return Outcome.failed(f"certificate {self.name} is {status}", tuple(obs), hint=hint)
+            return Outcome.failed(
+                f"certificate {self.name} is {status}",
+                tuple(obs),
+                hint=hint,
+                eta=provisioning_eta(now, self.name) if status == "PROVISIONING" else None,
+            )
         return Outcome.judge(
             obs,
             ok=f"certificate {self.name} ACTIVE for {len(self.domains)} domain(s), {days:.0f} days left"
@@ -345,8 +370,14 @@ class GcpManagedCertificate(GcpCheck):
             )
             if issue.get("reason"):
                 summary += f" (provisioning issue {issue['reason']})"
+            failing = any(a.get("failureReason") for a in attempts.values())
+            absent = any(norm_host(d) not in on_cert for d in self.domains)
+            waiting = state == "PROVISIONING" and not issue and not failing and not absent
             return Outcome.failed(
-                summary, tuple(obs), hint=hint or "wait while the certificate provisions"
+                summary,
+                tuple(obs),
+                hint=hint or "wait while the certificate provisions",
+                eta=provisioning_eta(now, self.name) if waiting else None,
             )
         return Outcome.judge(
             obs,

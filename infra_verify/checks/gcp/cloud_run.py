@@ -7,10 +7,14 @@ a Direct VPC interface that gives only a subnetwork is on the subnetwork's netwo
 it up from the subnetwork; so does the probe). An omitted VPC egress is the API's default,
 PRIVATE_RANGES_ONLY. Traffic is read from what was asked (``traffic``) and what is served
 (``trafficStatuses``): while they disagree the service is still reconciling.
+
+With ``image:``, the check also proves the deploy took effect: ``min_percent`` of the traffic is
+served by revisions whose containers run that image's digest (:mod:`.cloud_run_image`).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -27,12 +31,19 @@ from infra_verify.checks.gcp.base import (
     short,
     valid_name,
 )
+from infra_verify.checks.gcp.cloud_run_image import (
+    REVISION_START_WINDOW,
+    ImageObserved,
+    judge_image,
+    probe_image,
+)
+from infra_verify.checks.gcp.images import ImageRef
 from infra_verify.checks.gcp.project_numbers import by_id, resolve_project_numbers
 from infra_verify.context import CheckContext
 from infra_verify.durations import DurationLike
 from infra_verify.gcp import reads
 from infra_verify.gcp.names import ResourceName
-from infra_verify.model import Observation, Outcome
+from infra_verify.model import Eta, Observation, Outcome
 
 INGRESS = {
     "all": "INGRESS_TRAFFIC_ALL",
@@ -216,6 +227,10 @@ class CloudRunObserved:
     """The server's words for each 404 (the service's, when it does not exist)."""
     project_ids: Mapping[str, str] = field(default_factory=dict)
     """Project numbers named by ``connector:``/``network:`` or the service, resolved to IDs."""
+    image: ImageObserved | None = None
+    """With ``image:``: the serving revisions, their digests and the digest wanted."""
+    observed_at: float = 0.0
+    """Wall-clock time of the read (for ETAs; the judge keeps no clock)."""
 
 
 class GcpCloudRunService(GcpCheck):
@@ -254,6 +269,25 @@ class GcpCloudRunService(GcpCheck):
         description="percent of traffic that must reach the latest ready revision (null: don't check)",
     )
 
+    image: str | None = Field(
+        default=None,
+        description="the deployed image (tag or digest, typically ${IMAGE}): min_percent of the "
+        "traffic must be served by revisions running its digest",
+    )
+    min_percent: int = Field(
+        default=100,
+        ge=1,
+        le=100,
+        description="with image: the least percent of traffic that must run that image",
+    )
+
+    @field_validator("image")
+    @classmethod
+    def _image_ref(cls, value: str | None) -> str | None:
+        if value is not None:
+            ImageRef.parse(value)
+        return value
+
     if TYPE_CHECKING:
 
         def __init__(
@@ -268,6 +302,8 @@ class GcpCloudRunService(GcpCheck):
             egress: str | None = None,
             cloud_sql_instances: Sequence[str] = (),
             traffic_latest_percent: int | None = 100,
+            image: str | None = None,
+            min_percent: int = 100,
             id: str = "",
             after: Sequence[str | Check] | str | Check = (),
             timeout: DurationLike | None = None,
@@ -317,7 +353,12 @@ class GcpCloudRunService(GcpCheck):
         if svc is not None and (self.connector or self.network):
             named = [self.connector, self.network, svc, subnetworks]
             ids = await resolve_project_numbers(reader, named, [project, self.project])
-        return CloudRunObserved(project, region, svc, subnetworks, tuple(reader.missing), ids)
+        image = None
+        if svc is not None and self.image:
+            image = await probe_image(reader, svc, self.image, project, region, name.name)
+        return CloudRunObserved(
+            project, region, svc, subnetworks, tuple(reader.missing), ids, image, time.time()
+        )
 
     def judge(self, observed: CloudRunObserved) -> Outcome:
         """Readiness, revision, traffic, ingress, VPC access and Cloud SQL, each as an observation."""
@@ -340,7 +381,14 @@ class GcpCloudRunService(GcpCheck):
             svc.get("latestReadyRevision", ""),
             svc.get("latestCreatedRevision", ""),
         )
-        checks: list[tuple[Observation, str]] = [
+        checks: list[tuple[Observation, str]] = []
+        verdict = None
+        if observed.image is not None:
+            verdict = judge_image(
+                observed.image, self.min_percent, where, name, self.project or observed.project
+            )
+            checks.append((verdict.observation, verdict.hint))
+        checks += [
             (
                 Observation(
                     "Ready",
@@ -420,6 +468,14 @@ class GcpCloudRunService(GcpCheck):
         if not bad:
             return Outcome.passed(f"Cloud Run {name} Ready on {short(latest_ready)}", obs)
         o, hint = bad[0]
+        if verdict is not None and not verdict.observation.ok:
+            summary = verdict.summary
+            if len(bad) > 1:
+                summary += f" (+{len(bad) - 1} more)"
+            return Outcome.failed(
+                summary, obs, hint=hint, terminal=verdict.terminal, eta=verdict.eta
+            )
+        eta = _rollout_eta(svc, observed.observed_at)
         summary = f"Cloud Run {name}: {o.property}: expected {o.expected}, got {o.actual}"
         if o.property == "VPC connector" and o.actual == "(none)":
             summary = f"Cloud Run {name} has no VPC connector (expected {self.connector}): it cannot reach private IPs such as Cloud SQL's"
@@ -427,7 +483,7 @@ class GcpCloudRunService(GcpCheck):
             summary = f"Cloud Run {name} is reconciling: traffic asked for ({o.expected}) is not yet what is served ({o.actual})"
         if len(bad) > 1:
             summary += f" (+{len(bad) - 1} more)"
-        return Outcome.failed(summary, obs, hint=hint)
+        return Outcome.failed(summary, obs, hint=hint, eta=eta)
 
     def _vpc_checks(
         self, observed: CloudRunObserved, svc: dict[str, Any], where: str, base: str
@@ -503,6 +559,22 @@ async def read_subnetworks(
             reads.get_subnetwork, key.location or region, key.name, project=key.project
         )
     return out
+
+
+def _rollout_eta(svc: Mapping[str, Any], observed_at: float) -> Eta | None:
+    """A rollout still in progress (``reconciling``, or the Ready condition pending): it can
+    finish any moment, within the revision start window; None when nothing is in progress."""
+    state = str((svc.get("terminalCondition") or {}).get("state") or "")
+    if not observed_at or not (
+        svc.get("reconciling") or state in ("CONDITION_PENDING", "CONDITION_RECONCILING")
+    ):
+        return None
+    revision = short(svc.get("latestCreatedRevision")) or "the new revision"
+    return Eta(
+        observed_at,
+        observed_at + REVISION_START_WINDOW,
+        f"{revision} is still rolling out (reconciling; Ready {state or 'unknown'})",
+    )
 
 
 def _latest_percent(svc: dict[str, Any], latest_ready: str) -> int:

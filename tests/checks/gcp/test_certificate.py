@@ -60,6 +60,17 @@ def test_provisioning_is_a_retryable_fail(gcp: GcpWorld) -> None:
     assert result.hint is not None and result.hint.startswith("wait")
 
 
+def test_provisioning_carries_googles_window_as_its_eta(gcp: GcpWorld) -> None:
+    """PROVISIONING converges any moment within Google's 60 minutes; FAILED_NOT_VISIBLE has no ETA."""
+    gcp.patch(CERT, managed("PROVISIONING", "PROVISIONING", "PROVISIONING"))
+    result = gcp.run(cert_check())
+    assert result.eta is not None
+    assert result.eta.latest - result.eta.earliest == 3600
+    assert "up to 60 minutes" in result.eta.why
+    gcp.patch(CERT, managed("PROVISIONING", "FAILED_NOT_VISIBLE", "PROVISIONING"))
+    assert gcp.run(cert_check()).eta is None
+
+
 def test_provisioning_turning_active_converges_in_wait_mode(gcp: GcpWorld) -> None:
     """A certificate that becomes ACTIVE while the gate waits ends as PASS after several attempts:
     the fix lands once the fake has served PROVISIONING twice (no timer), inside a 300 s wait."""

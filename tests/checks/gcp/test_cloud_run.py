@@ -84,11 +84,14 @@ def test_not_ready_fails_with_the_condition_message(gcp: GcpWorld) -> None:
 
 
 def test_reconciling_service_fails(gcp: GcpWorld) -> None:
-    """A service that is still reconciling (a rollout in progress) is not done yet."""
+    """A service that is still reconciling (a rollout in progress) is not done yet: converging,
+    with the revision start window as its ETA."""
     gcp.patch(RUN_SERVICE, {"reconciling": True})
     result = gcp.run(service())
     failed_only_at(result, "reconciling")
     assert result.hint is not None and result.hint.startswith("wait")
+    assert result.eta is not None and result.eta.latest - result.eta.earliest == 600
+    assert "still rolling out" in result.eta.why
 
 
 def test_latest_created_revision_not_ready_fails(gcp: GcpWorld) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from infra_verify.gate import Gate, GateRun
 from infra_verify.model import Status
-from tests.servers.story_world import StoryWorld
+from tests.servers.story_world import BAD_REVISION, OLD_REVISION, StoryWorld
 
 STAGING = Path(__file__).resolve().parents[3] / "policies" / "staging.yaml"
 LIVE_AFTER_DNS = ("tls-api", "tls-auth", "tls-app", "health", "ws")
@@ -114,3 +114,22 @@ def test_staging_without_allow_loopback_does_not_pass(healthy_world: StoryWorld)
     guarded = run.by_id("dns-records")
     assert guarded.status is Status.FAIL
     assert "loopback" in guarded.summary and guarded.terminal
+
+
+def test_bad_deploy_fails_naming_the_revision_and_the_image(
+    healthy_world: StoryWorld, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The new image's revision fails to start, the old one still answers /health 200: the gate
+    fails on run-service, naming the serving revision, the failed one and the image."""
+    image = healthy_world.bad_deploy()
+    monkeypatch.setenv("IMAGE", image)
+    run = run_staging()
+    assert not run.ok and run.exit_code == 1
+    assert run.by_id("health").status is Status.PASS, run.by_id("health").summary
+    assert [r.id for r in run.root_causes] == ["run-service"]
+    service = run.by_id("run-service")
+    assert service.status is Status.FAIL and service.terminal
+    assert f"0% of traffic runs {image}" in service.summary
+    assert f"served by {OLD_REVISION} 100%" in service.summary
+    assert f"new revision {BAD_REVISION}: Ready=CONDITION_FAILED" in service.summary
+    assert service.hint is not None and f'revision_name="{BAD_REVISION}"' in service.hint
