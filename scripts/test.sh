@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The test command: system servers, venv, lint, format, types, import contracts, tests.
 #   bash scripts/test.sh [pytest arguments...]
-# Installs Debian's knot, postgresql and prometheus-blackbox-exporter when missing (as root,
+# Installs Debian's knot, postgresql, prometheus-blackbox-exporter, tmux and zsh (the terminal
+# and completion tests drive them) when missing (as root,
 # or through passwordless sudo), creates .venv (Python >= 3.11) and installs '.[test]'.
 # Every step runs; the exit status is 1 if any failed, 2 if the environment cannot be set up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(knot postgresql prometheus-blackbox-exporter)
+PACKAGES=(knot postgresql prometheus-blackbox-exporter tmux zsh)
 
 have_knot() { command -v knotd >/dev/null 2>&1 || [ -x /usr/sbin/knotd ]; }
 have_postgres() {
@@ -18,7 +19,9 @@ have_blackbox() {
     || [ -x /usr/bin/prometheus-blackbox-exporter ]
 }
 
-if ! have_knot || ! have_postgres || ! have_blackbox; then
+have_terminal_tools() { command -v tmux >/dev/null 2>&1 && command -v zsh >/dev/null 2>&1; }
+
+if ! have_knot || ! have_postgres || ! have_blackbox || ! have_terminal_tools; then
   if [ "$(id -u)" -eq 0 ]; then
     as_root=()
   elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
