@@ -19,7 +19,7 @@ from infra_verify.model import Outcome
 if TYPE_CHECKING:
     import asyncio
 else:
-    asyncio = lazy_module("asyncio")  # imported by a run, not by listing a policy
+    asyncio = lazy_module("asyncio", rebind=True)  # imported by a run, not by --list
 
 
 async def attempt(check: Check, ctx: CheckContext, *, grace: float = 1.0) -> Outcome:

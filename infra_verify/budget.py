@@ -22,7 +22,7 @@ from infra_verify.lazy import lazy_module
 if TYPE_CHECKING:
     import asyncio
 else:
-    asyncio = lazy_module("asyncio")  # imported by a run, not by listing a policy
+    asyncio = lazy_module("asyncio", rebind=True)  # imported by a run, not by --list
 
 PROBE_SHARE = 0.9
 """The part of a check's timeout its network steps may use; the rest closes and judges."""

@@ -30,9 +30,9 @@ if TYPE_CHECKING:
 
     from infra_verify.gcp.clients import GcpClients, GcpSettings
 else:
-    asyncio = lazy_module("asyncio")  # imported by a run, not by listing a policy
-    ssl = lazy_module("ssl")  # imported by a run, not by listing a policy
-    futures = lazy_module("concurrent.futures")  # imported by a run, not by listing a policy
+    asyncio = lazy_module("asyncio", rebind=True)  # imported by a run, not by --list
+    ssl = lazy_module("ssl", rebind=True)  # imported by a run, not by --list
+    futures = lazy_module("concurrent.futures", rebind=True)  # imported by a run, not by --list
 
 T = TypeVar("T")
 

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
 
     from tenacity import RetryCallState
 else:
-    asyncio = lazy_module("asyncio")  # imported by a run, not by listing a policy
+    asyncio = lazy_module("asyncio", rebind=True)  # imported by a run, not by --list
 
 DEFAULT_CONCURRENCY = 64
 

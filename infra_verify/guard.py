@@ -19,7 +19,7 @@ from infra_verify.model import Observation, Outcome
 if TYPE_CHECKING:
     import socket
 else:
-    socket = lazy_module("socket")  # imported by a run, not by listing a policy
+    socket = lazy_module("socket", rebind=True)  # imported by a run, not by --list
 
 LOCAL_ENVIRONMENTS = frozenset({"demo", "local", "dev", "development", "test", "testing"})
 METADATA_HOSTS = frozenset(

@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     import asyncio
     import socket
 else:
-    asyncio = lazy_module("asyncio")  # imported by a run, not by listing a policy
-    socket = lazy_module("socket")  # imported by a run, not by listing a policy
+    asyncio = lazy_module("asyncio", rebind=True)  # imported by a run, not by --list
+    socket = lazy_module("socket", rebind=True)  # imported by a run, not by --list
 
 T = TypeVar("T")
 

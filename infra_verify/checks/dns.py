@@ -39,8 +39,8 @@ if TYPE_CHECKING:
     from infra_verify.checks import dns_wire
 else:
     dns = lazy_module("dns")  # dnspython: imported by the first query, not by listing
-    asyncio = lazy_module("asyncio")  # imported by a run, not by listing a policy
-    dns_wire = lazy_module("infra_verify.checks.dns_wire")  # its protocol class needs asyncio
+    asyncio = lazy_module("asyncio", rebind=True)  # imported by a run, not by --list
+    dns_wire = lazy_module("infra_verify.checks.dns_wire", rebind=True)  # needs asyncio
 
 SILENT_RESOLVER_HINT = (
     "check that the resolvers in the policy are reachable from where the gate runs"

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 else:
     h11 = lazy_module("h11")
     httpx = lazy_module("httpx")
-    ssl = lazy_module("ssl")  # imported by a run, not by listing a policy
+    ssl = lazy_module("ssl", rebind=True)  # imported by a run, not by --list
 
 
 class _Stale(Exception):

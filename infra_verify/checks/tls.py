@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from cryptography import x509
 else:
     x509 = lazy_module("cryptography.x509")  # imported by the first certificate parsed
-    ssl = lazy_module("ssl")  # imported by a run, not by listing a policy
+    ssl = lazy_module("ssl", rebind=True)  # imported by a run, not by --list
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,9 @@ if TYPE_CHECKING:
     import socket
     import ssl
 else:
-    asyncio = lazy_module("asyncio")  # imported by a run, not by listing a policy
-    socket = lazy_module("socket")  # imported by a run, not by listing a policy
-    ssl = lazy_module("ssl")  # imported by a run, not by listing a policy
+    asyncio = lazy_module("asyncio", rebind=True)  # imported by a run, not by --list
+    socket = lazy_module("socket", rebind=True)  # imported by a run, not by --list
+    ssl = lazy_module("ssl", rebind=True)  # imported by a run, not by --list
 
 READ_SIZE = 16 * 1024 + 512
 """One TLS record and its overhead: what one socket read asks for."""

@@ -34,7 +34,7 @@ from infra_verify.model import Observation, Outcome
 if TYPE_CHECKING:
     import asyncio
 else:
-    asyncio = lazy_module("asyncio")  # imported by a run, not by listing a policy
+    asyncio = lazy_module("asyncio", rebind=True)  # imported by a run, not by --list
 
 MAX_MESSAGE = 64 * 1024
 

@@ -23,7 +23,7 @@ from infra_verify.policy.yaml_lines import MAX_BYTES, read_limited
 if TYPE_CHECKING:
     import ssl
 else:
-    ssl = lazy_module("ssl")  # imported by a run, not by listing a policy
+    ssl = lazy_module("ssl", rebind=True)  # imported by a run, not by --list
 
 PATH_KEYS = frozenset({"dotenv", "ca_bundle"})
 """Keys (at any depth of a policy) whose value is a file the gate will read."""

@@ -34,7 +34,7 @@ from infra_verify.model import Observation, Outcome
 if TYPE_CHECKING:
     import asyncio
 else:
-    asyncio = lazy_module("asyncio")  # imported by a run, not by listing a policy
+    asyncio = lazy_module("asyncio", rebind=True)  # imported by a run, not by --list
 
 DELEGATION_MAX = 5.0
 """The longest a resolver may take to answer the delegation's NS question (seconds)."""
