@@ -6,14 +6,20 @@ The gate and the combinators both run checks through :func:`attempt`, so a membe
 
 from __future__ import annotations
 
-import asyncio
+from typing import TYPE_CHECKING
 
 from infra_verify.check import Check
 from infra_verify.context import CheckContext
 from infra_verify.durations import format_duration
 from infra_verify.errors import ProbeError, ProbeFailed
 from infra_verify.guard import check_guards
+from infra_verify.lazy import lazy_module
 from infra_verify.model import Outcome
+
+if TYPE_CHECKING:
+    import asyncio
+else:
+    asyncio = lazy_module("asyncio", rebind=True)  # imported by a run, not by --list
 
 
 async def attempt(check: Check, ctx: CheckContext, *, grace: float = 1.0) -> Outcome:

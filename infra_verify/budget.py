@@ -13,9 +13,16 @@ steps; the rest is left for closing connections and judging. Steps then ask for 
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from infra_verify.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import asyncio
+else:
+    asyncio = lazy_module("asyncio", rebind=True)  # imported by a run, not by --list
 
 PROBE_SHARE = 0.9
 """The part of a check's timeout its network steps may use; the rest closes and judges."""

@@ -12,20 +12,27 @@ ends at its deadline, reports written, whatever a library thread is doing.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import queue
-import ssl
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from infra_verify.lazy import lazy_module
 from infra_verify.redact import Redactor
 
 if TYPE_CHECKING:
+    import asyncio
+    import concurrent.futures as futures
+    import ssl
+    from concurrent.futures import Future
+
     from infra_verify.gcp.clients import GcpClients, GcpSettings
+else:
+    asyncio = lazy_module("asyncio", rebind=True)  # imported by a run, not by --list
+    ssl = lazy_module("ssl", rebind=True)  # imported by a run, not by --list
+    futures = lazy_module("concurrent.futures", rebind=True)  # imported by a run, not by --list
 
 T = TypeVar("T")
 
@@ -51,7 +58,7 @@ class BlockingPool:
 
     def submit(self, fn: Callable[[], T]) -> Future[T]:
         """Queue ``fn``; start a worker when none is idle and the bound allows."""
-        future: Future[T] = Future()
+        future: Future[T] = futures.Future()
         with self._lock:
             if self._closed:
                 raise RuntimeError("the blocking pool is shut down")

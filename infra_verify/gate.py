@@ -13,7 +13,6 @@ The whole run in one screen::
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import gc
 import threading
@@ -31,6 +30,7 @@ from infra_verify.durations import format_duration
 from infra_verify.errors import InfraVerifyError, PolicyError, UsageError
 from infra_verify.explain import Cause, explain, shared_causes
 from infra_verify.graph import Graph, build_graph
+from infra_verify.lazy import lazy_module
 from infra_verify.model import Observation, Outcome, Result, Source, Status
 from infra_verify.policy.load import CONTEXT_OPTIONS, LOAD_OPTIONS, Policy, load_policy
 from infra_verify.policy.yaml_lines import line_of
@@ -39,7 +39,11 @@ ResultCallback = Callable[[Result], None]
 AttemptCallback = Callable[[str, Outcome, int], None]
 
 if TYPE_CHECKING:
+    import asyncio
+
     from tenacity import RetryCallState
+else:
+    asyncio = lazy_module("asyncio", rebind=True)  # imported by a run, not by --list
 
 DEFAULT_CONCURRENCY = 64
 

@@ -8,12 +8,18 @@ exactly how a broken deploy once looked green.
 from __future__ import annotations
 
 import ipaddress
-import socket
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from infra_verify.check import Check
 from infra_verify.context import CheckContext
+from infra_verify.lazy import lazy_module
 from infra_verify.model import Observation, Outcome
+
+if TYPE_CHECKING:
+    import socket
+else:
+    socket = lazy_module("socket", rebind=True)  # imported by a run, not by --list
 
 LOCAL_ENVIRONMENTS = frozenset({"demo", "local", "dev", "development", "test", "testing"})
 METADATA_HOSTS = frozenset(

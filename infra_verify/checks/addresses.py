@@ -9,16 +9,22 @@ neither passes nor fails the check).
 
 from __future__ import annotations
 
-import asyncio
-import socket
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from pydantic import Field
 
 from infra_verify.checks.resolve import Resolution
 from infra_verify.errors import ProbeError
+from infra_verify.lazy import lazy_module
 from infra_verify.model import Outcome, Status
+
+if TYPE_CHECKING:
+    import asyncio
+    import socket
+else:
+    asyncio = lazy_module("asyncio", rebind=True)  # imported by a run, not by --list
+    socket = lazy_module("socket", rebind=True)  # imported by a run, not by --list
 
 T = TypeVar("T")
 

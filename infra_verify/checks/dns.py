@@ -8,7 +8,6 @@ NXDOMAIN from an earlier attempt can never mask a record that has since appeared
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -18,7 +17,6 @@ from pydantic import Field, field_validator
 
 from infra_verify.budget import Budget
 from infra_verify.check import Check
-from infra_verify.checks import dns_wire
 from infra_verify.checks.answers import answer_cache
 from infra_verify.context import CheckContext
 from infra_verify.durations import DurationLike
@@ -28,6 +26,8 @@ from infra_verify.lazy import lazy_module
 from infra_verify.model import Eta, Observation, Outcome, Status
 
 if TYPE_CHECKING:
+    import asyncio
+
     import dns.asyncquery
     import dns.exception
     import dns.flags
@@ -35,8 +35,12 @@ if TYPE_CHECKING:
     import dns.name
     import dns.rcode
     import dns.rdatatype
+
+    from infra_verify.checks import dns_wire
 else:
     dns = lazy_module("dns")  # dnspython: imported by the first query, not by listing
+    asyncio = lazy_module("asyncio", rebind=True)  # imported by a run, not by --list
+    dns_wire = lazy_module("infra_verify.checks.dns_wire", rebind=True)  # needs asyncio
 
 SILENT_RESOLVER_HINT = (
     "check that the resolvers in the policy are reachable from where the gate runs"

@@ -12,7 +12,6 @@ maps them exactly as before.
 from __future__ import annotations
 
 import functools
-import ssl
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -21,11 +20,14 @@ from infra_verify.context import CheckContext
 from infra_verify.lazy import lazy_module
 
 if TYPE_CHECKING:
+    import ssl
+
     import h11
     import httpx
 else:
     h11 = lazy_module("h11")
     httpx = lazy_module("httpx")
+    ssl = lazy_module("ssl", rebind=True)  # imported by a run, not by --list
 
 
 class _Stale(Exception):

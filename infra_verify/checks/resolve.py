@@ -14,10 +14,9 @@ resolve, or resolves where the guards forbid, is a fact the check's ``judge`` tu
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
-import socket
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from infra_verify.budget import Budget
 from infra_verify.checks.dns import (  # at import time, not in a probe
@@ -28,7 +27,15 @@ from infra_verify.checks.dns import (  # at import time, not in a probe
 from infra_verify.context import CheckContext
 from infra_verify.errors import ProbeError
 from infra_verify.guard import check_targets
+from infra_verify.lazy import lazy_module
 from infra_verify.model import Outcome
+
+if TYPE_CHECKING:
+    import asyncio
+    import socket
+else:
+    asyncio = lazy_module("asyncio", rebind=True)  # imported by a run, not by --list
+    socket = lazy_module("socket", rebind=True)  # imported by a run, not by --list
 
 RESOLVE_PART = 0.5
 """The part of a probe's remaining budget that resolving the host may use; the rest dials."""

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import ssl
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -34,9 +33,12 @@ from infra_verify.lazy import lazy_module
 from infra_verify.model import Observation, Outcome
 
 if TYPE_CHECKING:
+    import ssl
+
     from cryptography import x509
 else:
     x509 = lazy_module("cryptography.x509")  # imported by the first certificate parsed
+    ssl = lazy_module("ssl", rebind=True)  # imported by a run, not by --list
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,20 @@ connection instead of shaking hands again. A parked connection not taken within
 
 from __future__ import annotations
 
-import asyncio
-import socket
-import ssl
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from infra_verify.context import CheckContext
+from infra_verify.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import asyncio
+    import socket
+    import ssl
+else:
+    asyncio = lazy_module("asyncio", rebind=True)  # imported by a run, not by --list
+    socket = lazy_module("socket", rebind=True)  # imported by a run, not by --list
+    ssl = lazy_module("ssl", rebind=True)  # imported by a run, not by --list
 
 READ_SIZE = 16 * 1024 + 512
 """One TLS record and its overhead: what one socket read asks for."""

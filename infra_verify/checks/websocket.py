@@ -5,7 +5,6 @@ env vars (e.g. a bearer token) and are redacted everywhere.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Mapping, Sequence
@@ -29,7 +28,13 @@ from infra_verify.checks.url import UrlCheck, env_headers
 from infra_verify.context import CheckContext
 from infra_verify.durations import DurationLike, format_duration
 from infra_verify.errors import ProbeError
+from infra_verify.lazy import lazy_module
 from infra_verify.model import Observation, Outcome
+
+if TYPE_CHECKING:
+    import asyncio
+else:
+    asyncio = lazy_module("asyncio", rebind=True)  # imported by a run, not by --list
 
 MAX_MESSAGE = 64 * 1024
 

@@ -13,11 +13,17 @@ tree; ``extends:`` is never interpolated, so it always is.
 from __future__ import annotations
 
 import re
-import ssl
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from infra_verify.errors import PolicyError
+from infra_verify.lazy import lazy_module
 from infra_verify.policy.yaml_lines import MAX_BYTES, read_limited
+
+if TYPE_CHECKING:
+    import ssl
+else:
+    ssl = lazy_module("ssl", rebind=True)  # imported by a run, not by --list
 
 PATH_KEYS = frozenset({"dotenv", "ca_bundle"})
 """Keys (at any depth of a policy) whose value is a file the gate will read."""

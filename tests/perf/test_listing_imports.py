@@ -16,13 +16,15 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBING = ("dns", "httpx", "cryptography", "websockets", "tenacity", "anyio", "httpcore")
+RUN_ONLY = ("asyncio", "ssl", "concurrent.futures", "infra_verify.checks.dns_wire")
+"""What only a run needs: the event loop, TLS, the thread pool's futures, the lean DNS exchange."""
 
 _SCRIPT = """
 import contextlib, io, json, sys
 from infra_verify.cli.main import main
 with contextlib.redirect_stdout(io.StringIO()):
     code = main(sys.argv[1:])
-print(json.dumps({"code": code, "modules": sorted({m.split(".")[0] for m in sys.modules})}))
+print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
 """
 
 
@@ -37,7 +39,7 @@ def _imported(*argv: str) -> tuple[int, set[str]]:
     )
     assert out.returncode == 0, out.stderr[-2000:]
     seen = json.loads(out.stdout.strip().splitlines()[-1])
-    return seen["code"], set(seen["modules"])
+    return seen["code"], {m.split(".")[0] for m in seen["modules"]} | set(seen["modules"])
 
 
 @pytest.mark.parametrize("environment", ["staging", "production"])
@@ -71,6 +73,30 @@ def test_bad_policy_still_exits_two_without_probing_libraries(tmp_path: Path) ->
     code, modules = _imported("local", "--policy", str(policy), "--list")
     assert code == 2
     assert not modules & set(PROBING)
+
+
+@pytest.mark.parametrize("environment", ["staging", "production"])
+def test_list_imports_no_run_machinery(environment: str) -> None:
+    """`--list` loads neither asyncio, ssl, concurrent.futures nor the lean DNS exchange."""
+    code, modules = _imported(environment, "--list")
+    assert code == 0
+    assert not modules & set(RUN_ONLY), sorted(modules & set(RUN_ONLY))
+
+
+def test_list_of_every_live_kind_imports_no_run_machinery(tmp_path: Path) -> None:
+    """dns, tls, http and websocket checks list without the event loop or TLS modules."""
+    policy = tmp_path / "p.yaml"
+    policy.write_text(
+        "environment: local\n"
+        "checks:\n"
+        "  d: {kind: dns, name: api.example.com}\n"
+        "  t: {kind: tls, host: api.example.com}\n"
+        "  h: {kind: http, url: 'https://api.example.com/health'}\n"
+        "  w: {kind: websocket, url: 'wss://api.example.com/ws'}\n"
+    )
+    code, modules = _imported("local", "--policy", str(policy), "--list")
+    assert code == 0
+    assert not modules & set(RUN_ONLY), sorted(modules & set(RUN_ONLY))
 
 
 def test_a_run_imports_them_in_its_warm_up() -> None:

@@ -13,7 +13,6 @@ public name unless the policy says ``visibility: private``. The zone may live in
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -29,7 +28,13 @@ from infra_verify.durations import DurationLike
 from infra_verify.edges import norm_host
 from infra_verify.gcp import reads
 from infra_verify.gcp.names import ResourceName
+from infra_verify.lazy import lazy_module
 from infra_verify.model import Observation, Outcome
+
+if TYPE_CHECKING:
+    import asyncio
+else:
+    asyncio = lazy_module("asyncio", rebind=True)  # imported by a run, not by --list
 
 DELEGATION_MAX = 5.0
 """The longest a resolver may take to answer the delegation's NS question (seconds)."""
