@@ -12,10 +12,8 @@ FAIL after it; never terminal, because the API does not say when the certificate
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
-import ssl
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -37,9 +35,14 @@ from infra_verify.lazy import lazy_module
 from infra_verify.model import Eta, Observation, Outcome
 
 if TYPE_CHECKING:
+    import asyncio
+    import ssl
+
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
 else:  # imported by the first certificate compared, not by listing
+    asyncio = lazy_module("asyncio", rebind=True)  # imported by a run, not by --list
+    ssl = lazy_module("ssl", rebind=True)  # imported by a run, not by --list
     x509 = lazy_module("cryptography.x509")
     serialization = lazy_module("cryptography.hazmat.primitives.serialization")
 

@@ -12,7 +12,6 @@ analysis did not complete). It *writes* a test resource, so it needs
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -27,7 +26,13 @@ from infra_verify.errors import ProbeError
 from infra_verify.gcp import network_management as nm
 from infra_verify.gcp import reads
 from infra_verify.gcp.errors import GcpError, GcpNotFound
+from infra_verify.lazy import lazy_module
 from infra_verify.model import Observation, Outcome
+
+if TYPE_CHECKING:
+    import asyncio
+else:
+    asyncio = lazy_module("asyncio", rebind=True)  # imported by a run, not by --list
 
 DROP_STATES = frozenset({"DROP", "ABORT"})
 

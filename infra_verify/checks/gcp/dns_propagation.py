@@ -10,7 +10,6 @@ Cloud DNS does not hold is a FAIL (``gcp.dns_record`` names the fix).
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,7 +24,13 @@ from infra_verify.context import CheckContext
 from infra_verify.durations import DurationLike
 from infra_verify.edges import norm_host
 from infra_verify.gcp import reads
+from infra_verify.lazy import lazy_module
 from infra_verify.model import Eta, Observation, Outcome
+
+if TYPE_CHECKING:
+    import asyncio
+else:
+    asyncio = lazy_module("asyncio", rebind=True)  # imported by a run, not by --list
 
 
 @dataclass(frozen=True)
