@@ -42,6 +42,14 @@ else:
     asyncio = lazy_module("asyncio", rebind=True)  # imported by a run, not by --list
     dns_wire = lazy_module("infra_verify.checks.dns_wire", rebind=True)  # needs asyncio
 
+
+def dns_name(value: str) -> str:
+    """A policy's DNS name without its trailing dot; ValueError for an empty or spaced one."""
+    if not value or " " in value:
+        raise ValueError("must be a DNS name such as api.example.com")
+    return value.rstrip(".")
+
+
 SILENT_RESOLVER_HINT = (
     "check that the resolvers in the policy are reachable from where the gate runs"
 )
@@ -181,9 +189,7 @@ class Dns(Check):
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        if not v or " " in v:
-            raise ValueError("must be a DNS name such as api.example.com")
-        return v.rstrip(".")
+        return dns_name(v)
 
     @classmethod
     def warm_up(cls) -> None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field, model_validator
 
 from infra_verify.check import Check
-from infra_verify.checks.gcp.base import GcpCheck, not_found, valid_name
+from infra_verify.checks.gcp.base import GcpCheck, Reader, not_found, valid_name
 from infra_verify.context import CheckContext
 from infra_verify.durations import DurationLike
 from infra_verify.edges import address_records_on_host, norm_host, of_kind
@@ -165,23 +165,10 @@ class GcpManagedCertificate(GcpCheck):
         """Read the certificate (compute, global or regional, or Certificate Manager)."""
         reader = self.reader(ctx)
         await reader.ensure_project()
-        region = self.region_for(ctx)
-        kind = "certificates" if self.certificate_manager else "sslCertificates"
-        name = ResourceName.parse(self.name, kind)
-        project = name.project or self.project_for(reader)
-        if self.certificate_manager:
-            cert = await reader.get_or_none(
-                reads.get_certificate_manager_certificate,
-                name.location or self.location,
-                name.name,
-                project=project,
-            )
-        else:
-            regional = self.regional or (name.location not in (None, "global"))
-            region = name.location if regional and name.location else region
-            cert = await reader.get_or_none(
-                reads.get_ssl_certificate, name.name, region if regional else None, project=project
-            )
+        cert, project, region = await read_certificate(
+            self, reader, ctx, self.name, self.certificate_manager, self.location, self.regional
+        )
+        region = region or self.region_for(ctx)
         now = dt.datetime.now(dt.UTC)
         return CertificateObserved(project, region, cert, now, tuple(reader.missing))
 
@@ -397,3 +384,32 @@ class GcpManagedCertificate(GcpCheck):
         if expires.tzinfo is None:
             expires = expires.replace(tzinfo=dt.UTC)
         return (expires - now).total_seconds() / 86400
+
+
+async def read_certificate(
+    check: GcpCheck,
+    reader: Reader,
+    ctx: CheckContext,
+    ref: str,
+    certificate_manager: bool,
+    location: str,
+    regional: bool,
+) -> tuple[dict[str, Any] | None, str, str | None]:
+    """A certificate by name or path (compute, global or regional, or Certificate Manager):
+    the resource or None, its project, and its region when it is a regional compute one."""
+    kind = "certificates" if certificate_manager else "sslCertificates"
+    name = ResourceName.parse(ref, kind)
+    project = name.project or check.project_for(reader)
+    if certificate_manager:
+        cert = await reader.get_or_none(
+            reads.get_certificate_manager_certificate,
+            name.location or location,
+            name.name,
+            project=project,
+        )
+        return cert, project, None
+    region = None
+    if regional or name.location not in (None, "global"):
+        region = name.location or check.region_for(ctx)
+    cert = await reader.get_or_none(reads.get_ssl_certificate, name.name, region, project=project)
+    return cert, project, region

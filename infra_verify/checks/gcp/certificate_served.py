@@ -23,6 +23,7 @@ from pydantic import Field, model_validator
 from infra_verify.budget import Budget
 from infra_verify.check import Check
 from infra_verify.checks.gcp.base import GcpCheck, Reader, not_found, valid_name
+from infra_verify.checks.gcp.certificate import read_certificate
 from infra_verify.checks.resolve import RESOLVE_PART, resolve_address
 from infra_verify.checks.tls import parse_cert
 from infra_verify.context import CheckContext
@@ -30,7 +31,6 @@ from infra_verify.durations import DurationLike
 from infra_verify.edges import address_records_on_host, norm_host
 from infra_verify.errors import ProbeError
 from infra_verify.gcp import reads
-from infra_verify.gcp.names import ResourceName
 from infra_verify.lazy import lazy_module
 from infra_verify.model import Eta, Observation, Outcome
 
@@ -177,24 +177,15 @@ class GcpCertificateServed(GcpCheck):
         """Read the API's certificate, then take the leaf the load balancer serves."""
         reader = self.reader(ctx)
         await reader.ensure_project()
-        kind = "certificates" if self.certificate_manager else "sslCertificates"
-        name = ResourceName.parse(self.certificate, kind)
-        project = name.project or self.project_for(reader)
-        if self.certificate_manager:
-            api = await reader.get_or_none(
-                reads.get_certificate_manager_certificate,
-                name.location or self.location,
-                name.name,
-                project=project,
-            )
-        else:
-            regional = self.regional or name.location not in (None, "global")
-            region = (name.location if regional else None) or (
-                self.region_for(ctx) if regional else None
-            )
-            api = await reader.get_or_none(
-                reads.get_ssl_certificate, name.name, region, project=project
-            )
+        api, project, _region = await read_certificate(
+            self,
+            reader,
+            ctx,
+            self.certificate,
+            self.certificate_manager,
+            self.location,
+            self.regional,
+        )
         now = dt.datetime.now(dt.UTC)
         if api is None:
             return ServedObserved(None, None, "", now, project, missing=tuple(reader.missing))

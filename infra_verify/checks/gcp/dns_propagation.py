@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field, field_validator
 
 from infra_verify.check import Check
-from infra_verify.checks.dns import ServerAnswer, normalize, query, system_resolvers
+from infra_verify.checks.dns import ServerAnswer, dns_name, normalize, query, system_resolvers
 from infra_verify.checks.gcp.base import GcpCheck, not_found
 from infra_verify.context import CheckContext
 from infra_verify.durations import DurationLike
@@ -91,9 +91,7 @@ class GcpDnsPropagation(GcpCheck):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        if not value or " " in value:
-            raise ValueError("must be a DNS name such as api.example.com")
-        return value.rstrip(".")
+        return dns_name(value)
 
     def subject(self) -> str:
         """Name and type."""
