@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from infra_verify.check import Check
+from infra_verify.collector import paused
 from infra_verify.errors import UsageError
 
 
@@ -54,6 +55,11 @@ class Graph:
 
 def build_graph(checks: Sequence[Check], *, infer: bool = True) -> Graph:
     """Validate ids and edges, infer the implicit ones, and reject cycles."""
+    with paused():  # the graph and its lists all stay alive (see collector.py)
+        return _build_graph(checks, infer=infer)
+
+
+def _build_graph(checks: Sequence[Check], *, infer: bool) -> Graph:
     by_id: dict[str, Check] = {}
     for check in checks:
         if check.id in by_id:

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ValidationError
 from infra_verify.check import Check
 from infra_verify.checks.cross_checks import with_cross_checks
 from infra_verify.checks.registry import get_bundle, get_kind, kind_names, plugins
+from infra_verify.collector import paused
 from infra_verify.context import CheckContext
 from infra_verify.errors import PolicyError
 from infra_verify.graph import find_cycle
@@ -194,20 +195,21 @@ def load_policy(
     """
 
     path = Path(source)
-    # follows extends: and merges (see extends.py)
-    merged = load_merged(path, allow_outside_policy_dir=allow_outside_policy_dir)
-    with attributed(merged):
-        policy = parse_policy(
-            merged.data,
-            merged.lines,
-            file=str(path),
-            files=merged.files,
-            env=env,
-            extra=extra,
-            root=path.parent,
-            allow_outside_policy_dir=allow_outside_policy_dir,
-        )
-        return policy.for_environment(environment)
+    with paused():  # everything built here stays alive: no collection finds garbage in it
+        # follows extends: and merges (see extends.py)
+        merged = load_merged(path, allow_outside_policy_dir=allow_outside_policy_dir)
+        with attributed(merged):
+            policy = parse_policy(
+                merged.data,
+                merged.lines,
+                file=str(path),
+                files=merged.files,
+                env=env,
+                extra=extra,
+                root=path.parent,
+                allow_outside_policy_dir=allow_outside_policy_dir,
+            )
+            return policy.for_environment(environment)
 
 
 def parse_policy(
@@ -321,31 +323,41 @@ def _check_files(
                         )
                     if key == "ca_bundle":
                         check_ca_bundle(target, file=file, line=line, key=name)
-                else:
+                elif isinstance(value, dict | list):
                     walk(raw_map.get(key), value, sub)
         elif isinstance(node, list):
             raw_list = raw_node if isinstance(raw_node, list) else []
             for i, item in enumerate(node):
-                walk(raw_list[i] if i < len(raw_list) else None, item, (*path, i))
+                if isinstance(item, dict | list):
+                    walk(raw_list[i] if i < len(raw_list) else None, item, (*path, i))
 
     walk(raw, data, ())
 
 
-def _written_secrets(data: Any, path: Path_ = ()) -> list[str]:
+def _written_secrets(data: Any) -> list[str]:
     """String values under secret-named keys (``headers: {Authorization: ...}``, ``password:``)."""
     out: list[str] = []
-    if isinstance(data, dict):
-        for key, value in data.items():
-            sub = (*path, key)
-            if str(key).endswith("_env"):
-                continue  # holds variable names (dsn_env, headers_from_env), not values
-            if holds_secret(path, key):
-                out.extend(_strings(value))
-            else:
-                out.extend(_written_secrets(value, sub))
-    elif isinstance(data, list):
-        for i, item in enumerate(data):
-            out.extend(_written_secrets(item, (*path, i)))
+    secret_named: dict[Any, bool] = {}  # a policy repeats few key names: ask once per name
+
+    def walk(node: dict[Any, Any] | list[Any], path: Path_) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if str(key).endswith("_env"):
+                    continue  # holds variable names (dsn_env, headers_from_env), not values
+                named = secret_named.get(key)
+                if named is None:
+                    named = secret_named[key] = is_secret_key(key)
+                if named and holds_secret(path, key):
+                    out.extend(_strings(value))
+                elif isinstance(value, dict | list):
+                    walk(value, (*path, key))
+        else:
+            for i, item in enumerate(node):
+                if isinstance(item, dict | list):
+                    walk(item, (*path, i))
+
+    if isinstance(data, dict | list):
+        walk(data, ())
     return out
 
 
@@ -366,16 +378,15 @@ def _secret_variables(checks: list[Check]) -> tuple[tuple[str, bool], ...]:
     secret is masked even when the check that reads it is skipped or blocked."""
     out: dict[str, bool] = {}
 
-    def walk(node: Any) -> None:
+    def walk(node: dict[str, Any] | list[Any] | tuple[Any, ...]) -> None:
         if isinstance(node, dict):
             for var in (node.get("headers_from_env") or {}).values():
                 out[str(var)] = True
             if isinstance(node.get("dsn_env"), str):
                 out[node["dsn_env"]] = True
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list | tuple):
-            for item in node:
+            node = tuple(node.values())
+        for item in node:
+            if isinstance(item, dict | list | tuple):  # scalars hold no variable names
                 walk(item)
 
     for check in checks:

@@ -37,19 +37,25 @@ def load_yaml(text: str, file: str) -> tuple[Any, dict[Path_, int]]:
             file=file,
             hint="a policy should be a small, readable file",
         )
+    # One parse: the composed node tree gives the lines (and the size and depth limits, checked
+    # before anything is built), then the same loader builds the data from it.
+    loader = _LOADER(text)
     try:
-        node = yaml.compose(text, Loader=_LOADER)
-    except (yaml.YAMLError, ValueError, RecursionError) as exc:
-        raise _yaml_error(exc, file) from exc
-    if node is None:
-        return None, {}
-    lines: dict[Path_, int] = {(): node.start_mark.line + 1}
-    count = [0]
-    _walk(node, (), lines, count, file)
-    try:
-        data = yaml.load(text, Loader=_LOADER)  # a safe loader: no object construction
-    except (yaml.YAMLError, ValueError, RecursionError) as exc:
-        raise _yaml_error(exc, file) from exc
+        try:
+            node = loader.get_single_node()
+        except (yaml.YAMLError, ValueError, RecursionError) as exc:
+            raise _yaml_error(exc, file) from exc
+        if node is None:
+            return None, {}
+        lines: dict[Path_, int] = {(): node.start_mark.line + 1}
+        count = [0]
+        _walk(node, (), lines, count, file)
+        try:
+            data = loader.construct_document(node)  # a safe loader: no object construction
+        except (yaml.YAMLError, ValueError, RecursionError) as exc:
+            raise _yaml_error(exc, file) from exc
+    finally:
+        loader.dispose()
     return data, lines
 
 
