@@ -13,7 +13,6 @@ ends at its deadline, reports written, whatever a library thread is doing.
 from __future__ import annotations
 
 import os
-import queue
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from infra_verify.redact import Redactor
 if TYPE_CHECKING:
     import asyncio
     import concurrent.futures as futures
+    import queue
     import ssl
     from concurrent.futures import Future
 
@@ -33,6 +33,7 @@ else:
     asyncio = lazy_module("asyncio", rebind=True)  # imported by a run, not by --list
     ssl = lazy_module("ssl", rebind=True)  # imported by a run, not by --list
     futures = lazy_module("concurrent.futures", rebind=True)  # imported by a run, not by --list
+    queue = lazy_module("queue", rebind=True)  # the thread pool's, built by a run
 
 T = TypeVar("T")
 

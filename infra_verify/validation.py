@@ -6,11 +6,17 @@ raise :class:`~infra_verify.errors.CheckDefinitionError`), so both say the same 
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
+
+from infra_verify.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import difflib
+else:
+    difflib = lazy_module("difflib", rebind=True)  # a did-you-mean needs it, not every load
 
 Loc = tuple[str | int, ...]
 

@@ -5,7 +5,6 @@ env vars (e.g. a bearer token) and are redacted everywhere.
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -89,6 +88,7 @@ class WebSocket(UrlCheck):
         """Import websockets and dnspython before any check's timer starts."""
         import websockets.asyncio.client  # noqa: F401
 
+        import infra_verify.checks.websocket_log  # noqa: F401
         from infra_verify.checks.dns import warm_up_dns
 
         warm_up_dns()
@@ -159,6 +159,8 @@ class WebSocket(UrlCheck):
         from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
         from websockets.typing import Subprotocol
 
+        from infra_verify.checks.websocket_log import RedactingLog
+
         timeout = self.effective_timeout(ctx)  # named in messages: the check's own timeout
         if pin:
             kwargs["host"] = pin
@@ -174,7 +176,7 @@ class WebSocket(UrlCheck):
                 max_size=MAX_MESSAGE,  # type: ignore[arg-type]
                 proxy=None,
                 user_agent_header="infra_verify",
-                logger=_RedactingLog(ctx),
+                logger=RedactingLog(ctx),
                 **kwargs,  # type: ignore[arg-type]
             ) as ws:
                 upgraded = time.monotonic() - start
@@ -277,17 +279,3 @@ class WebSocket(UrlCheck):
         if observed.cut_mid_handshake:
             return Outcome.failed(f"{self.url}: the server closed the connection mid-handshake")
         return None
-
-
-class _RedactingLog(logging.LoggerAdapter):  # type: ignore[type-arg]
-    """websockets' client log with this run's secrets masked (at DEBUG it logs every header)."""
-
-    def __init__(self, ctx: CheckContext) -> None:
-        super().__init__(logging.getLogger("websockets.client"), {})
-        self.redactor = ctx.redactor
-
-    def log(self, level: int, msg: object, *args: object, **kwargs: object) -> None:
-        """Format, redact, then log."""
-        if self.isEnabledFor(level):
-            text = str(msg) % args if args else str(msg)
-            self.logger.log(level, self.redactor(text), **kwargs)

@@ -19,8 +19,8 @@ into a traceback or another code.
 from __future__ import annotations
 
 import importlib
+import os
 import sys
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO, cast
@@ -44,6 +44,16 @@ SUBCOMMANDS: dict[str, str] = {
     "merge": "infra_verify.cli.merge:merge_main",
     "completion": "infra_verify.cli.completion:completion_main",
 }
+
+
+NO_PYDANTIC_PLUGINS = ("PYDANTIC_DISABLE_PLUGINS", "__all__")
+"""Set in the CLI's own process unless the user set the variable (to anything, even empty).
+
+pydantic plugins (the ``pydantic`` entry point group) observe the validation of every model;
+the only models the CLI's process validates are infra_verify's own policy and check models, so
+finding plugins (a scan of every installed distribution's entry points, on the first model
+built) would cost every start and serve no one. A program that calls ``main(argv)`` or the
+library keeps pydantic's behaviour; ``PYDANTIC_DISABLE_PLUGINS=`` (empty) keeps it for the CLI."""
 
 
 def program_name(argv0: str) -> str:
@@ -73,6 +83,8 @@ def main(
 ) -> int:
     """Run the CLI (the run command when no command is named); returns the exit code."""
     out = ReportStream(stdout if stdout is not None else sys.stdout)
+    if argv is None:  # the process's entry point: python -m infra_verify, infra-verify
+        os.environ.setdefault(*NO_PYDANTIC_PLUGINS)
     args = list(sys.argv[1:] if argv is None else argv)
     prog = prog or (program_name(sys.argv[0]) if argv is None else "infra-verify")
     options: dict[str, str] = {}
@@ -108,6 +120,8 @@ def main(
 def internal_error(exc: BaseException) -> int:
     """Report an exception that escaped a command: its redacted traceback, one closing line
     that says it is a bug, exit code 3."""
+    import traceback  # only a crash needs it (and linecache, tokenize): not every start
+
     from infra_verify.redact import redact
 
     text = "".join(traceback.format_exception(exc))

@@ -22,13 +22,18 @@ module, so importing this module stays cheap.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infra_verify.errors import ProbeError
+from infra_verify.lazy import lazy_module
+
+if TYPE_CHECKING:
+    import json
+else:
+    json = lazy_module("json", rebind=True)  # read when a call failed, not by --list
 
 __all__ = [
     "ERROR_INFO_TYPE",

@@ -15,12 +15,11 @@ helps, the closest valid key.
 
 from __future__ import annotations
 
-import difflib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ValidationError
 
@@ -31,6 +30,7 @@ from infra_verify.collector import paused
 from infra_verify.context import CheckContext
 from infra_verify.errors import PolicyError
 from infra_verify.graph import find_cycle
+from infra_verify.lazy import lazy_module
 from infra_verify.model import Source
 from infra_verify.policy.extends import attributed, holds_secret, load_merged
 from infra_verify.policy.interpolate import interpolate_tree
@@ -39,6 +39,11 @@ from infra_verify.policy.schema import Defaults, GcpSection, PolicyDocument
 from infra_verify.policy.yaml_lines import Path_, dotted, key_text, line_of
 from infra_verify.redact import Redactor, is_secret_key
 from infra_verify.validation import first_problem
+
+if TYPE_CHECKING:
+    import difflib
+else:
+    difflib = lazy_module("difflib", rebind=True)  # a did-you-mean needs it, not every load
 
 CONTEXT_OPTIONS = frozenset(
     {

@@ -3,8 +3,6 @@ tree (``--graph``)."""
 
 from __future__ import annotations
 
-import json
-
 from infra_verify.gate import Gate
 from infra_verify.policy.load import Policy
 
@@ -44,6 +42,8 @@ def list_json(policy: Policy, gate: Gate) -> str:
         }
         for cid in graph.order()
     ]
+    import json  # --format json only
+
     document = {"environment": policy.environment, "policy": str(policy.path), "checks": checks}
     return json.dumps(document, indent=2) + "\n"
 

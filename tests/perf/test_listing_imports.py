@@ -8,6 +8,7 @@ interpreter so that nothing imported by another test can hide an import.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -18,13 +19,18 @@ ROOT = Path(__file__).resolve().parents[2]
 PROBING = ("dns", "httpx", "cryptography", "websockets", "tenacity", "anyio", "httpcore")
 RUN_ONLY = ("asyncio", "ssl", "concurrent.futures", "infra_verify.checks.dns_wire")
 """What only a run needs: the event loop, TLS, the thread pool's futures, the lean DNS exchange."""
+ERROR_OR_RUN_ONLY = ("difflib", "json", "logging", "queue", "traceback")
+"""Standard modules only a mistake (did-you-mean), a run, a crash or ``--format json`` needs:
+compiled on every start when there is no bytecode cache (difflib alone is 80 KiB of source)."""
 
 _SCRIPT = """
-import contextlib, io, json, sys
+import contextlib, io, sys
 from infra_verify.cli.main import main
 with contextlib.redirect_stdout(io.StringIO()):
     code = main(sys.argv[1:])
-print(json.dumps({"code": code, "modules": sorted(sys.modules)}))
+modules = sorted(sys.modules)
+import json
+print(json.dumps({"code": code, "modules": modules}))
 """
 
 
@@ -122,3 +128,73 @@ def test_a_run_imports_them_in_its_warm_up() -> None:
     )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "['cryptography', 'dns', 'httpx', 'websockets']"
+
+
+@pytest.mark.parametrize("environment", ["staging", "production"])
+def test_list_imports_no_module_only_errors_or_runs_need(environment: str) -> None:
+    """`--list` of a valid policy imports neither difflib, json, logging, queue nor traceback."""
+    code, modules = _imported(environment, "--list")
+    assert code == 0
+    assert not modules & set(ERROR_OR_RUN_ONLY), sorted(modules & set(ERROR_OR_RUN_ONLY))
+
+
+def test_a_did_you_mean_still_comes_with_lazy_difflib(tmp_path: Path) -> None:
+    """A misspelt key still exits 2 with its did-you-mean (difflib imported on that path)."""
+    policy = tmp_path / "p.yaml"
+    policy.write_text(
+        "environment: local\nchecks:\n  d: {kind: dns, name: api.example.com, expct: [192.0.2.1]}\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "infra_verify", "local", "--policy", str(policy), "--list"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == 2
+    assert "unknown key 'expct' (did you mean 'expect'?)" in out.stderr
+    assert len(out.stderr.strip().splitlines()) == 1, out.stderr
+
+
+_PLUGIN_SCAN = """
+import contextlib, io, json, os, runpy, sys
+sys.argv = ["infra_verify", *sys.argv[1:]]
+with contextlib.redirect_stdout(io.StringIO()):
+    try:
+        runpy.run_module("infra_verify", run_name="__main__")
+    except SystemExit as exc:
+        code = exc.code
+from pydantic.plugin import _loader
+print(json.dumps({"code": code, "scanned": _loader._plugins is not None,
+                  "env": os.environ.get("PYDANTIC_DISABLE_PLUGINS")}))
+"""
+
+
+def _plugin_scan(env: dict[str, str], *argv: str) -> dict[str, object]:
+    out = subprocess.run(
+        [sys.executable, "-c", _PLUGIN_SCAN, *argv],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=env,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def test_the_cli_process_skips_pydantics_plugin_scan() -> None:
+    """`python -m infra_verify staging --list` never scans installed distributions for pydantic
+    plugins (only infra_verify's own models are validated in its process)."""
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    seen = _plugin_scan(env, "staging", "--list")
+    assert seen == {"code": 0, "scanned": False, "env": "__all__"}
+
+
+def test_a_user_setting_for_pydantic_plugins_is_kept() -> None:
+    """A PYDANTIC_DISABLE_PLUGINS the user set (even empty) is left as it is: plugins load."""
+    env = {**os.environ, "PYDANTIC_DISABLE_PLUGINS": ""}
+    seen = _plugin_scan(env, "staging", "--list")
+    assert seen == {"code": 0, "scanned": True, "env": ""}
