@@ -38,7 +38,7 @@ def load_yaml(text: str, file: str) -> tuple[Any, dict[Path_, int]]:
             hint="a policy should be a small, readable file",
         )
     # One parse: the composed node tree gives the lines (and the size and depth limits, checked
-    # before anything is built), then the same loader builds the data from it.
+    # before anything is built), then the data is built from the same tree.
     loader = _LOADER(text)
     try:
         try:
@@ -51,12 +51,47 @@ def load_yaml(text: str, file: str) -> tuple[Any, dict[Path_, int]]:
         count = [0]
         _walk(node, (), lines, count, file)
         try:
-            data = loader.construct_document(node)  # a safe loader: no object construction
+            data = _construct(node, loader, {})  # a safe loader: no object construction
         except (yaml.YAMLError, ValueError, RecursionError) as exc:
             raise _yaml_error(exc, file) from exc
     finally:
         loader.dispose()
     return data, lines
+
+
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+
+
+def _construct(node: yaml.Node, loader: yaml.SafeLoader, built: dict[int, Any]) -> Any:
+    """The data of ``node``, as the safe loader builds it: plain strings, mappings and lists
+    directly (most of a policy; PyYAML's generic constructor costs several times more per
+    node), everything else (numbers, booleans, null, timestamps, merge keys ``<<``, other tags,
+    errors) by the loader itself. A node met again through an alias gives the same object."""
+    done = built.get(id(node))
+    if done is not None:
+        return done
+    if isinstance(node, yaml.ScalarNode) and node.tag == _STR:
+        return node.value
+    if isinstance(node, yaml.SequenceNode) and node.tag == _SEQ:
+        items: list[Any] = []
+        built[id(node)] = items
+        items.extend(_construct(item, loader, built) for item in node.value)
+        return items
+    if (
+        isinstance(node, yaml.MappingNode)
+        and node.tag == _MAP
+        and all(isinstance(key, yaml.ScalarNode) and key.tag == _STR for key, _value in node.value)
+    ):
+        mapping: dict[str, Any] = {}
+        built[id(node)] = mapping
+        for key, value in node.value:
+            mapping[key.value] = _construct(value, loader, built)
+        return mapping
+    data = loader.construct_object(node, deep=True)
+    built[id(node)] = data
+    return data
 
 
 def _yaml_error(exc: Exception, file: str) -> PolicyError:
