@@ -395,13 +395,32 @@ def _secret_variables(checks: list[Check]) -> tuple[tuple[str, bool], ...]:
                 walk(item)
 
     for check in checks:
-        fields = check.model_dump()
-        walk(fields)
         if check.kind == "environment":
+            fields = check.model_dump()
+            walk(fields)
             names = [*fields.get("require", ()), *fields.get("no_loopback", ())]
             for var in [*names, *(fields.get("equals") or {})]:
                 out.setdefault(str(var), False)
+        elif _may_name_variables(type(check)):
+            walk(check.model_dump())
     return tuple(out.items())
+
+
+_NAMES_VARIABLES: dict[type[BaseModel], bool] = {}
+
+
+def _may_name_variables(cls: type[BaseModel]) -> bool:
+    """Whether a check of ``cls`` can hold ``headers_from_env`` or ``dsn_env`` at any depth:
+    its schema (nested models included) names one, or it accepts extra keys. Asked once per
+    class, so that 30,000 dns checks are not each dumped and walked for nothing."""
+    known = _NAMES_VARIABLES.get(cls)
+    if known is None:
+        schema = repr(cls.__pydantic_core_schema__)
+        known = cls.model_config.get("extra") == "allow" or any(
+            f"'{key}'" in schema for key in ("headers_from_env", "dsn_env")
+        )
+        _NAMES_VARIABLES[cls] = known
+    return known
 
 
 def _build_entry(cid: str, spec: Any, lines: dict[Path_, int], file: str) -> list[Check]:
