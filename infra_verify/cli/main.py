@@ -52,8 +52,9 @@ NO_PYDANTIC_PLUGINS = ("PYDANTIC_DISABLE_PLUGINS", "__all__")
 pydantic plugins (the ``pydantic`` entry point group) observe the validation of every model;
 the only models the CLI's process validates are infra_verify's own policy and check models, so
 finding plugins (a scan of every installed distribution's entry points, on the first model
-built) would cost every start and serve no one. A program that calls ``main(argv)`` or the
-library keeps pydantic's behaviour; ``PYDANTIC_DISABLE_PLUGINS=`` (empty) keeps it for the CLI."""
+built, and the import of ``importlib.metadata`` it needs: ``cli/pydantic_plugins.py``) would
+cost every start and serve no one. A program that calls ``main(argv)`` or the library keeps
+pydantic's behaviour; ``PYDANTIC_DISABLE_PLUGINS=`` (empty) keeps it for the CLI."""
 
 
 def program_name(argv0: str) -> str:
@@ -84,7 +85,10 @@ def main(
     """Run the CLI (the run command when no command is named); returns the exit code."""
     out = ReportStream(stdout if stdout is not None else sys.stdout)
     if argv is None:  # the process's entry point: python -m infra_verify, infra-verify
+        from infra_verify.cli.pydantic_plugins import skip_lookup
+
         os.environ.setdefault(*NO_PYDANTIC_PLUGINS)
+        skip_lookup()
     args = list(sys.argv[1:] if argv is None else argv)
     prog = prog or (program_name(sys.argv[0]) if argv is None else "infra-verify")
     options: dict[str, str] = {}

@@ -165,8 +165,9 @@ with contextlib.redirect_stdout(io.StringIO()):
         runpy.run_module("infra_verify", run_name="__main__")
     except SystemExit as exc:
         code = exc.code
+metadata = "importlib.metadata" in sys.modules
 from pydantic.plugin import _loader
-print(json.dumps({"code": code, "scanned": _loader._plugins is not None,
+print(json.dumps({"code": code, "scanned": _loader._plugins is not None, "metadata": metadata,
                   "env": os.environ.get("PYDANTIC_DISABLE_PLUGINS")}))
 """
 
@@ -186,15 +187,15 @@ def _plugin_scan(env: dict[str, str], *argv: str) -> dict[str, object]:
 
 
 def test_the_cli_process_skips_pydantics_plugin_scan() -> None:
-    """`python -m infra_verify staging --list` never scans installed distributions for pydantic
-    plugins (only infra_verify's own models are validated in its process)."""
+    """`python -m infra_verify staging --list` neither scans installed distributions for pydantic
+    plugins nor imports importlib.metadata (only infra_verify's own models are validated)."""
     env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
     seen = _plugin_scan(env, "staging", "--list")
-    assert seen == {"code": 0, "scanned": False, "env": "__all__"}
+    assert seen == {"code": 0, "scanned": False, "metadata": False, "env": "__all__"}
 
 
 def test_a_user_setting_for_pydantic_plugins_is_kept() -> None:
     """A PYDANTIC_DISABLE_PLUGINS the user set (even empty) is left as it is: plugins load."""
     env = {**os.environ, "PYDANTIC_DISABLE_PLUGINS": ""}
     seen = _plugin_scan(env, "staging", "--list")
-    assert seen == {"code": 0, "scanned": True, "env": ""}
+    assert seen == {"code": 0, "scanned": True, "metadata": True, "env": ""}
