@@ -14,6 +14,7 @@ resolve, or resolves where the guards forbid, is a fact the check's ``judge`` tu
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -46,17 +47,21 @@ UNDECIDED = frozenset({"TIMEOUT", "UNREACHABLE", "REFUSED"})
 SYSTEM_RESOLVER = "the system resolver"
 """How a Resolution names the operating system's resolver (``getaddrinfo``)."""
 
-_NEGATIVE_GAI = {
-    getattr(socket, name): rcode
-    for name, rcode in (
-        ("EAI_NONAME", "NXDOMAIN"),
-        ("EAI_NODATA", "NOERROR"),
-        ("EAI_ADDRFAMILY", "NOERROR"),
-        ("EAI_FAIL", "SERVFAIL"),
-    )
-    if hasattr(socket, name)
-}
-"""getaddrinfo errors that are the resolver's answer about the name (not a failure to ask)."""
+_NEGATIVE_GAI_NAMES = (
+    ("EAI_NONAME", "NXDOMAIN"),
+    ("EAI_NODATA", "NOERROR"),
+    ("EAI_ADDRFAMILY", "NOERROR"),
+    ("EAI_FAIL", "SERVFAIL"),
+)
+
+
+@functools.cache
+def _negative_gai() -> dict[int, str]:
+    """getaddrinfo errors that are the resolver's answer about the name (not a failure to ask),
+    by error code; read from :mod:`socket` on first use (a run's), not when --list imports this."""
+    return {
+        getattr(socket, name): rcode for name, rcode in _NEGATIVE_GAI_NAMES if hasattr(socket, name)
+    }
 
 
 @dataclass(frozen=True)
@@ -179,8 +184,9 @@ async def system_addresses(
     except (socket.gaierror, UnicodeError) as exc:
         code = getattr(exc, "errno", None)
         why = getattr(exc, "strerror", None) or str(exc)
-        if isinstance(exc, UnicodeError) or code in _NEGATIVE_GAI:
-            rcode = _NEGATIVE_GAI.get(code, "NXDOMAIN") if code is not None else "NXDOMAIN"
+        negative = _negative_gai()
+        if isinstance(exc, UnicodeError) or code in negative:
+            rcode = negative.get(code, "NXDOMAIN") if code is not None else "NXDOMAIN"
             return ServerAnswer(SYSTEM_RESOLVER, "resolver", rcode, detail=why)
         raise ProbeError(f"could not resolve {host}: {SYSTEM_RESOLVER} failed ({why})") from exc
     addresses = [str(info[4][0]) for info in infos if info[0] in (socket.AF_INET, socket.AF_INET6)]

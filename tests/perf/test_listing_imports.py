@@ -17,17 +17,21 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PROBING = ("dns", "httpx", "cryptography", "websockets", "tenacity", "anyio", "httpcore")
-RUN_ONLY = ("asyncio", "ssl", "concurrent.futures", "infra_verify.checks.dns_wire")
-"""What only a run needs: the event loop, TLS, the thread pool's futures, the lean DNS exchange."""
+RUN_ONLY = ("asyncio", "ssl", "socket", "concurrent.futures", "infra_verify.checks.dns_wire")
+"""What only a run needs: the event loop, TLS, sockets, the thread pool's futures, the lean DNS
+exchange."""
 ERROR_OR_RUN_ONLY = ("difflib", "json", "logging", "queue", "traceback")
 """Standard modules only a mistake (did-you-mean), a run, a crash or ``--format json`` needs:
 compiled on every start when there is no bytecode cache (difflib alone is 80 KiB of source)."""
 
 _SCRIPT = """
-import contextlib, io, sys
-from infra_verify.cli.main import main
-with contextlib.redirect_stdout(io.StringIO()):
-    code = main(sys.argv[1:])
+import contextlib, io, runpy, sys
+sys.argv = ["infra_verify", *sys.argv[1:]]
+with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    try:
+        runpy.run_module("infra_verify", run_name="__main__")  # as python -m infra_verify
+    except SystemExit as exc:
+        code = exc.code
 modules = sorted(sys.modules)
 import json
 print(json.dumps({"code": code, "modules": modules}))
@@ -83,7 +87,7 @@ def test_bad_policy_still_exits_two_without_probing_libraries(tmp_path: Path) ->
 
 @pytest.mark.parametrize("environment", ["staging", "production"])
 def test_list_imports_no_run_machinery(environment: str) -> None:
-    """`--list` loads neither asyncio, ssl, concurrent.futures nor the lean DNS exchange."""
+    """`--list` loads neither asyncio, ssl, socket, concurrent.futures nor the lean DNS exchange."""
     code, modules = _imported(environment, "--list")
     assert code == 0
     assert not modules & set(RUN_ONLY), sorted(modules & set(RUN_ONLY))
