@@ -142,10 +142,12 @@ def redirect_url(url: str, location: str) -> str:
     fragment carries over; RemoteProtocolError for a scheme other than http or https."""
     base, target = parse_url(url), parse_url(location)
     if target.scheme and not target.host:
-        target = parse_url(str(target._replace(host=base.host)))
+        if target.path and not target.path.startswith("/"):
+            raise InvalidUrl("For absolute URLs, path must be empty or begin with '/'")
+        target = target._replace(host=base.host)
     if not target.is_absolute:
         target = parse_url(urljoin(str(base), str(target)))
-    if base.fragment is not None and target.fragment is None:
+    if base.fragment and not target.fragment:
         target = target._replace(fragment=base.fragment)
     if target.scheme not in ("http", "https"):
         raise RemoteProtocolError(f"redirect to a non-HTTP URL: {str(target)[:200]}")
