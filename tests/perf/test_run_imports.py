@@ -127,3 +127,41 @@ def test_checks_that_need_a_heavy_library_import_it_and_still_work(
     assert seen["statuses"] == {"d": "pass", "t": "fail", "h": "pass"}, seen
     assert "does not verify: self-signed certificate" in seen["summaries"]["t"]
     assert seen["modules"] == ["cryptography", "dns"], seen
+
+
+@pytest.mark.parametrize(
+    ("check", "resolvers", "needs"),
+    [
+        ("Dns('a.example', expect=['192.0.2.1'])", ("127.0.0.1:53",), False),
+        ("Dns('a.example', type='AAAA')", ("127.0.0.1:53",), False),
+        ("Dns('a.example', resolvers=['127.0.0.1:53'])", (), False),
+        ("Dns('a.example', type='TXT')", ("127.0.0.1:53",), True),
+        ("Dns('a.example', authoritative=True)", ("127.0.0.1:53",), True),
+        ("Dns('a.example', nameservers=['127.0.0.1:53'])", ("127.0.0.1:53",), True),
+        ("Dns('a.example')", (), True),
+    ],
+)
+def test_dns_warm_up_imports_dnspython_only_for_a_check_that_needs_it(
+    check: str, resolvers: tuple[str, ...], needs: bool
+) -> None:
+    """A and AAAA at the policy's resolvers go through the lean exchange: no dnspython; another
+    type, an authoritative server or the system's resolvers (read by dnspython) need it."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys\n"
+            "from infra_verify.checks.dns import Dns\n"
+            "from infra_verify.context import CheckContext\n"
+            f"ctx = CheckContext(resolvers={resolvers!r})\n"
+            f"Dns.warm_up([{check}], ctx)\n"
+            "print('dns' in sys.modules, 'infra_verify.checks.dns_wire' in sys.modules)\n",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.split() == [str(needs), "True"]
