@@ -254,6 +254,7 @@ class Http(UrlCheck):
         """Send the request, and each redirect when following them; read the last body."""
         url, method = self.url, self.method
         start = time.monotonic()
+        visited: list[str] = []
         for hop in range(MAX_REDIRECTS + 1):
             stop = await hops.route(url, hop)
             if stop is not None:
@@ -261,6 +262,7 @@ class Http(UrlCheck):
             if hop == 0:
                 start = time.monotonic()
             response = await client.send(hops.request(method, url))
+            response.history = tuple(visited)
             try:
                 location = response.headers.get("location")
                 if (
@@ -273,6 +275,7 @@ class Http(UrlCheck):
                     next_url = redirect_url(url, location)
                     if not same_origin(url, next_url):
                         hops.headers = _cross_origin(hops.headers, url, next_url)
+                    visited.append(url)
                     url, method = next_url, _redirect_method(method, response.status)
                     continue  # a redirect's body is never read
                 body = await read_body(response)
