@@ -190,9 +190,26 @@ def _escape_dn_value(value: str) -> str:
     return value
 
 
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1
+    )
+}
+
+
 def _cert_time(text: str) -> dt.datetime:
     """``Jun  1 12:00:00 2026 GMT`` (the ssl module's form) as an aware UTC datetime."""
-    return dt.datetime.fromtimestamp(ssl.cert_time_to_seconds(text), dt.UTC)
+    try:  # what ssl.cert_time_to_seconds reads, without time.strptime's cost
+        month, day, clock, year, zone = text.split()
+        hour, minute, second = clock.split(":")
+        if zone != "GMT":
+            raise ValueError(text)
+        return dt.datetime(
+            int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), tzinfo=dt.UTC
+        )
+    except (KeyError, ValueError):
+        return dt.datetime.fromtimestamp(ssl.cert_time_to_seconds(text), dt.UTC)
 
 
 def _issuer_name(cert: x509.Certificate) -> str:
