@@ -306,6 +306,7 @@ class _Run:
                 pass
             except asyncio.CancelledError:
                 interrupted = True
+        self.schedule.close()  # no check starts after the deadline or an interrupt
         pending = list(self.tasks)
         for task in pending:
             task.cancel()

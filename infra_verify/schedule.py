@@ -59,6 +59,15 @@ class Schedule:
         self._queue: list[tuple[Rank, int, str | asyncio.Future[None]]] = []
         self._seq = itertools.count()
         self._dispatching = False
+        self._closed = False
+
+    def close(self) -> None:
+        """The run is over (deadline, interrupt): no slot is handed out any more."""
+        self._closed = True
+        for _, _, item in self._queue:
+            if not isinstance(item, str):
+                item.cancel()
+        self._queue.clear()
 
     def roots(self) -> list[str]:
         """The checks without hard dependencies, ready at the start (in dependency order)."""
@@ -75,11 +84,15 @@ class Schedule:
 
     def submit(self, cid: str) -> None:
         """Queue a ready check; ``launch`` gets it with a slot when its rank comes up."""
+        if self._closed:
+            return
         heapq.heappush(self._queue, (self.rank[cid], next(self._seq), cid))
         self._soon()
 
     async def acquire(self, cid: str) -> None:
         """A slot for another attempt of the running check ``cid`` (waits its rank's turn)."""
+        if self._closed:
+            raise asyncio.CancelledError
         if self.free > 0 and not self._queue:
             self.free -= 1
             return
@@ -110,7 +123,7 @@ class Schedule:
 
     def _dispatch(self) -> None:
         self._dispatching = False
-        while self.free > 0 and self._queue:
+        while self.free > 0 and self._queue and not self._closed:
             _, _, item = heapq.heappop(self._queue)
             if isinstance(item, str):
                 self.free -= 1
