@@ -283,6 +283,9 @@ class Http(UrlCheck):
                 body = await read_body(response)
             finally:
                 await response.aclose()
+                # httpx's response and its stream refer to each other: unlinked, the connection
+                # is freed now by its reference count instead of later by the collector.
+                response.stream = httpx.ByteStream(b"")
             return self._observed(response, body, time.monotonic() - start, hops.first)
         raise AssertionError("unreachable: the last hop returns")  # pragma: no cover
 
