@@ -51,22 +51,15 @@ else:
 DEFAULT_CONCURRENCY = 64
 
 GEN0_THRESHOLD = 50_000
+"""Allocations between young-generation collections while a run is going (CPython's default,
+700, makes a 10,000-host run spend a third of its time in the collector)."""
 OLDER_THRESHOLD = 1_000
 """Young collections between collections of the older generations while a run is going: what
 survives a young collection during a run (results, connections) mostly lives until its end."""
-"""Allocations between young-generation collections while a run is going (CPython's default,
-700, makes a 10,000-host run spend a third of its time in the collector)."""
 
 _tuned_runs = 0
 _tuned_lock = threading.Lock()
 _saved_thresholds: tuple[int, int, int] = gc.get_threshold()
-
-
-def freeze_again() -> None:
-    """Inside ``collector_tuned``: freeze what exists now too (undone when the run ends)."""
-    with _tuned_lock:
-        if _tuned_runs > 0:
-            gc.freeze()
 
 
 @contextlib.contextmanager
@@ -87,8 +80,12 @@ def collector_tuned() -> Iterator[None]:
         with _tuned_lock:
             _tuned_runs -= 1
             if _tuned_runs == 0:
-                gc.set_threshold(*_saved_thresholds)
+                # What the run made and kept (its results) joins the oldest generation with
+                # the objects frozen at its start: the default thresholds restored below would
+                # otherwise collect the younger generations, everything the run kept, at once.
+                gc.freeze()
                 gc.unfreeze()
+                gc.set_threshold(*_saved_thresholds)
 
 
 @dataclass
