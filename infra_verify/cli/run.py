@@ -406,6 +406,8 @@ def _run(gate: Gate) -> GateRun:
     import asyncio
     import signal
 
+    from infra_verify.gate import run_coroutine
+
     async def main() -> GateRun:
         task = asyncio.current_task()
         loop = asyncio.get_running_loop()
@@ -414,7 +416,7 @@ def _run(gate: Gate) -> GateRun:
                 loop.add_signal_handler(signal.SIGTERM, task.cancel)
         return await gate.arun()
 
-    return asyncio.run(main())
+    return run_coroutine(main())
 
 
 def _report(
