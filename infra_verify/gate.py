@@ -546,7 +546,7 @@ def run_coroutine(main: Coroutine[Any, Any, T]) -> T:
 
 def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
     """uvloop's event loop factory when it is installed and not declined, else None."""
-    if os.environ.get(LOOP_ENV, "").strip().lower() == "asyncio" or not _standard_streams_open():
+    if os.environ.get(LOOP_ENV, "").strip().lower() == "asyncio":
         return None
     try:
         uvloop = importlib.import_module("uvloop")
@@ -554,17 +554,6 @@ def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
         return None
     factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
     return factory
-
-
-def _standard_streams_open() -> bool:
-    """True when file descriptors 0, 1 and 2 are open: libuv (uvloop) aborts the process when
-    one of them is closed (``>&-``), so such a run uses asyncio's loop."""
-    for fd in (0, 1, 2):
-        try:
-            os.fstat(fd)
-        except OSError:
-            return False
-    return True
 
 
 def futile(outcome: Outcome, deadline: float, wait: float) -> str | None:

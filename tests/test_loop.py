@@ -89,19 +89,3 @@ def test_run_coroutine_returns_the_result(monkeypatch: pytest.MonkeyPatch) -> No
         return 42
 
     assert run_coroutine(answer()) == 42
-
-
-def test_asyncio_is_used_when_a_standard_stream_is_closed(monkeypatch: pytest.MonkeyPatch) -> None:
-    """libuv aborts the process when stdout is closed (``>&-``): such a run uses asyncio's loop."""
-    import os
-
-    real = os.fstat
-
-    def closed_stdout(fd: int) -> os.stat_result:
-        if fd == 1:
-            raise OSError(9, "Bad file descriptor")
-        return real(fd)
-
-    monkeypatch.delenv(LOOP_ENV, raising=False)
-    monkeypatch.setattr(os, "fstat", closed_stdout)
-    assert loop_factory() is None
