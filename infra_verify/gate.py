@@ -16,15 +16,13 @@ from __future__ import annotations
 import collections
 import contextlib
 import gc
-import importlib
-import os
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from infra_verify.attempt import attempt
 from infra_verify.check import Check
@@ -50,12 +48,7 @@ if TYPE_CHECKING:
 else:
     asyncio = lazy_module("asyncio", rebind=True)  # imported by a run, not by --list
 
-T = TypeVar("T")
-
 DEFAULT_CONCURRENCY = 64
-
-LOOP_ENV = "INFRA_VERIFY_LOOP"
-"""``asyncio`` declines uvloop where it is installed (the ``fast`` extra): asyncio's own loop."""
 
 GEN0_THRESHOLD = 200_000
 """Allocations between young-generation collections while a run is going (CPython's default,
@@ -248,7 +241,7 @@ class Gate:
 
     def run(self) -> GateRun:
         """Run the gate synchronously (for deploy scripts)."""
-        return run_coroutine(self.arun())
+        return asyncio.run(self.arun())
 
     async def arun(self) -> GateRun:
         """Run the gate; for async callers."""
@@ -534,26 +527,6 @@ class _Run:
             after=after,
             attempts=latest[1] if latest else 0,
         )
-
-
-def run_coroutine(main: Coroutine[Any, Any, T]) -> T:
-    """Run ``main`` on a new event loop: uvloop's where it is installed (the ``fast`` extra)
-    unless ``INFRA_VERIFY_LOOP=asyncio``, else asyncio's own; like ``asyncio.run`` otherwise
-    (Ctrl-C cancels ``main``)."""
-    with asyncio.Runner(loop_factory=loop_factory()) as runner:
-        return runner.run(main)
-
-
-def loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
-    """uvloop's event loop factory when it is installed and not declined, else None."""
-    if os.environ.get(LOOP_ENV, "").strip().lower() == "asyncio":
-        return None
-    try:
-        uvloop = importlib.import_module("uvloop")
-    except ImportError:
-        return None
-    factory: Callable[[], asyncio.AbstractEventLoop] = uvloop.new_event_loop
-    return factory
 
 
 def futile(outcome: Outcome, deadline: float, wait: float) -> str | None:

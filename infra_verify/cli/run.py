@@ -406,8 +406,6 @@ def _run(gate: Gate) -> GateRun:
     import asyncio
     import signal
 
-    from infra_verify.gate import run_coroutine
-
     async def main() -> GateRun:
         task = asyncio.current_task()
         loop = asyncio.get_running_loop()
@@ -416,7 +414,7 @@ def _run(gate: Gate) -> GateRun:
                 loop.add_signal_handler(signal.SIGTERM, task.cancel)
         return await gate.arun()
 
-    return run_coroutine(main())
+    return asyncio.run(main())
 
 
 def _report(
