@@ -1,10 +1,10 @@
 """What a finished check leaves to the garbage collector: nothing heavy (counts, never times).
 
-At 10,000 hosts the collector's share of the run grew with every connection left in a
-reference cycle (httpx's response and its stream refer to each other, and the stream holds
-the TLS connection): the young collections then freed SSL objects, sockets and buffers. With
-the collector off, a connection freed by its reference count is gone as soon as its check
-ends; one left to the collector is still there.
+Once hosts finish one after another (the scheduler), a connection left in a reference cycle
+dies young, and the young collections spend the run freeing SSL objects, sockets and buffers
+(with httpx's response and stream, which referred to each other and held the connection: 0.55
+s of 2.6 s CPU at 1,000 hosts). With the collector off, a connection freed by its reference
+count is gone as soon as its check ends; one left to the collector is still there.
 """
 
 from __future__ import annotations
