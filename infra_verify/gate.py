@@ -14,14 +14,15 @@ The whole run in one screen::
 from __future__ import annotations
 
 import contextlib
+import copy
 import gc
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from infra_verify.attempt import attempt
 from infra_verify.check import Check
@@ -34,7 +35,20 @@ from infra_verify.lazy import lazy_module
 from infra_verify.model import Observation, Outcome, Result, Source, Status
 from infra_verify.policy.load import CONTEXT_OPTIONS, LOAD_OPTIONS, Policy, load_policy
 from infra_verify.policy.yaml_lines import line_of
+from infra_verify.workers import (
+    Send,
+    Supervisor,
+    WorkersSetting,
+    fork_refusal,
+    fork_workers,
+    merge,
+    partition,
+    stop_on_signals,
+    subgraph,
+    worker_count,
+)
 
+_T = TypeVar("_T")
 ResultCallback = Callable[[Result], None]
 AttemptCallback = Callable[[str, Outcome, int], None]
 
@@ -189,6 +203,7 @@ class Gate:
         on_result: ResultCallback | None = None,
         on_attempt: AttemptCallback | None = None,
         sources: Mapping[str, Source] | None = None,
+        workers: WorkersSetting = "auto",
     ) -> None:
         self.checks: tuple[Check, ...] = tuple(checks)
         self.context = context or CheckContext()
@@ -204,6 +219,12 @@ class Gate:
         self.sources: Mapping[str, Source] = sources or {}
         """Check id -> where it is written; each Result carries its own (``Result.source``)."""
         self.graph: Graph = build_graph(self.checks, infer=infer)
+        self.workers: WorkersSetting = workers
+        """Processes for ``run()``: a count, or ``auto`` (one per usable core for large runs)."""
+        self.workers_used = 1
+        """How many worker processes the last ``run()`` forked (1: it ran in this process)."""
+        self.workers_peak_rss_kb = 0
+        """The peak RSS of the last run's workers, summed (KiB; 0 without workers)."""
 
     @classmethod
     def from_policy(cls, policy: str | Path | Policy, **options: Any) -> Gate:
@@ -232,18 +253,137 @@ class Gate:
         options.setdefault("concurrency", loaded.defaults.concurrency)
         options.setdefault("poll", loaded.defaults.poll)
         options.setdefault("poll_max", loaded.defaults.poll_max)
+        options.setdefault("workers", loaded.defaults.workers)
         options.setdefault("sources", loaded.sources)
         if options.get("context") is None:
             options["context"] = loaded.context(**ctx_opts)
         return cls(loaded.checks, **options)
 
-    def run(self) -> GateRun:
-        """Run the gate synchronously (for deploy scripts)."""
-        return asyncio.run(self.arun())
+    def run(self, *, cancel_on: Iterable[int] = ()) -> GateRun:
+        """Run the gate synchronously (for deploy scripts), in a worker process per core when
+        the run is large (``workers``); ``cancel_on``: signals that interrupt it as SIGINT does."""
+        self.workers_used, self.workers_peak_rss_kb = 1, 0
+        split, note = self._split()
+        if split is None:
+            run = asyncio.run(_cancellable(self.arun(), cancel_on))
+            return replace(run, warnings=(*run.warnings, note)) if note else run
+        return _run_in_workers(self, *split, cancel_on=tuple(cancel_on))
+
+    def _split(self) -> tuple[tuple[list[str], list[list[str]]] | None, str | None]:
+        """(the parent's part, the workers' parts), or None to run in this process (and why,
+        when ``workers`` asked for more than one process)."""
+        selected = sum(1 for cid in self.graph.checks if cid not in self.skip)
+        count = worker_count(self.workers, selected)
+        if count < 2:
+            return None, None
+        refusal = fork_refusal()
+        if refusal is not None:
+            note = f"workers={self.workers}: ran in one process: {refusal}"
+            return None, None if self.workers == "auto" else note
+        checks = self.graph.checks
+        local, parts = partition(
+            self.graph,
+            count,
+            weight=lambda cid: cid not in self.skip,
+            local=lambda cid: checks[cid].family == "gcp",  # grpc: imported in the parent only
+        )
+        if not parts or (len(parts) < 2 and not local):
+            return None, None
+        return (local, parts), None
 
     async def arun(self) -> GateRun:
         """Run the gate; for async callers."""
         return await _Run(self).execute()
+
+
+async def _cancellable(run: Coroutine[Any, Any, _T], signals: Iterable[int]) -> _T:
+    """``run``, cancelled (so reported as interrupted) by any of ``signals``."""
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    if task is not None:
+        for signum in signals:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signum, task.cancel)
+    return await run
+
+
+def _part(gate: Gate, ids: Sequence[str], **callbacks: Any) -> Gate:
+    """The gate restricted to whole components ``ids``, with its own callbacks."""
+    part = copy.copy(gate)
+    part.graph = subgraph(gate.graph, ids)
+    part.workers = 1
+    for name, callback in callbacks.items():
+        setattr(part, name, callback)
+    return part
+
+
+def _run_part(gate: Gate, ids: Sequence[str], send: Send) -> None:
+    """In a worker: run its part; stream results (and attempts, when the parent listens)."""
+    part = _part(
+        gate,
+        ids,
+        on_result=lambda r: send(("result", r)),
+        on_attempt=None
+        if gate.on_attempt is None
+        else (lambda cid, outcome, n: send(("attempt", cid, outcome, n))),
+    )
+
+    async def main() -> GateRun:
+        stop_on_signals()
+        return await _Run(part).execute()
+
+    run = asyncio.run(main())
+    send(("done", run.results, run.deadline_reached, run.interrupted))
+
+
+def _run_in_workers(
+    gate: Gate, local: list[str], parts: list[list[str]], *, cancel_on: tuple[int, ...]
+) -> GateRun:
+    """Fork a worker per part, run ``local`` here, merge, name root causes over the graph."""
+    start, started_wall = time.monotonic(), time.time()
+    workers = fork_workers(parts, lambda ids, send: _run_part(gate, ids, send))
+    gate.workers_used = len(workers)
+    budget = gate.wait if gate.wait > 0 else gate.deadline
+    supervisor = Supervisor(
+        workers, on_result=gate.on_result, on_attempt=gate.on_attempt, budget=budget, started=start
+    )
+
+    async def local_part() -> tuple[Sequence[Result], bool, bool]:
+        run = await _Run(_part(gate, local)).execute()
+        return run.results, run.deadline_reached, run.interrupted
+
+    async def main() -> GateRun:
+        found, here, interrupted = await _cancellable(
+            supervisor.run(local_part() if local else None), cancel_on
+        )
+        merged = merge(
+            gate.graph,
+            found,
+            here,
+            interrupted=interrupted,
+            skip=gate.skip,
+            redact=gate.context.redactor,
+        )
+        gate.workers_peak_rss_kb = merged.peak_rss_kb
+        sources = gate.sources
+        results = [
+            r.evolve(source=sources[r.id]) if r.id in sources else r
+            for r in explain(gate.graph, merged.final, gate.graph.order())
+        ]
+        return GateRun(
+            results=tuple(results),
+            environment=gate.context.environment,
+            duration=time.monotonic() - start,
+            deadline_reached=merged.deadline_reached,
+            interrupted=merged.interrupted,
+            started_at=started_wall,
+        )
+
+    try:
+        return asyncio.run(main())
+    finally:
+        if not local:
+            gate.context.close()
 
 
 class _Run:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -26,6 +26,12 @@ class Defaults(BaseModel):
         default=None, description="PEM CA bundle for tls/http/websocket; empty = the system store"
     )
     concurrency: int = Field(default=64, ge=1, le=10_000, description="checks probing at once")
+    workers: Annotated[int, Field(ge=1, le=256)] | Literal["auto"] = Field(
+        default="auto",
+        description=(
+            "processes a run uses: a number, or auto (one per usable core from 300 checks on)"
+        ),
+    )
     poll: Duration = Field(default=5.0, description="first poll interval in --wait mode")
     poll_max: Duration = Field(default=60.0, description="longest poll interval in --wait mode")
 
