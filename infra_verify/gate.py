@@ -319,10 +319,16 @@ def _part(gate: Gate, ids: Sequence[str], **callbacks: Any) -> Gate:
 
 def _run_part(gate: Gate, ids: Sequence[str], send: Send) -> None:
     """In a worker: run its part; stream results (and attempts, when the parent listens)."""
+    streamed: set[str] = set()
+
+    def on_result(result: Result) -> None:
+        streamed.add(result.id)
+        send(("result", result))
+
     part = _part(
         gate,
         ids,
-        on_result=lambda r: send(("result", r)),
+        on_result=on_result,
         on_attempt=None
         if gate.on_attempt is None
         else (lambda cid, outcome, n: send(("attempt", cid, outcome, n))),
@@ -333,7 +339,23 @@ def _run_part(gate: Gate, ids: Sequence[str], send: Send) -> None:
         return await _Run(part).execute()
 
     run = asyncio.run(main())
-    send(("done", run.results, run.deadline_reached, run.interrupted))
+    # What on_result streamed is each check's final result already: the parent names root
+    # causes over the whole graph itself, so only the results never streamed (unfinished at
+    # the deadline or an interruption) travel again.
+    rest = tuple(r for r in run.results if r.id not in streamed)
+    send(("done", rest, run.deadline_reached, run.interrupted))
+
+
+def _warm_up(graph: Graph, ids: Iterable[str]) -> None:
+    """Import, once and before the fork, what the workers' checks would each import."""
+    import importlib
+
+    importlib.import_module("asyncio")
+    for kind in {type(graph.checks[cid]) for cid in ids}:
+        warm_up = getattr(kind, "warm_up", None)
+        if warm_up is not None:
+            with contextlib.suppress(ImportError):  # the worker's run reports it
+                warm_up()
 
 
 def _run_in_workers(
@@ -341,6 +363,7 @@ def _run_in_workers(
 ) -> GateRun:
     """Fork a worker per part, run ``local`` here, merge, name root causes over the graph."""
     start, started_wall = time.monotonic(), time.time()
+    _warm_up(gate.graph, [cid for part in parts for cid in part])
     workers = fork_workers(parts, lambda ids, send: _run_part(gate, ids, send))
     gate.workers_used = len(workers)
     budget = gate.wait if gate.wait > 0 else gate.deadline
