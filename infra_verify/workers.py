@@ -9,8 +9,8 @@ root causes stay exactly those of a single process. Components go greedily to th
 worker, largest first.
 
 Each worker runs the ordinary run on its part and streams what it learns to the parent over a
-pipe (length-prefixed pickles of the plain values in ``model.py``: both ends are the same
-program, forked): every final Result (``on_result``), every attempt (``on_attempt``, when the
+pipe (one JSON line per message; results encoded as the JSON report encodes them,
+``result_data.py``): every final Result (``on_result``), every attempt (``on_attempt``, when the
 parent listens: the live table, heartbeats) and at the end its run's results and flags. The
 parent merges them the way ``merge`` merges shards and names root causes over the whole graph.
 
@@ -32,10 +32,9 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import gc
+import json
 import os
-import pickle
 import signal
-import struct
 import sys
 import threading
 import time
@@ -47,6 +46,12 @@ from typing import TYPE_CHECKING, Any, Literal
 from infra_verify.errors import UsageError
 from infra_verify.graph import Graph, component_names
 from infra_verify.model import Outcome, Result, Status
+from infra_verify.result_data import (
+    outcome_from_dict,
+    outcome_to_dict,
+    result_from_dict,
+    result_to_dict,
+)
 
 if TYPE_CHECKING:
     import asyncio
@@ -68,12 +73,13 @@ GRACE = 10.0
 """Seconds past the run's budget the parent waits for a worker's report before killing it."""
 
 Send = Callable[[tuple[Any, ...]], None]
-"""What a worker's part uses to stream a message to the parent."""
+"""What a worker's part uses to stream a message to the parent: ``("result", Result)``,
+``("attempt", check id, Outcome, attempts)``, ``("done", results, deadline_reached,
+interrupted)`` or ``("crash", text)``."""
 
 PartRunner = Callable[[Sequence[str], Send], None]
 """Runs one part (check ids) in a worker, streaming results and finishing with ``done``."""
 
-_HEADER = struct.Struct("!I")
 _BATCH = 1 << 16
 _PIPE_SIZE = 1 << 20
 
@@ -179,8 +185,9 @@ def subgraph(graph: Graph, ids: Iterable[str]) -> Graph:
 
 
 class _Sender:
-    """Length-prefixed pickles to the pipe; inside an event loop, the messages of one loop
-    iteration are written together (one system call instead of one per result)."""
+    """One JSON line per message (results as the JSON report writes them); inside an event
+    loop, the messages of one loop iteration are written together (one system call, not one
+    per result)."""
 
     def __init__(self, fd: int) -> None:
         self.fd = fd
@@ -188,9 +195,8 @@ class _Sender:
         self.scheduled = False
 
     def __call__(self, message: tuple[Any, ...]) -> None:
-        data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
-        self.pending += _HEADER.pack(len(data))
-        self.pending += data
+        self.pending += json.dumps(_encode(message), separators=(",", ":")).encode()
+        self.pending += b"\n"
         loop = asyncio.get_running_loop() if _loop_running() else None
         if loop is None or len(self.pending) >= _BATCH:
             self.flush()
@@ -206,6 +212,17 @@ class _Sender:
             view = view[os.write(self.fd, view) :]
         view.release()
         self.pending.clear()
+
+
+def _encode(message: tuple[Any, ...]) -> list[Any]:
+    what = message[0]
+    if what == "result":
+        return [what, result_to_dict(message[1])]
+    if what == "attempt":
+        return [what, message[1], outcome_to_dict(message[2]), message[3]]
+    if what == "done":
+        return [what, [result_to_dict(r) for r in message[1]], message[2], message[3]]
+    return list(message)
 
 
 def _loop_running() -> bool:
@@ -413,29 +430,27 @@ class Supervisor:
             self._close(w)
             return
         w.buffer += data
-        view = w.buffer
-        pos = 0
-        while len(view) - pos >= _HEADER.size:
-            (size,) = _HEADER.unpack_from(view, pos)
-            end = pos + _HEADER.size + size
-            if len(view) < end:
-                break
-            self._dispatch(w, pickle.loads(view[pos + _HEADER.size : end]))
-            pos = end
-        del w.buffer[:pos]
+        end = w.buffer.rfind(b"\n")
+        if end < 0:
+            return
+        lines = bytes(w.buffer[:end]).split(b"\n")
+        del w.buffer[: end + 1]
+        for line in lines:
+            self._dispatch(w, json.loads(line))
 
-    def _dispatch(self, w: Worker, message: tuple[Any, ...]) -> None:
+    def _dispatch(self, w: Worker, message: list[Any]) -> None:
         what = message[0]
         if what == "result":
-            result: Result = message[1]
+            result = result_from_dict(message[1])
             w.streamed[result.id] = result
             if self.on_result is not None:
                 self.on_result(result)
         elif what == "attempt":
             if self.on_attempt is not None:
-                self.on_attempt(message[1], message[2], message[3])
+                self.on_attempt(message[1], outcome_from_dict(message[2]), message[3])
         elif what == "done":
-            w.final, w.deadline_reached, w.interrupted = message[1], message[2], message[3]
+            w.final = tuple(result_from_dict(r) for r in message[1])
+            w.deadline_reached, w.interrupted = bool(message[2]), bool(message[3])
         elif what == "crash":
             w.crash = message[1]
 
