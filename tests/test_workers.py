@@ -6,13 +6,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
+import json
 import os
+import re
 import signal
+import socket
+import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -26,6 +31,7 @@ from infra_verify.errors import UsageError
 from infra_verify.gate import Gate, GateRun
 from infra_verify.graph import Graph, build_graph, component_names
 from infra_verify.model import Result, Status
+from infra_verify.testing.certs import CertFactory
 from infra_verify.workers import (
     AUTO_MIN_CHECKS,
     Send,
@@ -37,6 +43,7 @@ from infra_verify.workers import (
 )
 from tests.fakes import Crashing, Scripted
 from tests.servers.knot import KnotServer, zone
+from tests.servers.web_server import WebServer
 
 P, F, E = Status.PASS, Status.FAIL, Status.ERROR
 ORIGIN = "example.test"
@@ -368,3 +375,103 @@ def _supervise(
         forked, on_result=None, on_attempt=None, budget=budget, started=time.monotonic()
     )
     return asyncio.run(supervisor.run(None))
+
+
+# -- the command line against real DNS, TLS and HTTP servers ----------------------------------------
+
+WEB_ZONE = "workers.test"
+
+
+@pytest.fixture(scope="module")
+def web_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, int]]:
+    """knot serving h0..h39 at 127.0.0.1 and an HTTPS server for *.workers.test."""
+    certs = CertFactory()
+    ca = certs.write_ca_bundle(tmp_path_factory.mktemp("workers") / "ca.pem")
+    records = [f"h{i} A 127.0.0.1" for i in range(40)]
+    tls = certs.valid(f"*.{WEB_ZONE}").server_context()
+    with (
+        KnotServer({WEB_ZONE: zone(WEB_ZONE, records)}, startup_timeout=60) as knot,
+        WebServer(ssl_context=tls) as web,
+    ):
+        yield knot.resolver, str(ca), web.port
+
+
+def _cli_report(policy: Path, workers: str, report: Path) -> tuple[int, dict[str, Any]]:
+    """Run the CLI in its own process (the servers' threads stay in this one)."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "infra_verify",
+            "--policy",
+            str(policy),
+            "--workers",
+            workers,
+            "--skip",
+            "http-3",
+            "--json",
+            str(report),
+            "-q",
+            "--allow-outside-policy-dir",
+            "--allow-loopback",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert out.returncode in (0, 1), out.stderr[-2000:]
+    return out.returncode, json.loads(report.read_text())
+
+
+def test_cli_verdicts_identical_with_one_and_two_workers(
+    web_world: tuple[str, str, int], tmp_path: Path
+) -> None:
+    """dns, tls and http checks of 40 hosts (healthy ones, names that do not resolve, a port
+    nothing listens on: ERROR, a deselected check): `--workers 2` reports what `--workers 1` does."""
+    dns, ca, port = web_world
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))  # bound, never listening: connections are refused
+    dead_port = closed.getsockname()[1]
+    lines = [
+        "environment: local",
+        "defaults:",
+        f'  resolvers: ["{dns}"]',
+        f'  ca_bundle: "{ca}"',
+        "checks:",
+    ]
+    for i in range(48):  # h40..h47 are not in the zone
+        h = f"h{i}.{WEB_ZONE}"
+        p = dead_port if i % 10 == 5 else port
+        lines.append(f"  dns-{i}: {{kind: dns, name: {h}, expect: [127.0.0.1]}}")
+        lines.append(f"  tls-{i}: {{kind: tls, host: {h}, port: {p}}}")
+        lines.append(f'  http-{i}: {{kind: http, url: "https://{h}:{p}/health"}}')
+    policy = tmp_path / "local.yaml"
+    policy.write_text("\n".join(lines) + "\n")
+    with closed:
+        one = _cli_report(policy, "1", tmp_path / "one.json")
+        two = _cli_report(policy, "2", tmp_path / "two.json")
+
+    def verdicts(report: dict[str, Any]) -> list[tuple[Any, ...]]:
+        return [
+            (
+                r["id"],
+                r["status"],
+                re.sub(r"after \d+ ms", "after T", r["summary"]),
+                r["blocked_by"],
+                r["explained_by"],
+                r["source"],
+                r["hint"],
+            )
+            for r in report["results"]
+        ]
+
+    assert one[0] == two[0] == 1
+    assert verdicts(two[1]) == verdicts(one[1])
+    assert two[1]["shared_causes"] == one[1]["shared_causes"]
+    statuses = {r["id"]: r["status"] for r in two[1]["results"]}
+    summaries = {r["id"]: r["summary"] for r in two[1]["results"]}
+    assert statuses["dns-0"] == "pass", summaries["dns-0"]
+    assert statuses["http-0"] == "pass" and statuses["http-3"] == "skipped"
+    assert statuses["dns-41"] == "fail" and statuses["http-41"] == "blocked"
+    assert statuses["tls-5"] == "error" and statuses["http-5"] == "blocked"
