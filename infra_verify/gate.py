@@ -272,6 +272,9 @@ class Gate:
     def _split(self) -> tuple[tuple[list[str], list[list[str]]] | None, str | None]:
         """(the parent's part, the workers' parts), or None to run in this process (and why,
         when ``workers`` asked for more than one process)."""
+        with contextlib.suppress(RuntimeError):
+            asyncio.get_running_loop()
+            return None, None  # inside a running loop: asyncio.run() will say so, unforked
         selected = sum(1 for cid in self.graph.checks if cid not in self.skip)
         count = worker_count(self.workers, selected)
         if count < 2:
@@ -317,7 +320,15 @@ def _part(gate: Gate, ids: Sequence[str], **callbacks: Any) -> Gate:
     return part
 
 
-def _run_part(gate: Gate, ids: Sequence[str], send: Send) -> None:
+def _started(part: Gate, start: tuple[float, float]) -> _Run:
+    """A run of ``part`` whose clock started at ``start`` (monotonic, wall): the whole run's
+    start, so the deadline counts from it in every process, the parent's warm-up included."""
+    run = _Run(part)
+    run.start, run.started_wall = start
+    return run
+
+
+def _run_part(gate: Gate, ids: Sequence[str], send: Send, start: tuple[float, float]) -> None:
     """In a worker: run its part; stream results (and attempts, when the parent listens)."""
     streamed: set[str] = set()
 
@@ -336,7 +347,7 @@ def _run_part(gate: Gate, ids: Sequence[str], send: Send) -> None:
 
     async def main() -> GateRun:
         stop_on_signals()
-        return await _Run(part).execute()
+        return await _started(part, start).execute()
 
     run = asyncio.run(main())
     # What on_result streamed is each check's final result already: the parent names root
@@ -364,7 +375,9 @@ def _run_in_workers(
     """Fork a worker per part, run ``local`` here, merge, name root causes over the graph."""
     start, started_wall = time.monotonic(), time.time()
     _warm_up(gate.graph, [cid for part in parts for cid in part])
-    workers = fork_workers(parts, lambda ids, send: _run_part(gate, ids, send))
+    workers = fork_workers(
+        parts, lambda ids, send: _run_part(gate, ids, send, (start, started_wall))
+    )
     gate.workers_used = len(workers)
     budget = gate.wait if gate.wait > 0 else gate.deadline
     supervisor = Supervisor(
@@ -372,7 +385,7 @@ def _run_in_workers(
     )
 
     async def local_part() -> tuple[Sequence[Result], bool, bool]:
-        run = await _Run(_part(gate, local)).execute()
+        run = await _started(_part(gate, local), (start, started_wall)).execute()
         return run.results, run.deadline_reached, run.interrupted
 
     async def main() -> GateRun:

@@ -229,6 +229,38 @@ def test_secrets_stay_masked_in_a_worker(
     assert "s3cr3t-value-42" not in repr(run.results)
 
 
+def test_wait_streams_every_attempt_to_the_parent(no_foreign_threads: None) -> None:
+    """With --wait, checks that fail first and then pass converge in the workers, and the
+    parent hears every attempt (the live table and heartbeats are fed from them)."""
+    attempts: list[tuple[str, Status, int]] = []
+    checks = [Scripted(id=f"c{i}", statuses=(F, P)) for i in range(6)]
+    gate = Gate(
+        checks,
+        context=context(),
+        workers=2,
+        wait=300,
+        poll=0.01,
+        poll_max=0.01,
+        on_attempt=lambda cid, outcome, n: attempts.append((cid, outcome.status, n)),
+    )
+    run = gate.run()
+    assert gate.workers_used == 2
+    assert run.ok and all(r.attempts == 2 for r in run.results)
+    assert sorted(attempts) == sorted(
+        [(f"c{i}", F, 1) for i in range(6)] + [(f"c{i}", P, 2) for i in range(6)]
+    )
+
+
+def test_the_deadline_holds_in_the_workers(no_foreign_threads: None) -> None:
+    """A check still probing at the run's deadline is ERROR in a worker as in one process, and
+    the run says the deadline was reached."""
+    checks = [Scripted(id="quick"), Scripted(id="slow", delay=60.0)]
+    run = Gate(checks, context=context(timeout=120), workers=2, deadline=0.5).run()
+    assert run.deadline_reached and not run.ok
+    assert run.by_id("quick").status is P
+    assert run.by_id("slow").status is E and "deadline" in run.by_id("slow").summary
+
+
 # -- a worker that dies, an interruption ---------------------------------------------------------
 
 
