@@ -197,7 +197,7 @@ class _Sender:
     def __call__(self, message: tuple[Any, ...]) -> None:
         self.pending += json.dumps(_encode(message), separators=(",", ":")).encode()
         self.pending += b"\n"
-        loop = asyncio.get_running_loop() if _loop_running() else None
+        loop = _running_loop()
         if loop is None or len(self.pending) >= _BATCH:
             self.flush()
         elif not self.scheduled:
@@ -208,8 +208,11 @@ class _Sender:
         """Write everything pending (blocking: a slow parent slows the worker down)."""
         self.scheduled = False
         view = memoryview(self.pending)
-        while view:
-            view = view[os.write(self.fd, view) :]
+        try:
+            while view:
+                view = view[os.write(self.fd, view) :]
+        except BrokenPipeError:  # the parent is gone: nobody left to report to
+            os._exit(1)
         view.release()
         self.pending.clear()
 
@@ -225,12 +228,11 @@ def _encode(message: tuple[Any, ...]) -> list[Any]:
     return list(message)
 
 
-def _loop_running() -> bool:
+def _running_loop() -> asyncio.AbstractEventLoop | None:
     try:
-        asyncio.get_running_loop()
+        return asyncio.get_running_loop()
     except RuntimeError:
-        return False
-    return True
+        return None
 
 
 def stop_on_signals() -> None:
