@@ -273,6 +273,9 @@ def _child(
             at = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
             send(("crash", f"{type(exc).__name__}: {exc}{at}"))
     finally:
+        with contextlib.suppress(BaseException):  # what the worker printed (warnings) shows
+            sys.stdout.flush()
+            sys.stderr.flush()
         os._exit(code)
 
 
