@@ -397,22 +397,37 @@ def blackbox_config(world: FairWorld, n: int) -> str:
 class Exporter:
     """blackbox_exporter for one world, driven by curl --parallel."""
 
-    def __init__(self, world: FairWorld, n: int, workdir: Path) -> None:
-        """Start the exporter with a config for ``n`` hosts; wait until healthy."""
+    def __init__(self, world: FairWorld, n: int, workdir: Path, names: bool = False) -> None:
+        """Start the exporter with a config for ``n`` hosts; wait until healthy.
+
+        ``names``: the tcp+TLS and http probes get hostnames, which the exporter resolves
+        through dnsdist (its own mount namespace sees a resolv.conf naming dnsdist's port-53
+        listener), as the gate's tls and http checks do; otherwise they get the addresses.
+        """
         self.workdir = workdir
-        config = workdir / f"blackbox-{n}.yml"
+        self.names = names
+        tag = "names" if names else "addresses"
+        config = workdir / f"blackbox-{n}-{tag}.yml"
         config.write_text(blackbox_config(world, n))
         self.port = free_port()
         binary = find("prometheus-blackbox-exporter", "blackbox_exporter")
+        argv = [
+            binary,
+            f"--config.file={config}",
+            f"--web.listen-address=127.0.0.1:{self.port}",
+            "--log.level=error",
+        ]
+        if names:
+            if not world.dns53:
+                raise RuntimeError("resolving names needs root (dnsdist on port 53)")
+            resolv = workdir / "resolv.conf"
+            resolv.write_text(f"nameserver {world.dns53}\noptions timeout:1 attempts:5\n")
+            script = f'mount --bind "{resolv}" /etc/resolv.conf && exec "$@"'
+            argv = ["unshare", "-m", "--propagation", "private", "sh", "-c", script, "sh", *argv]
         self.proc = subprocess.Popen(
-            [
-                binary,
-                f"--config.file={config}",
-                f"--web.listen-address=127.0.0.1:{self.port}",
-                "--log.level=error",
-            ],
+            argv,
             stdout=subprocess.DEVNULL,
-            stderr=open(workdir / "blackbox.log", "wb"),  # noqa: SIM115
+            stderr=open(workdir / f"blackbox-{tag}.log", "wb"),  # noqa: SIM115
         )
         base = f"http://127.0.0.1:{self.port}"
         deadline = time.monotonic() + 60
@@ -420,13 +435,17 @@ class Exporter:
             ["curl", "-sf", "-o", os.devnull, f"{base}/-/healthy"], check=False
         ).returncode:
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("blackbox_exporter did not start: see blackbox.log")
+                raise RuntimeError(f"blackbox_exporter did not start: see blackbox-{tag}.log")
             time.sleep(0.1)
         urls = []
         port = world.https_port
         for i in range(n):
             ip = address(i)
             urls.append(f"{base}/probe?module=dns_{i}&target={world.dns}")
+            if names:
+                urls.append(f"{base}/probe?module=tls_{i}&target={host(i)}:{port}")
+                urls.append(f"{base}/probe?module=http&target=https://{host(i)}:{port}/health")
+                continue
             urls.append(f"{base}/probe?module=tls_{i}&target={ip}:{port}")
             urls.append(
                 f"{base}/probe?module=http&target=https://{ip}:{port}/health&hostname={host(i)}"
@@ -526,7 +545,14 @@ def bench_size(n: int, args: argparse.Namespace, workdir: Path) -> dict[str, Any
         policy = write_policy(wd / "policy.yaml", world, n, args.concurrency)
         info = {"dns": world.dns, "https_port": world.https_port, "ca": world.ca}
         exporter = Exporter(world, n, wd) if not args.no_peer else None
-        runs: dict[str, list[dict[str, Any]]] = {"api": [], "cli": [], "peer": [], "floor": []}
+        by_name = Exporter(world, n, wd, names=True) if not args.no_peer and world.dns53 else None
+        runs: dict[str, list[dict[str, Any]]] = {
+            "api": [],
+            "cli": [],
+            "peer": [],
+            "peer_names": [],
+            "floor": [],
+        }
         try:
             for rep in range(args.repeat):
                 print(f"  N={n} repeat {rep + 1}/{args.repeat}", file=sys.stderr, flush=True)
@@ -537,6 +563,8 @@ def bench_size(n: int, args: argparse.Namespace, workdir: Path) -> dict[str, Any
                     runs["cli"].append(timed(world, lambda: measure_cli(policy, wd)))
                 if exporter is not None:
                     runs["peer"].append(timed(world, lambda: exporter.run(args.concurrency)))
+                if by_name is not None:
+                    runs["peer_names"].append(timed(world, lambda: by_name.run(args.concurrency)))
                 if not args.no_floor:
                     runs["floor"].append(
                         timed(
@@ -553,8 +581,9 @@ def bench_size(n: int, args: argparse.Namespace, workdir: Path) -> dict[str, Any
                 one = write_independent(wd / "single.yaml", world, 1)
                 result["independent"] = _worker(["--worker-independent", str(many), str(one)])
         finally:
-            if exporter is not None:
-                exporter.stop()
+            for peer in (exporter, by_name):
+                if peer is not None:
+                    peer.stop()
     for name, rows in runs.items():
         if rows:
             result[name] = summary(rows)
@@ -650,31 +679,36 @@ def table(rows: list[dict[str, Any]]) -> list[str]:
     """The Markdown table of the medians: wall and CPU, each with the ratios to the gate."""
     out = [
         "| hosts (checks) | gate wall / CPU / peak RSS | GC | gate CLI wall / RSS "
-        "| exporter wall / CPU | exporter ÷ gate (wall / CPU) "
+        "| exporter given addresses: wall / CPU | ÷ gate (wall / CPU) "
+        "| exporter resolving names: wall / CPU | ÷ gate (wall / CPU) "
         "| floor wall / CPU / RSS | floor ÷ gate (wall / CPU) | servers' CPU | verdicts |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
+    kinds = ("api", "cli", "peer", "peer_names", "floor")
     for r in rows:
-        api, cli, peer, floor = (r.get(k, {}) for k in ("api", "cli", "peer", "floor"))
+        api, cli, peer, named, floor = (r.get(k, {}) for k in kinds)
         gate, gate_cpu = api.get("wall_s"), api.get("cpu_s")
         gc_pct = 100 * api["gc_s"] / gate if api.get("gc_s") is not None and gate else None
 
         def ratio(x: float | None, y: float | None) -> float | None:
             return x / y if x is not None and y else None
 
-        verdict = " ".join(
-            f"{k}:{'ok' if r[k]['ok'] else 'FAIL'}"
-            for k in ("api", "cli", "peer", "floor")
-            if k in r
-        )
+        def exporter(
+            e: dict[str, Any], gate: float | None = gate, gate_cpu: float | None = gate_cpu
+        ) -> str:
+            return (
+                f"| {_f(e.get('wall_s'))} s / {_f(e.get('exporter_cpu_s'))} s "
+                f"| {_f(ratio(e.get('wall_s'), gate))} / "
+                f"{_f(ratio(e.get('exporter_cpu_s'), gate_cpu))} "
+            )
+
+        verdict = " ".join(f"{k}:{'ok' if r[k]['ok'] else 'FAIL'}" for k in kinds if k in r)
         out.append(
             f"| {r['hosts']:,} ({r['checks']:,}) "
             f"| {_f(gate)} s / {_f(gate_cpu)} s / {_f(api.get('rss_mb'), 0)} MB "
             f"| {_f(gc_pct, 1)}% "
             f"| {_f(cli.get('wall_s'))} s / {_f(cli.get('rss_mb'), 0)} MB "
-            f"| {_f(peer.get('wall_s'))} s / {_f(peer.get('exporter_cpu_s'))} s "
-            f"| {_f(ratio(peer.get('wall_s'), gate))} / "
-            f"{_f(ratio(peer.get('exporter_cpu_s'), gate_cpu))} "
+            f"{exporter(peer)}{exporter(named)}"
             f"| {_f(floor.get('wall_s'))} s / {_f(floor.get('cpu_s'))} s / "
             f"{_f(floor.get('rss_mb'), 0)} MB "
             f"| {_f(ratio(floor.get('wall_s'), gate))} / {_f(ratio(floor.get('cpu_s'), gate_cpu))} "
@@ -732,7 +766,8 @@ def orchestrate(args: argparse.Namespace) -> int:
     Path(args.json).write_text(json.dumps(report, indent=2, default=str))
     if args.markdown:
         Path(args.markdown).write_text("\n".join(lines) + "\n")
-    ok = all(r[k]["ok"] for r in report["sizes"] for k in ("api", "cli", "peer", "floor") if k in r)
+    kinds = ("api", "cli", "peer", "peer_names", "floor")
+    ok = all(r[k]["ok"] for r in report["sizes"] for k in kinds if k in r)
     return 0 if ok else 1
 
 

@@ -33,6 +33,20 @@ ZONE = "bench.test"
 ECHO_MODULE = "/usr/lib/nginx/modules/ngx_http_echo_module.so"
 
 
+DNS53 = "127.53.0.1"
+"""The loopback address where dnsdist also listens on port 53 (when run as root)."""
+
+
+def _free53(address: str) -> bool:
+    """Whether UDP port 53 on ``address`` can be bound (root, and nobody else has it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.bind((address, 53))
+        except OSError:
+            return False
+    return True
+
+
 def host(i: int) -> str:
     """The i-th benchmark hostname."""
     return f"h{i}.{ZONE}"
@@ -91,6 +105,7 @@ class FairWorld:
         self.workdir = workdir
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.dns = ""
+        self.dns53 = ""  # dnsdist on port 53 too (root only): for peers that read resolv.conf
         self.https_port = 0
         self.ca = ""
         self._knot: object | None = None
@@ -140,11 +155,15 @@ class FairWorld:
     def _start_dnsdist(self, upstream: str) -> None:
         port = free_port(socket.SOCK_DGRAM)
         ms = round(self.latency * 1000)
+        # A second listener on port 53, for a peer that resolves through resolv.conf (which
+        # names no port): blackbox_exporter, given hostnames, in its own mount namespace.
+        dns53 = DNS53 if os.geteuid() == 0 and _free53(DNS53) else ""
         conf = self.workdir / "dnsdist.conf"
         conf.write_text(
             "\n".join(
                 [
                     f'setLocal("127.0.0.1:{port}")',
+                    f'addLocal("{dns53}:53")' if dns53 else "",
                     f'newServer({{address="{upstream}", checkInterval=3600}})',
                     "setMaxUDPOutstanding(65535)",
                     "setRingBuffersSize(1000)",
@@ -160,6 +179,7 @@ class FairWorld:
             stderr=subprocess.STDOUT,
         )
         self.dns = f"127.0.0.1:{port}"
+        self.dns53 = dns53
         self._wait(self._dns_answers, "dnsdist")
 
     def _dns_answers(self) -> bool:
