@@ -64,8 +64,10 @@ WorkersSetting = int | Literal["auto"]
 """``Gate(workers=...)``, ``--workers`` and ``defaults.workers``: a count, or ``auto``."""
 
 AUTO_MIN_CHECKS = 300
-"""``auto`` forks only from this many selected checks on (100 hosts' dns, tls and http): below
-it the fork and the merge cost about what the second core gains (measured: docs/performance.md)."""
+"""``auto`` forks only from this many selected checks on (100 hosts' dns, tls and http). Measured
+with scripts/bench_fair.py on 2 cores: the parent's share (fork, reading the pipes, the merge)
+is about 0.1 s of CPU, while a run's CPU grows by about 1 ms per check, so the second core
+starts to pay around 100 hosts; at 30 hosts two workers were no faster."""
 
 MAX_WORKERS = 256
 

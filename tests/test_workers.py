@@ -507,3 +507,47 @@ def test_cli_verdicts_identical_with_one_and_two_workers(
     assert statuses["http-0"] == "pass" and statuses["http-3"] == "skipped"
     assert statuses["dns-41"] == "fail" and statuses["http-41"] == "blocked"
     assert statuses["tls-5"] == "error" and statuses["http-5"] == "blocked"
+
+
+def test_cli_sigterm_stops_the_workers_and_reports_interrupted(tmp_path: Path) -> None:
+    """SIGTERM to `--workers 2 --wait` (a CI job cancelled): the workers stop, the report is
+    printed and says "interrupted", the unfinished check is not a pass, and the exit is 1."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:
+        silent.bind(("127.0.0.1", 0))  # a resolver that never answers
+        policy = tmp_path / "test.yaml"
+        policy.write_text(
+            "environment: test\n"
+            "defaults:\n"
+            "  timeout: 100s\n"
+            f'  resolvers: ["127.0.0.1:{silent.getsockname()[1]}"]\n'
+            "checks:\n"
+            "  quick: {kind: environment, require: [HOME]}\n"
+            "  slow: {kind: dns, name: slow.example.test}\n"
+        )
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "infra_verify",
+                "--policy",
+                str(policy),
+                "--workers",
+                "2",
+                "--wait",
+                "10m",
+                "--allow-outside-policy-dir",
+                "--allow-loopback",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert proc.stderr is not None
+        for line in proc.stderr:  # the progress lines: wait until the quick check passed
+            if "PASS" in line and "quick" in line:
+                break
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=100)
+    assert proc.returncode == 1, out
+    assert "interrupted" in out
+    assert "PASS    slow" not in out and "slow" in out
