@@ -25,10 +25,12 @@ from infra_verify import workers
 from infra_verify.check import Check
 from infra_verify.checks.dns import Dns
 from infra_verify.checks.environment import Environment
+from infra_verify.checks.gcp.cloud_run import GcpCloudRunService
 from infra_verify.cli.main import main
 from infra_verify.context import CheckContext
 from infra_verify.errors import UsageError
 from infra_verify.gate import Gate, GateRun
+from infra_verify.gcp.clients import GcpSettings
 from infra_verify.graph import Graph, build_graph, component_names
 from infra_verify.model import Result, Status
 from infra_verify.testing.certs import CertFactory
@@ -81,8 +83,11 @@ def served(knot: KnotServer) -> KnotServer:
 
 
 @pytest.fixture
-def no_foreign_threads() -> Iterator[None]:
-    """The tests that fork need this process to have no other thread."""
+def no_foreign_threads(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The tests that fork need this process to have no other thread. grpc may have been
+    imported by earlier tests of gcp checks; they use the REST transport (no channel, no grpc
+    thread), so it is hidden here: the rule protects processes that may have used it."""
+    monkeypatch.delitem(sys.modules, "grpc", raising=False)
     if fork_refusal() is not None:
         pytest.skip(f"cannot fork here: {fork_refusal()}")
     yield
@@ -134,6 +139,25 @@ def test_gcp_components_stay_in_the_parent() -> None:
     kept, parts = partition(graph, 2, weight=lambda cid: 1, local=lambda cid: cid == "g1-error")
     assert set(kept) == {c.id for c in group(1)}
     assert [cid for part in parts for cid in part] == [c.id for c in group(0)]
+
+
+def test_gcp_checks_run_in_the_parent_after_the_fork(no_foreign_threads: None) -> None:
+    """A gcp check with live checks under workers=2: the live ones run in the workers, the gcp
+    one in the parent after the fork (its API refusing connections is its ERROR), and every
+    verdict is reported."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))  # bound, never listening: the API refuses connections
+        api = f"http://127.0.0.1:{closed.getsockname()[1]}"
+        gcp = GcpSettings(project="p", credentials="anonymous", endpoints={"run": api})
+        checks: list[Check] = [
+            GcpCloudRunService(id="run", service="svc"),
+            *(Scripted(id=f"live{i}") for i in range(4)),
+        ]
+        gate = Gate(checks, context=context(gcp=gcp, timeout=2), workers=2)
+        run = gate.run()
+    assert gate.workers_used == 2
+    assert run.by_id("run").status is E
+    assert all(run.by_id(f"live{i}").status is P for i in range(4))
 
 
 def test_fork_is_refused_with_grpc_imported_or_a_foreign_thread(
