@@ -222,7 +222,7 @@ class Gate:
         self.workers: WorkersSetting = workers
         """Processes for ``run()``: a count, or ``auto`` (one per usable core for large runs)."""
         self.workers_used = 1
-        """How many worker processes the last ``run()`` forked (1: it ran in this process)."""
+        """How many processes the last ``run()`` ran checks in (1: this one alone)."""
         self.workers_peak_rss_kb = 0
         """The peak RSS of the last run's workers, summed (KiB; 0 without workers)."""
 
@@ -270,8 +270,10 @@ class Gate:
         return _run_in_workers(self, *split, cancel_on=tuple(cancel_on))
 
     def _split(self) -> tuple[tuple[list[str], list[list[str]]] | None, str | None]:
-        """(the parent's part, the workers' parts), or None to run in this process (and why,
-        when ``workers`` asked for more than one process)."""
+        """(this process's part, the workers' parts), or None to run in this process alone
+        (and why, when ``workers`` asked for more than one process). Without gcp checks this
+        process runs the lightest part itself, beside ``workers - 1`` forked ones; gcp checks
+        (and their components) run here, beside ``workers`` forked ones."""
         with contextlib.suppress(RuntimeError):
             asyncio.get_running_loop()
             return None, None  # inside a running loop: asyncio.run() will say so, unforked
@@ -290,8 +292,10 @@ class Gate:
             weight=lambda cid: cid not in self.skip,
             local=lambda cid: checks[cid].family == "gcp",  # grpc: imported in the parent only
         )
-        if not parts or (len(parts) < 2 and not local):
+        if len(parts) + bool(local) < 2:
             return None, None
+        if not local:  # this process runs a part too (the lightest): one fork fewer
+            local, parts = parts[-1], parts[:-1]
         return (local, parts), None
 
     async def arun(self) -> GateRun:
@@ -378,7 +382,7 @@ def _run_in_workers(
     workers = fork_workers(
         parts, lambda ids, send: _run_part(gate, ids, send, (start, started_wall))
     )
-    gate.workers_used = len(workers)
+    gate.workers_used = len(workers) + bool(local)
     budget = gate.wait if gate.wait > 0 else gate.deadline
     supervisor = Supervisor(
         workers, on_result=gate.on_result, on_attempt=gate.on_attempt, budget=budget, started=start

@@ -83,6 +83,7 @@ PartRunner = Callable[[Sequence[str], Send], None]
 """Runs one part (check ids) in a worker, streaming results and finishing with ``done``."""
 
 _BATCH = 1 << 16
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 _PIPE_SIZE = 1 << 20
 
 
@@ -169,7 +170,8 @@ def partition(
             kept.append(cid)
         else:
             parts[part_of[name]].append(cid)
-    return kept, [p for p in parts if p]
+    ranked = sorted(range(count), key=lambda i: -loads[i])  # the heaviest part first
+    return kept, [parts[i] for i in ranked if parts[i]]
 
 
 def subgraph(graph: Graph, ids: Iterable[str]) -> Graph:
@@ -249,8 +251,9 @@ def stop_on_signals() -> None:
             fired.append(signum)
             task.cancel()
 
-    for signum in (signal.SIGINT, signal.SIGTERM):
+    for signum in _STOP_SIGNALS:
         loop.add_signal_handler(signum, stop, signum)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)  # held since the fork: now handled
 
 
 def _child(
@@ -266,7 +269,7 @@ def _child(
         sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
         sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
         signal.signal(signal.SIGINT, signal.default_int_handler)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)  # blocked until its loop handles them
         run(ids, send)
         code = 0
     except BaseException as exc:  # every failure is reported, then the worker exits
@@ -327,6 +330,8 @@ def fork_workers(parts: Sequence[Sequence[str]], run: PartRunner) -> list[Worker
     """Fork one worker per part; each runs ``run(part, send)`` and exits."""
     workers: list[Worker] = []
     gc.freeze()  # the policy, checks and modules: shared pages the children never dirty
+    # SIGINT/SIGTERM wait (blocked) in each worker until its loop can turn them into a report.
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
     try:
         for index, ids in enumerate(parts, start=1):
             read_fd, write_fd = os.pipe()
@@ -339,6 +344,7 @@ def fork_workers(parts: Sequence[Sequence[str]], run: PartRunner) -> list[Worker
             os.close(write_fd)
             workers.append(Worker(index, pid, read_fd, tuple(ids)))
     finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
         gc.unfreeze()
     return workers
 

@@ -155,7 +155,7 @@ def test_gcp_checks_run_in_the_parent_after_the_fork(no_foreign_threads: None) -
         ]
         gate = Gate(checks, context=context(gcp=gcp, timeout=2), workers=2)
         run = gate.run()
-    assert gate.workers_used == 2
+    assert gate.workers_used == 3  # two workers, and the gcp check here
     assert run.by_id("run").status is E
     assert all(run.by_id(f"live{i}").status is P for i in range(4))
 
