@@ -83,14 +83,34 @@ def served(knot: KnotServer) -> KnotServer:
 
 
 @pytest.fixture
-def no_foreign_threads(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The tests that fork need this process to have no other thread. grpc may have been
-    imported by earlier tests of gcp checks; they use the REST transport (no channel, no grpc
-    thread), so it is hidden here: the rule protects processes that may have used it."""
+def no_foreign_threads(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tests that fork need a process without other threads. Where earlier tests left some
+    (a server's request thread, a pool), the test runs again in a fresh interpreter, and its
+    outcome there decides. grpc may have been imported by earlier tests of gcp checks; they use
+    the REST transport (no channel, no grpc thread), so it is hidden: the rule protects
+    processes that may have used it."""
     monkeypatch.delitem(sys.modules, "grpc", raising=False)
-    if fork_refusal() is not None:
-        pytest.skip(f"cannot fork here: {fork_refusal()}")
-    yield
+    refusal = fork_refusal()
+    if refusal is None:
+        return
+    if os.environ.get(_FRESH):
+        pytest.fail(f"cannot fork even in a fresh process: {refusal}")
+    out = subprocess.run(
+        [sys.executable, "-m", "pytest", request.node.nodeid, "-q", "-p", "no:cacheprovider"],
+        cwd=ROOT,
+        env={**os.environ, _FRESH: "1"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if out.returncode != 0:
+        pytest.fail(f"in a fresh process:\n{out.stdout[-3000:]}{out.stderr[-1000:]}")
+    pytest.skip(f"passed in a fresh process (this one has other threads: {refusal})")
+
+
+_FRESH = "INFRA_VERIFY_TEST_FRESH_PROCESS"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 # -- choosing and splitting ---------------------------------------------------------------------
