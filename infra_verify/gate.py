@@ -39,6 +39,7 @@ from infra_verify.workers import (
     Send,
     Supervisor,
     WorkersSetting,
+    concurrency_shares,
     fork_refusal,
     fork_workers,
     merge,
@@ -278,7 +279,7 @@ class Gate:
             asyncio.get_running_loop()
             return None, None  # inside a running loop: asyncio.run() will say so, unforked
         selected = sum(1 for cid in self.graph.checks if cid not in self.skip)
-        count = worker_count(self.workers, selected)
+        count = min(worker_count(self.workers, selected), self.concurrency)
         if count < 2:
             return None, None
         refusal = fork_refusal()
@@ -314,11 +315,13 @@ async def _cancellable(run: Coroutine[Any, Any, _T], signals: Iterable[int]) -> 
     return await run
 
 
-def _part(gate: Gate, ids: Sequence[str], **callbacks: Any) -> Gate:
-    """The gate restricted to whole components ``ids``, with its own callbacks."""
+def _part(gate: Gate, ids: Sequence[str], concurrency: int, **callbacks: Any) -> Gate:
+    """The gate restricted to whole components ``ids``, with its share of the concurrency
+    (the shares add up to the gate's: the limit holds across processes) and its callbacks."""
     part = copy.copy(gate)
     part.graph = subgraph(gate.graph, ids)
     part.workers = 1
+    part.concurrency = concurrency
     for name, callback in callbacks.items():
         setattr(part, name, callback)
     return part
@@ -332,7 +335,9 @@ def _started(part: Gate, start: tuple[float, float]) -> _Run:
     return run
 
 
-def _run_part(gate: Gate, ids: Sequence[str], send: Send, start: tuple[float, float]) -> None:
+def _run_part(
+    gate: Gate, ids: Sequence[str], concurrency: int, send: Send, start: tuple[float, float]
+) -> None:
     """In a worker: run its part; stream results (and attempts, when the parent listens)."""
     streamed: set[str] = set()
 
@@ -343,6 +348,7 @@ def _run_part(gate: Gate, ids: Sequence[str], send: Send, start: tuple[float, fl
     part = _part(
         gate,
         ids,
+        concurrency,
         on_result=on_result,
         on_attempt=None
         if gate.on_attempt is None
@@ -379,8 +385,11 @@ def _run_in_workers(
     """Fork a worker per part, run ``local`` here, merge, name root causes over the graph."""
     start, started_wall = time.monotonic(), time.time()
     _warm_up(gate.graph, [cid for part in parts for cid in part])
+    shares = concurrency_shares(gate.concurrency, len(parts) + bool(local))
+    share_of = {part[0]: share for part, share in zip(parts, shares, strict=False)}
     workers = fork_workers(
-        parts, lambda ids, send: _run_part(gate, ids, send, (start, started_wall))
+        parts,
+        lambda ids, send: _run_part(gate, ids, share_of[ids[0]], send, (start, started_wall)),
     )
     gate.workers_used = len(workers) + bool(local)
     budget = gate.wait if gate.wait > 0 else gate.deadline
@@ -389,7 +398,7 @@ def _run_in_workers(
     )
 
     async def local_part() -> tuple[Sequence[Result], bool, bool]:
-        run = await _started(_part(gate, local), (start, started_wall)).execute()
+        run = await _started(_part(gate, local, shares[-1]), (start, started_wall)).execute()
         return run.results, run.deadline_reached, run.interrupted
 
     async def main() -> GateRun:

@@ -115,6 +115,13 @@ def worker_count(setting: WorkersSetting, checks: int) -> int:
     return max(1, setting)
 
 
+def concurrency_shares(total: int, processes: int) -> list[int]:
+    """``total`` (the gate's concurrency, at least ``processes``) split into ``processes``
+    shares that add up to it, so the limit holds across processes."""
+    base, extra = divmod(total, processes)
+    return [base + (i < extra) for i in range(processes)]
+
+
 def fork_refusal() -> str | None:
     """Why forking now would be unsafe, or None when it is not."""
     if sys.platform == "win32" or not hasattr(os, "fork"):  # pragma: no cover - POSIX only

@@ -37,6 +37,7 @@ from infra_verify.testing.certs import CertFactory
 from infra_verify.workers import (
     AUTO_MIN_CHECKS,
     Send,
+    concurrency_shares,
     fork_refusal,
     merge,
     parse_workers,
@@ -131,6 +132,17 @@ def test_auto_uses_every_core_only_for_large_runs() -> None:
     assert worker_count("auto", AUTO_MIN_CHECKS - 1) == 1
     assert worker_count("auto", AUTO_MIN_CHECKS) == cores
     assert worker_count(3, 1) == 3
+
+
+def test_the_concurrency_limit_is_shared_between_processes() -> None:
+    """The processes' concurrency shares add up to the gate's limit, each at least 1; a limit
+    of 1 cannot be shared, so such a run stays in one process."""
+    assert concurrency_shares(64, 2) == [32, 32]
+    assert concurrency_shares(5, 2) == [3, 2]
+    assert concurrency_shares(3, 3) == [1, 1, 1]
+    gate = Gate([Scripted(id=f"c{i}") for i in range(4)], context=context(), workers=2)
+    gate.concurrency = 1
+    assert gate.run().ok and gate.workers_used == 1
 
 
 def test_components_are_never_split_and_parts_are_balanced() -> None:
