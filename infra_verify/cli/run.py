@@ -185,8 +185,8 @@ def build_parser(
         "--workers",
         metavar="N|auto",
         help=(
-            "processes a run uses (overrides defaults.workers): auto (the default) forks a "
-            "worker per usable core from 300 selected checks on, 1 keeps the run in this process"
+            "processes a run uses (overrides defaults.workers): auto (the default) uses one "
+            "per usable core from 300 selected checks on, 1 keeps the run in one process"
         ),
     )
     p.add_argument("--project", help="GCP project (when the policy does not set one)")
