@@ -304,137 +304,6 @@ class Gate:
         return await _Run(self).execute()
 
 
-async def _cancellable(run: Coroutine[Any, Any, _T], signals: Iterable[int]) -> _T:
-    """``run``, cancelled (so reported as interrupted) by any of ``signals``."""
-    task = asyncio.current_task()
-    loop = asyncio.get_running_loop()
-    if task is not None:
-        for signum in signals:
-            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-                loop.add_signal_handler(signum, task.cancel)
-    return await run
-
-
-def _part(gate: Gate, ids: Sequence[str], concurrency: int, **callbacks: Any) -> Gate:
-    """The gate restricted to whole components ``ids``, with its share of the concurrency
-    (the shares add up to the gate's: the limit holds across processes) and its callbacks."""
-    part = copy.copy(gate)
-    part.graph = subgraph(gate.graph, ids)
-    part.workers = 1
-    part.concurrency = concurrency
-    for name, callback in callbacks.items():
-        setattr(part, name, callback)
-    return part
-
-
-def _started(part: Gate, start: tuple[float, float]) -> _Run:
-    """A run of ``part`` whose clock started at ``start`` (monotonic, wall): the whole run's
-    start, so the deadline counts from it in every process, the parent's warm-up included."""
-    run = _Run(part)
-    run.start, run.started_wall = start
-    return run
-
-
-def _run_part(
-    gate: Gate, ids: Sequence[str], concurrency: int, send: Send, start: tuple[float, float]
-) -> None:
-    """In a worker: run its part; stream results (and attempts, when the parent listens)."""
-    streamed: set[str] = set()
-
-    def on_result(result: Result) -> None:
-        streamed.add(result.id)
-        send(("result", result))
-
-    part = _part(
-        gate,
-        ids,
-        concurrency,
-        on_result=on_result,
-        on_attempt=None
-        if gate.on_attempt is None
-        else (lambda cid, outcome, n: send(("attempt", cid, outcome, n))),
-    )
-
-    async def main() -> GateRun:
-        stop_on_signals()
-        return await _started(part, start).execute()
-
-    run = asyncio.run(main())
-    # What on_result streamed is each check's final result already: the parent names root
-    # causes over the whole graph itself, so only the results never streamed (unfinished at
-    # the deadline or an interruption) travel again.
-    rest = tuple(r for r in run.results if r.id not in streamed)
-    send(("done", rest, run.deadline_reached, run.interrupted))
-
-
-def _warm_up(graph: Graph, ids: Iterable[str]) -> None:
-    """Import, once and before the fork, what the workers' checks would each import."""
-    import importlib
-
-    importlib.import_module("asyncio")
-    for kind in {type(graph.checks[cid]) for cid in ids}:
-        warm_up = getattr(kind, "warm_up", None)
-        if warm_up is not None:
-            with contextlib.suppress(ImportError):  # the worker's run reports it
-                warm_up()
-
-
-def _run_in_workers(
-    gate: Gate, local: list[str], parts: list[list[str]], *, cancel_on: tuple[int, ...]
-) -> GateRun:
-    """Fork a worker per part, run ``local`` here, merge, name root causes over the graph."""
-    start, started_wall = time.monotonic(), time.time()
-    _warm_up(gate.graph, [cid for part in parts for cid in part])
-    shares = concurrency_shares(gate.concurrency, len(parts) + bool(local))
-    share_of = {part[0]: share for part, share in zip(parts, shares, strict=False)}
-    workers = fork_workers(
-        parts,
-        lambda ids, send: _run_part(gate, ids, share_of[ids[0]], send, (start, started_wall)),
-    )
-    gate.workers_used = len(workers) + bool(local)
-    budget = gate.wait if gate.wait > 0 else gate.deadline
-    supervisor = Supervisor(
-        workers, on_result=gate.on_result, on_attempt=gate.on_attempt, budget=budget, started=start
-    )
-
-    async def local_part() -> tuple[Sequence[Result], bool, bool]:
-        run = await _started(_part(gate, local, shares[-1]), (start, started_wall)).execute()
-        return run.results, run.deadline_reached, run.interrupted
-
-    async def main() -> GateRun:
-        found, here, interrupted = await _cancellable(
-            supervisor.run(local_part() if local else None), cancel_on
-        )
-        merged = merge(
-            gate.graph,
-            found,
-            here,
-            interrupted=interrupted,
-            skip=gate.skip,
-            redact=gate.context.redactor,
-        )
-        gate.workers_peak_rss_kb = merged.peak_rss_kb
-        sources = gate.sources
-        results = [
-            r.evolve(source=sources[r.id]) if r.id in sources else r
-            for r in explain(gate.graph, merged.final, gate.graph.order())
-        ]
-        return GateRun(
-            results=tuple(results),
-            environment=gate.context.environment,
-            duration=time.monotonic() - start,
-            deadline_reached=merged.deadline_reached,
-            interrupted=merged.interrupted,
-            started_at=started_wall,
-        )
-
-    try:
-        return asyncio.run(main())
-    finally:
-        if not local:
-            gate.context.close()
-
-
 class _Run:
     """The state of one gate run."""
 
@@ -717,3 +586,137 @@ def _redact(outcome: Outcome, ctx: CheckContext) -> Outcome:
         eta=replace(outcome.eta, why=r(outcome.eta.why)) if outcome.eta else None,
         cause=r.optional(outcome.cause),
     )
+
+
+# -- a large run in a process per core (workers.py does the forking and the pipes) ----------
+
+
+async def _cancellable(run: Coroutine[Any, Any, _T], signals: Iterable[int]) -> _T:
+    """``run``, cancelled (so reported as interrupted) by any of ``signals``."""
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    if task is not None:
+        for signum in signals:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signum, task.cancel)
+    return await run
+
+
+def _part(gate: Gate, ids: Sequence[str], concurrency: int, **callbacks: Any) -> Gate:
+    """The gate restricted to whole components ``ids``, with its share of the concurrency
+    (the shares add up to the gate's: the limit holds across processes) and its callbacks."""
+    part = copy.copy(gate)
+    part.graph = subgraph(gate.graph, ids)
+    part.workers = 1
+    part.concurrency = concurrency
+    for name, callback in callbacks.items():
+        setattr(part, name, callback)
+    return part
+
+
+def _started(part: Gate, start: tuple[float, float]) -> _Run:
+    """A run of ``part`` whose clock started at ``start`` (monotonic, wall): the whole run's
+    start, so the deadline counts from it in every process, the parent's warm-up included."""
+    run = _Run(part)
+    run.start, run.started_wall = start
+    return run
+
+
+def _run_part(
+    gate: Gate, ids: Sequence[str], concurrency: int, send: Send, start: tuple[float, float]
+) -> None:
+    """In a worker: run its part; stream results (and attempts, when the parent listens)."""
+    streamed: set[str] = set()
+
+    def on_result(result: Result) -> None:
+        streamed.add(result.id)
+        send(("result", result))
+
+    part = _part(
+        gate,
+        ids,
+        concurrency,
+        on_result=on_result,
+        on_attempt=None
+        if gate.on_attempt is None
+        else (lambda cid, outcome, n: send(("attempt", cid, outcome, n))),
+    )
+
+    async def main() -> GateRun:
+        stop_on_signals()
+        return await _started(part, start).execute()
+
+    run = asyncio.run(main())
+    # What on_result streamed is each check's final result already: the parent names root
+    # causes over the whole graph itself, so only the results never streamed (unfinished at
+    # the deadline or an interruption) travel again.
+    rest = tuple(r for r in run.results if r.id not in streamed)
+    send(("done", rest, run.deadline_reached, run.interrupted))
+
+
+def _warm_up(graph: Graph, ids: Iterable[str]) -> None:
+    """Import, once and before the fork, what the workers' checks would each import."""
+    import importlib
+
+    importlib.import_module("asyncio")
+    for kind in {type(graph.checks[cid]) for cid in ids}:
+        warm_up = getattr(kind, "warm_up", None)
+        if warm_up is not None:
+            with contextlib.suppress(ImportError):  # the worker's run reports it
+                warm_up()
+
+
+def _run_in_workers(
+    gate: Gate, local: list[str], parts: list[list[str]], *, cancel_on: tuple[int, ...]
+) -> GateRun:
+    """Fork a worker per part, run ``local`` here, merge, name root causes over the graph."""
+    start, started_wall = time.monotonic(), time.time()
+    _warm_up(gate.graph, [cid for part in parts for cid in part])
+    shares = concurrency_shares(gate.concurrency, len(parts) + bool(local))
+    share_of = {part[0]: share for part, share in zip(parts, shares, strict=False)}
+    workers = fork_workers(
+        parts,
+        lambda ids, send: _run_part(gate, ids, share_of[ids[0]], send, (start, started_wall)),
+    )
+    gate.workers_used = len(workers) + bool(local)
+    budget = gate.wait if gate.wait > 0 else gate.deadline
+    supervisor = Supervisor(
+        workers, on_result=gate.on_result, on_attempt=gate.on_attempt, budget=budget, started=start
+    )
+
+    async def local_part() -> tuple[Sequence[Result], bool, bool]:
+        run = await _started(_part(gate, local, shares[-1]), (start, started_wall)).execute()
+        return run.results, run.deadline_reached, run.interrupted
+
+    async def main() -> GateRun:
+        found, here, interrupted = await _cancellable(
+            supervisor.run(local_part() if local else None), cancel_on
+        )
+        merged = merge(
+            gate.graph,
+            found,
+            here,
+            interrupted=interrupted,
+            skip=gate.skip,
+            redact=gate.context.redactor,
+        )
+        gate.workers_peak_rss_kb = merged.peak_rss_kb
+        sources = gate.sources
+        results = [
+            r.evolve(source=sources[r.id]) if r.id in sources else r
+            for r in explain(gate.graph, merged.final, gate.graph.order())
+        ]
+        return GateRun(
+            results=tuple(results),
+            environment=gate.context.environment,
+            duration=time.monotonic() - start,
+            deadline_reached=merged.deadline_reached,
+            interrupted=merged.interrupted,
+            started_at=started_wall,
+        )
+
+    try:
+        return asyncio.run(main())
+    finally:
+        if not local:
+            gate.context.close()
