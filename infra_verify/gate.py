@@ -336,10 +336,13 @@ class _Run:
                 await self._preload_gcp()
             except asyncio.CancelledError:  # SIGINT/SIGTERM during the import: a report still
                 interrupted = True
-        for kind in {type(c) for c in self.graph.checks.values()}:
+        by_kind: dict[type[Check], list[Check]] = {}
+        for check in self.graph.checks.values():
+            by_kind.setdefault(type(check), []).append(check)
+        for kind, checks in by_kind.items():
             warm_up = getattr(kind, "warm_up", None)  # lazy imports, before any timer starts
             if warm_up is not None:
-                warm_up()
+                warm_up(checks, self.ctx)  # only what these checks will use
         # The deadline counts from the start of the run, the imports above included: when
         # they used it all, no check starts.
         remaining = self._remaining()

@@ -192,9 +192,23 @@ class Dns(Check):
         return dns_name(v)
 
     @classmethod
-    def warm_up(cls) -> None:
-        """Import dnspython before any check's timer starts (listing never imports it)."""
-        warm_up_dns()
+    def warm_up(cls, checks: Sequence[Check] = (), ctx: CheckContext | None = None) -> None:
+        """Import what the run's dns ``checks`` will ask with, before any check's timer starts:
+        the lean exchange, and dnspython only when a check needs it (listing imports neither)."""
+        warm_up_resolving()
+        if not checks or any(c.needs_dnspython(ctx) for c in checks if isinstance(c, Dns)):
+            warm_up_dns()
+
+    def needs_dnspython(self, ctx: CheckContext | None) -> bool:
+        """True when this check asks a question the lean exchange does not (another type, an
+        authoritative server, the system's resolvers read by dnspython)."""
+        resolvers = self.resolvers if self.resolvers is not None else (ctx.resolvers if ctx else ())
+        return (
+            self.type not in ("A", "AAAA")
+            or self.authoritative
+            or bool(self.nameservers)
+            or not resolvers
+        )
 
     def subject(self) -> str:
         """The DNS name and type."""
@@ -366,7 +380,15 @@ def warm_up_dns() -> None:
     """Import dnspython's query machinery (what the first query would import)."""
     import dns.asyncquery
     import dns.message
-    import dns.rdatatype  # noqa: F401
+    import dns.rdatatype
+    import dns.resolver  # noqa: F401
+
+
+def warm_up_resolving() -> None:
+    """What tls, http and websocket checks resolve with: the lean A/AAAA exchange (the policy's
+    resolvers) or the OS (getaddrinfo); dnspython only answers what the lean exchange cannot
+    decide (a CNAME, a truncated answer), and is imported then."""
+    from infra_verify.checks import dns_wire  # noqa: F401
 
 
 async def query(

@@ -5,8 +5,10 @@ Google Frontend) after 120 ms``.
 
 Every request, the first and each followed redirect, goes through the same steps: resolve the
 URL's host (the policy's resolvers, else the OS), guard the address, dial exactly that address
-with the name kept in ``Host`` and SNI. Redirects are followed here, not by httpx, so a hop is
-never dialled unguarded and a redirect's body is never read.
+with the name kept in ``Host`` and SNI. Redirects are followed here, so a hop is never dialled
+unguarded and a redirect's body is never read. The request is written and the response read by
+``http_client.py`` (h11 over the run's TLS streams); URLs are parsed and joined by
+``http_url.py`` with the rules httpx follows, which the check used before.
 
 Bodies are read bounded: at most :data:`MAX_BODY` bytes *after* decoding. ``gzip`` and
 ``deflate`` are inflated in steps of at most what is still wanted, so neither memory nor the
@@ -37,25 +39,22 @@ from infra_verify.checks.addresses import (
     not_probed_warnings,
     to_dial,
 )
-from infra_verify.checks.http_client import transport
-from infra_verify.checks.resolve import RESOLVE_PART, Resolution, is_ip, resolve_address
-from infra_verify.checks.url import (
-    UrlCheck,
-    env_headers,
-    pinned,
-    url_port,
+from infra_verify.checks.http_client import Client, Request
+from infra_verify.checks.http_message import (
+    ConnectError,
+    HttpError,
+    InvalidUrl,
+    RemoteProtocolError,
+    Response,
 )
+from infra_verify.checks.http_url import parse_url, redirect_url, same_host, same_origin
+from infra_verify.checks.resolve import RESOLVE_PART, Resolution, is_ip, resolve_address
+from infra_verify.checks.url import UrlCheck, env_headers, url_port
 from infra_verify.context import CheckContext
 from infra_verify.durations import Duration, DurationLike, format_duration
 from infra_verify.errors import ProbeError
 from infra_verify.guard import check_guards_for_host
-from infra_verify.lazy import lazy_module
 from infra_verify.model import Observation, Outcome
-
-if TYPE_CHECKING:
-    import httpx
-else:
-    httpx = lazy_module("httpx")  # imported by warm_up or the first request, not by listing
 
 MAX_BODY = 64 * 1024
 """The most body the check reads, counted after decoding."""
@@ -67,6 +66,8 @@ MAX_REDIRECTS = 5
 ACCEPT_ENCODING = "gzip, deflate"
 """The encodings the check asks for (and the only ones it decodes)."""
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+USER_AGENT = b"infra_verify"
+"""The User-Agent every request sends (the policy's ``headers`` may set another)."""
 MISSING = object()
 
 
@@ -182,15 +183,14 @@ class Http(UrlCheck):
         return (v,) if isinstance(v, int) and not isinstance(v, bool) else v
 
     @classmethod
-    def warm_up(cls) -> None:
-        """Import httpx and h11 (the request's libraries) and dnspython, so that the gate pays
-        for them once before any check's timer starts (listing a policy never imports them)."""
+    def warm_up(cls, checks: Sequence[Check] = (), ctx: CheckContext | None = None) -> None:
+        """Import what http checks use (h11, the lean DNS exchange), before any check's timer
+        starts; not httpx, not dnspython (listing imports none of them)."""
         import h11  # noqa: F401
-        import httpx  # noqa: F401
 
-        from infra_verify.checks.dns import warm_up_dns
+        from infra_verify.checks.dns import warm_up_resolving
 
-        warm_up_dns()
+        warm_up_resolving()
 
     async def probe(self, ctx: CheckContext) -> HttpObserved:
         """Request on a fresh connection, following redirects if asked; a bounded body read."""
@@ -228,57 +228,55 @@ class Http(UrlCheck):
         """One exchange, first hop to the address ``hops`` pins (or resolves)."""
         timeout = self.effective_timeout(ctx)  # named in messages: the check's own timeout
         verify = ctx.ssl_context(self.ca_bundle, verify=self.verify)
-        lean = transport(ctx, verify, share=self.verify, ca_bundle=self.ca_bundle or ctx.ca_bundle)
+        client = Client(ctx, verify, share=self.verify, ca_bundle=self.ca_bundle or ctx.ca_bundle)
         try:
-            async with (
-                budget.bound(),
-                httpx.AsyncClient(
-                    verify=verify, timeout=budget.remaining(), trust_env=False, transport=lean
-                ) as c,
-            ):
-                return await self._exchange(c, hops)
-        except httpx.ConnectError as exc:
+            async with budget.bound():
+                return await self._exchange(client, hops)
+        except ConnectError as exc:
             if _cert_failure(exc):
                 return HttpObserved(resolution=hops.first, cert_error=_why(exc))
             raise ProbeError(
                 f"{self.method} {self.url}: could not connect: {_why(exc)}",
                 hint="is the service listening, and does DNS point at it?",
             ) from exc
-        except (httpx.TimeoutException, TimeoutError) as exc:
+        except TimeoutError as exc:
             raise ProbeError(
                 f"{self.method} {self.url}: no complete response within {format_duration(timeout)}"
             ) from exc
-        except (httpx.RemoteProtocolError, httpx.DecodingError, httpx.InvalidURL) as exc:
+        except (RemoteProtocolError, InvalidUrl) as exc:
             return HttpObserved(resolution=hops.first, protocol_error=_why(exc))
-        except httpx.HTTPError as exc:
+        except HttpError as exc:
             raise ProbeError(
                 f"{self.method} {self.url}: {type(exc).__name__}: {_why(exc)}"
             ) from exc
 
-    async def _exchange(self, client: httpx.AsyncClient, hops: _Hops) -> HttpObserved:
+    async def _exchange(self, client: Client, hops: _Hops) -> HttpObserved:
         """Send the request, and each redirect when following them; read the last body."""
         url, method = self.url, self.method
         start = time.monotonic()
+        visited: list[str] = []
         for hop in range(MAX_REDIRECTS + 1):
             stop = await hops.route(url, hop)
             if stop is not None:
                 return stop
             if hop == 0:
                 start = time.monotonic()
-            response = await client.send(hops.request(client, method, url), stream=True)
+            response = await client.send(hops.request(method, url))
+            response.history = tuple(visited)
             try:
                 location = response.headers.get("location")
                 if (
                     self.follow_redirects
-                    and response.status_code in REDIRECT_STATUSES
+                    and response.status in REDIRECT_STATUSES
                     and location is not None
                 ):
                     if hop == MAX_REDIRECTS:
                         return HttpObserved(resolution=hops.first, redirect_loop=True)
-                    next_url = _redirect_url(url, location)
-                    if not _same_origin(url, next_url):
+                    next_url = redirect_url(url, location)
+                    if not same_origin(url, next_url):
                         hops.headers = _cross_origin(hops.headers, url, next_url)
-                    url, method = next_url, _redirect_method(method, response.status_code)
+                    visited.append(url)
+                    url, method = next_url, _redirect_method(method, response.status)
                     continue  # a redirect's body is never read
                 body = await read_body(response)
             finally:
@@ -288,19 +286,19 @@ class Http(UrlCheck):
 
     @staticmethod
     def _observed(
-        response: httpx.Response, body: Body, latency: float, resolution: Resolution | None
+        response: Response, body: Body, latency: float, resolution: Resolution | None
     ) -> HttpObserved:
         if body.refused is not None:
             return HttpObserved(resolution=resolution, body_refused=body.refused)
         if body.broken is not None:
             return HttpObserved(resolution=resolution, protocol_error=body.broken)
         try:
-            reason = HTTPStatus(response.status_code).phrase
+            reason = HTTPStatus(response.status).phrase
         except ValueError:
-            reason = response.reason_phrase or ""
+            reason = response.reason
         return HttpObserved(
             HttpResponse(
-                response.status_code,
+                response.status,
                 reason,
                 response.headers.get("server"),
                 latency,
@@ -432,7 +430,7 @@ class Http(UrlCheck):
 def _why(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     cause = exc.__cause__ or exc.__context__
-    for _ in range(5):  # the first cause with a message (httpx → httpcore → anyio → OSError)
+    for _ in range(5):  # the first cause with a message (e.g. the OSError under a ReadError)
         if cause is None:
             break
         if str(cause):
@@ -523,46 +521,48 @@ class _Hops:
                 return HttpObserved(resolution=self.first, refused_hop=url, refused_by=blocked)
         return None
 
-    def request(self, client: httpx.AsyncClient, method: str, url: str) -> httpx.Request:
-        """The request for ``url``, sent to its routed address."""
+    def request(self, method: str, url: str) -> Request:
+        """The request for ``url``, sent to its routed address (the name in Host and SNI)."""
         host = (urlsplit(url).hostname or "").lower()
         address = self.pins.get((host.rstrip("."), url_port(url)))
-        dial, host_header = pinned(url, address)
-        headers = dict(self.headers)
-        if host_header and not _has(headers, "host"):
-            headers["Host"] = host_header
-        secure = address is not None and url.startswith("https")
-        extensions = {"sni_hostname": host} if secure else {}
-        return client.build_request(method, dial, headers=headers, extensions=extensions)
+        parsed = parse_url(url)
+        fields: list[tuple[bytes, bytes]] = []
+        if not _has(self.headers, "host"):
+            host_header = parsed.netloc if address is None else _host_header(url)
+            fields.append((b"Host", host_header.encode("ascii")))
+        defaults = {"accept": b"*/*", "user-agent": USER_AGENT}
+        given = {k.lower() for k in self.headers}
+        fields += [(k.title().encode(), v) for k, v in defaults.items() if k not in given]
+        fields += [(k.encode("ascii"), v.encode("ascii")) for k, v in self.headers.items()]
+        if method in ("POST", "PUT", "PATCH") and not given & {
+            "content-length",
+            "transfer-encoding",
+        }:
+            fields.append((b"Content-Length", b"0"))
+        secure = parsed.scheme == "https"
+        return Request(
+            method=method,
+            url=url,
+            target=parsed.target,
+            headers=tuple(fields),
+            address=address if address is not None else parsed.host,
+            port=parsed.effective_port,
+            secure=secure,
+            sni=host if secure and address is not None else parsed.host,
+        )
 
 
-def _redirect_url(url: str, location: str) -> str:
-    """The absolute URL a Location header points to (relative to ``url``), as httpx does it."""
-    base, target = httpx.URL(url), httpx.URL(location)
-    if target.scheme and not target.host:
-        target = target.copy_with(host=base.host)
-    if target.is_relative_url:
-        target = base.join(target)
-    if base.fragment and not target.fragment:
-        target = target.copy_with(fragment=base.fragment)
-    if target.scheme not in ("http", "https"):
-        raise httpx.RemoteProtocolError(f"redirect to a non-HTTP URL: {str(target)[:200]}")
-    return str(target)
-
-
-def _same_origin(a: str, b: str) -> bool:
-    x, y = httpx.URL(a), httpx.URL(b)
-    return (x.scheme, x.host, x.port or url_port(a)) == (y.scheme, y.host, y.port or url_port(b))
+def _host_header(url: str) -> str:
+    """The Host header of a request dialled at a pinned address: the URL's name[:port]."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    return f"{host}:{parts.port}" if parts.port else host
 
 
 def _cross_origin(headers: dict[str, str], old: str, new: str) -> dict[str, str]:
     """Headers for a hop to another origin: no Host (it follows the URL), no Authorization
     unless it is the same host upgraded to https (httpx's rule)."""
-    upgrade = (
-        httpx.URL(old).host == httpx.URL(new).host
-        and old.startswith("http://")
-        and new.startswith("https://")
-    )
+    upgrade = same_host(old, new) and old.startswith("http://") and new.startswith("https://")
     drop = {"host"} | (set() if upgrade else {"authorization"})
     return {k: v for k, v in headers.items() if k.lower() not in drop}
 
@@ -623,7 +623,7 @@ class _Inflater:
         return self._obj.eof
 
 
-async def read_body(response: httpx.Response) -> Body:
+async def read_body(response: Response) -> Body:
     """Read at most MAX_BODY decoded bytes of a streamed response, decoding in bounded steps."""
     codings = [
         c.strip().lower()
@@ -637,7 +637,7 @@ async def read_body(response: httpx.Response) -> Body:
     inflater = _Inflater(codings[0]) if codings else None
     out = bytearray()
     raw = 0
-    async for chunk in response.aiter_raw():
+    async for chunk in response.stream:
         raw += len(chunk)
         want = MAX_BODY + 1 - len(out)
         if inflater is None:

@@ -1,6 +1,8 @@
 """The ``tls`` check: a handshake to host:port (optionally dialing a given IP with SNI = host),
 then the chain verifies, a SAN covers the host, the certificate is valid with enough days left,
-and optionally the issuer matches. Certificates are parsed with ``cryptography``.
+and optionally the issuer matches. A verified leaf is read from what the ``ssl`` module decoded
+(``SSLObject.getpeercert()``); ``cryptography`` parses the DER only when that cannot say the
+same (an unverified chain, a name attribute outside :data:`NAME_ATTRIBUTES`).
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ import datetime as dt
 import ipaddress
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
@@ -103,6 +105,113 @@ def parse_cert(der: bytes) -> CertInfo:
     )
 
 
+NAME_ATTRIBUTES = {
+    "commonName": "CN",
+    "localityName": "L",
+    "stateOrProvinceName": "ST",
+    "organizationName": "O",
+    "organizationalUnitName": "OU",
+    "countryName": "C",
+    "streetAddress": "STREET",
+    "domainComponent": "DC",
+    "userId": "UID",
+}
+"""The name attributes read without cryptography: the ssl module's long names and the short
+names RFC 4514 (and cryptography's ``rfc4514_string``) give them."""
+
+
+def peer_cert_info(decoded: dict[str, Any]) -> CertInfo | None:
+    """The facts of a verified leaf as ``SSLObject.getpeercert()`` decoded it, written exactly as
+    :func:`parse_cert` writes them; None when it cannot say the same (then parse the DER)."""
+    try:
+        subject = _names(decoded["subject"])
+        issuer = _names(decoded["issuer"])
+        not_before = _cert_time(decoded["notBefore"])
+        not_after = _cert_time(decoded["notAfter"])
+    except (KeyError, ValueError, TypeError):
+        return None
+    if subject is None or issuer is None:
+        return None
+    entries = decoded.get("subjectAltName", ())
+    dns_names = tuple(str(v) for kind, v in entries if kind == "DNS")
+    try:
+        ips = tuple(str(ipaddress.ip_address(v.strip())) for k, v in entries if k == "IP Address")
+    except ValueError:
+        return None
+    org = [v for k, v in issuer if k == "O"]
+    cn = [v for k, v in issuer if k == "CN"]
+    return CertInfo(
+        subject=_rfc4514(subject),
+        issuer=", ".join([*org, *cn]) or _rfc4514(issuer),
+        sans=dns_names + ips,
+        not_before=not_before,
+        not_after=not_after,
+    )
+
+
+def _names(rdns: Any) -> list[tuple[str, str]] | None:
+    """(short name, value) per RDN, in the certificate's order; None for an attribute without a
+    short name or a multi-valued RDN (cryptography writes those its own way)."""
+    out = []
+    for rdn in rdns:
+        if len(rdn) != 1:
+            return None
+        ((name, value),) = rdn
+        short = NAME_ATTRIBUTES.get(name)
+        if short is None or not isinstance(value, str):
+            return None
+        out.append((short, value))
+    return out
+
+
+def _rfc4514(names: list[tuple[str, str]]) -> str:
+    """RFC 4514's string of a name: the last RDN first, values escaped as cryptography does."""
+    return ",".join(f"{k}={_escape_dn_value(v)}" for k, v in reversed(names))
+
+
+def _escape_dn_value(value: str) -> str:
+    if not value:
+        return ""
+    for char, escaped in (
+        ("\\", "\\\\"),
+        ('"', '\\"'),
+        ("+", "\\+"),
+        (",", "\\,"),
+        (";", "\\;"),
+        ("<", "\\<"),
+        (">", "\\>"),
+        ("\0", "\\00"),
+    ):
+        value = value.replace(char, escaped)
+    if value[0] == "#" or (value[0] == " " and len(value) > 1):
+        value = "\\" + value
+    if value[-1] == " ":
+        value = value[:-1] + "\\ "
+    return value
+
+
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], 1
+    )
+}
+
+
+def _cert_time(text: str) -> dt.datetime:
+    """``Jun  1 12:00:00 2026 GMT`` (the ssl module's form) as an aware UTC datetime."""
+    try:  # what ssl.cert_time_to_seconds reads, without time.strptime's cost
+        month, day, clock, year, zone = text.split()
+        hour, minute, second = clock.split(":")
+        if zone != "GMT":
+            raise ValueError(text)
+        return dt.datetime(
+            int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), tzinfo=dt.UTC
+        )
+    except (KeyError, ValueError):
+        return dt.datetime.fromtimestamp(ssl.cert_time_to_seconds(text), dt.UTC)
+
+
 def _issuer_name(cert: x509.Certificate) -> str:
     from cryptography.x509.oid import NameOID
 
@@ -160,13 +269,12 @@ class Tls(Check):
     addresses: AddressMode = addresses_field()
 
     @classmethod
-    def warm_up(cls) -> None:
-        """Import what a probe needs (dnspython, cryptography) before any timer starts."""
-        from cryptography import x509 as _x509  # noqa: F401
+    def warm_up(cls, checks: Sequence[Check] = (), ctx: CheckContext | None = None) -> None:
+        """Import what a probe needs (the lean DNS exchange) before any timer starts; not
+        cryptography: a verified certificate is read without it (an unverified one imports it)."""
+        from infra_verify.checks.dns import warm_up_resolving
 
-        from infra_verify.checks.dns import warm_up_dns
-
-        warm_up_dns()
+        warm_up_resolving()
 
     if TYPE_CHECKING:
 
@@ -318,8 +426,11 @@ async def handshake(
     except ssl.SSLCertVerificationError as exc:
         reason = exc.verify_message or str(exc)
     else:
-        der, version = stream.peer_certificate(), stream.version()
-        cert = parse_cert(der) if der else None
+        version = stream.version()
+        cert = peer_cert_info(stream.peer_decoded())
+        if cert is None:
+            der = stream.peer_certificate()
+            cert = parse_cert(der) if der else None
         pool = connection_pool(ctx)
         key = pool_key(address, port, sni, ca_bundle or ctx.ca_bundle)
         pool.park(key, stream, hostname_ok=cert is not None and san_covers(cert.sans, sni))

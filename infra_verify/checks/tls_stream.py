@@ -12,7 +12,7 @@ connection instead of shaking hands again. A parked connection not taken within
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from infra_verify.context import CheckContext
 from infra_verify.lazy import lazy_module
@@ -147,6 +147,12 @@ class TlsStream:
     def peer_certificate(self) -> bytes | None:
         """The server's leaf certificate (DER), or None."""
         return self.tls.getpeercert(binary_form=True) if self.tls is not None else None
+
+    def peer_decoded(self) -> dict[str, Any]:
+        """The server's leaf as the ssl module decodes it (empty unless the chain verified)."""
+        if self.tls is None:
+            return {}
+        return dict(self.tls.getpeercert() or {})
 
     def version(self) -> str | None:
         """The negotiated TLS version, e.g. ``TLSv1.3``."""

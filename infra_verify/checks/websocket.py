@@ -85,13 +85,13 @@ class WebSocket(UrlCheck):
     addresses: AddressMode = addresses_field()
 
     @classmethod
-    def warm_up(cls) -> None:
-        """Import websockets and dnspython before any check's timer starts."""
+    def warm_up(cls, checks: Sequence[Check] = (), ctx: CheckContext | None = None) -> None:
+        """Import websockets and the lean DNS exchange before any check's timer starts."""
         import websockets.asyncio.client  # noqa: F401
 
-        from infra_verify.checks.dns import warm_up_dns
+        from infra_verify.checks.dns import warm_up_resolving
 
-        warm_up_dns()
+        warm_up_resolving()
 
     if TYPE_CHECKING:
 

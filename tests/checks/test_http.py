@@ -238,6 +238,28 @@ def test_request_headers_are_sent(site: WebServer, ca_path: Path, web_dns: DnsSe
     assert headers["host"] == f"{HOST}:{site.port}"
 
 
+def test_default_request_headers_and_the_policys_override(
+    site: WebServer, ca_path: Path, web_dns: DnsServer
+) -> None:
+    """The request names its client, accepts anything and asks for gzip/deflate; a header the
+    policy sets replaces the default (no cookie, no proxy header is added)."""
+    site.route("/defaults-seen", 200, "ok")
+    ctx = context(resolvers=(web_dns.resolver,), ca_bundle=ca_path)
+    assert run_one(Http(url=https(site, "/defaults-seen")), ctx).status is Status.PASS
+    headers = last_request(site, "/defaults-seen")
+    assert headers["user-agent"] == "infra_verify"
+    assert headers["accept"] == "*/*"
+    assert headers["accept-encoding"] == "gzip, deflate"
+    assert not {"cookie", "proxy-authorization", "connection"} & set(headers)
+    site.route("/override-seen", 200, "ok")
+    policy_headers = {"User-Agent": "deploy-bot/1", "accept": "application/json"}
+    check = Http(url=https(site, "/override-seen"), headers=policy_headers)
+    assert run_one(check, ctx).status is Status.PASS
+    headers = last_request(site, "/override-seen")
+    assert headers["user-agent"] == "deploy-bot/1"
+    assert headers["accept"] == "application/json"
+
+
 def test_header_from_env_is_redacted_in_text_and_json_reports(
     site: WebServer, ca_path: Path, web_dns: DnsServer
 ) -> None:
