@@ -657,16 +657,21 @@ def _run_part(
     send(("done", rest, run.deadline_reached, run.interrupted))
 
 
-def _warm_up(graph: Graph, ids: Iterable[str]) -> None:
-    """Import, once and before the fork, what the workers' checks would each import."""
+def _warm_up(gate: Gate, ids: Iterable[str]) -> None:
+    """Import, once and before the fork, what the workers' checks would each import (each
+    kind's ``warm_up``, as a run calls it: it only reads the context)."""
     import importlib
 
     importlib.import_module("asyncio")
-    for kind in {type(graph.checks[cid]) for cid in ids}:
+    by_kind: dict[type[Check], list[Check]] = {}
+    for cid in ids:
+        check = gate.graph.checks[cid]
+        by_kind.setdefault(type(check), []).append(check)
+    for kind, checks in by_kind.items():
         warm_up = getattr(kind, "warm_up", None)
         if warm_up is not None:
             with contextlib.suppress(ImportError):  # the worker's run reports it
-                warm_up()
+                warm_up(checks, gate.context)
 
 
 def _run_in_workers(
@@ -674,7 +679,7 @@ def _run_in_workers(
 ) -> GateRun:
     """Fork a worker per part, run ``local`` here, merge, name root causes over the graph."""
     start, started_wall = time.monotonic(), time.time()
-    _warm_up(gate.graph, [cid for part in parts for cid in part])
+    _warm_up(gate, [cid for part in parts for cid in part])
     shares = concurrency_shares(gate.concurrency, len(parts) + bool(local))
     share_of = {part[0]: share for part, share in zip(parts, shares, strict=False)}
     workers = fork_workers(
