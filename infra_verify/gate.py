@@ -220,6 +220,13 @@ class Gate:
         self.sources: Mapping[str, Source] = sources or {}
         """Check id -> where it is written; each Result carries its own (``Result.source``)."""
         self.graph: Graph = build_graph(self.checks, infer=infer)
+        if workers != "auto" and (
+            isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+        ):
+            raise UsageError(
+                f"Gate(workers={workers!r}): pass a whole number from 1, or 'auto' "
+                "(one process per usable core for large runs)"
+            )
         self.workers: WorkersSetting = workers
         """Processes for ``run()``: a count, or ``auto`` (one per usable core for large runs)."""
         self.workers_used = 1

@@ -126,6 +126,13 @@ def test_parse_workers_takes_a_count_or_auto() -> None:
             parse_workers(bad)
 
 
+@pytest.mark.parametrize("bad", [0, -1, 1.5, "2", True])
+def test_gate_rejects_a_nonsense_workers_value(bad: object) -> None:
+    """Gate(workers=0), a float, a string other than auto: a usage error naming the value."""
+    with pytest.raises(UsageError, match="workers="):
+        Gate([Scripted(id="a")], workers=bad)  # type: ignore[arg-type]
+
+
 def test_auto_uses_every_core_only_for_large_runs() -> None:
     """auto: one process below AUTO_MIN_CHECKS selected checks, one per usable core from it."""
     cores = len(os.sched_getaffinity(0))
