@@ -411,7 +411,8 @@ def test_policy_workers_default_is_validated_with_file_line_and_key(
     code, _ = _cli("--policy", str(policy))
     err = capsys.readouterr().err
     assert code == 2
-    assert f"{policy.name}:3" in err and "workers" in err
+    assert f"{policy.name}:3: defaults.workers: 0 is not a process count" in err
+    assert "or auto" in err and err.count("\n") == 1
 
 
 def test_policy_workers_default_reaches_the_gate(tmp_path: Path) -> None:
