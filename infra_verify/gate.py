@@ -13,6 +13,7 @@ The whole run in one screen::
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import copy
 import gc
@@ -26,6 +27,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from infra_verify.attempt import attempt
 from infra_verify.check import Check
+from infra_verify.checks.answers import plan_lookups
 from infra_verify.context import CheckContext
 from infra_verify.durations import format_duration
 from infra_verify.errors import InfraVerifyError, PolicyError, UsageError
@@ -35,6 +37,7 @@ from infra_verify.lazy import lazy_module
 from infra_verify.model import Observation, Outcome, Result, Source, Status
 from infra_verify.policy.load import CONTEXT_OPTIONS, LOAD_OPTIONS, Policy, load_policy
 from infra_verify.policy.yaml_lines import line_of
+from infra_verify.schedule import Schedule
 from infra_verify.workers import (
     Send,
     Supervisor,
@@ -62,23 +65,18 @@ else:
 
 DEFAULT_CONCURRENCY = 64
 
-GEN0_THRESHOLD = 50_000
+GEN0_THRESHOLD = 200_000
+"""Allocations between young-generation collections while a run is going (CPython's default,
+700, makes a 10,000-host run spend a third of its time in the collector; 50,000 still 4-6%:
+each young collection walks what the checks in flight hold). Little garbage is cyclic: at most
+this many objects wait for a collection."""
 OLDER_THRESHOLD = 1_000
 """Young collections between collections of the older generations while a run is going: what
 survives a young collection during a run (results, connections) mostly lives until its end."""
-"""Allocations between young-generation collections while a run is going (CPython's default,
-700, makes a 10,000-host run spend a third of its time in the collector)."""
 
 _tuned_runs = 0
 _tuned_lock = threading.Lock()
 _saved_thresholds: tuple[int, int, int] = gc.get_threshold()
-
-
-def freeze_again() -> None:
-    """Inside ``collector_tuned``: freeze what exists now too (undone when the run ends)."""
-    with _tuned_lock:
-        if _tuned_runs > 0:
-            gc.freeze()
 
 
 @contextlib.contextmanager
@@ -99,8 +97,12 @@ def collector_tuned() -> Iterator[None]:
         with _tuned_lock:
             _tuned_runs -= 1
             if _tuned_runs == 0:
-                gc.set_threshold(*_saved_thresholds)
+                # What the run made and kept (its results) joins the oldest generation with
+                # the objects frozen at its start: the default thresholds restored below would
+                # otherwise collect the younger generations, everything the run kept, at once.
+                gc.freeze()
                 gc.unfreeze()
+                gc.set_threshold(*_saved_thresholds)
 
 
 @dataclass
@@ -322,11 +324,16 @@ class _Run:
         self.started_wall = time.time()
         budget = gate.wait if gate.wait > 0 else gate.deadline
         self.budget = budget
+        self.order = self.graph.order()
         self.final: dict[str, Result] = {}
         self.latest: dict[str, tuple[Outcome, int, float]] = {}
         self.first_probe: dict[str, float] = {}
-        self.done = {cid: asyncio.Event() for cid in self.graph.checks}
-        self.sem = asyncio.Semaphore(gate.concurrency)
+        self.schedule = Schedule(self.graph, self.order, gate.concurrency, self._launch)
+        self.holding: set[str] = set()
+        """Checks whose task was started with a slot their first attempt has not used yet."""
+        self.tasks: set[asyncio.Task[None]] = set()
+        """The checks running now (at most the concurrency, plus ``--wait`` retries asleep)."""
+        self.all_done: asyncio.Future[None] | None = None
 
     async def execute(self) -> GateRun:
         try:
@@ -336,7 +343,7 @@ class _Run:
             self.ctx.close()
 
     async def _execute(self) -> GateRun:
-        order = self.graph.order()
+        order = self.order
         interrupted = False
         if any(c.family == "gcp" for c in self.graph.checks.values()):
             try:
@@ -350,26 +357,29 @@ class _Run:
             warm_up = getattr(kind, "warm_up", None)  # lazy imports, before any timer starts
             if warm_up is not None:
                 warm_up(checks, self.ctx)  # only what these checks will use
+        plan_lookups(self.ctx, self.graph.checks.values())
         # The deadline counts from the start of the run, the imports above included: when
         # they used it all, no check starts.
         remaining = self._remaining()
-        tasks = (
-            [asyncio.create_task(self._drive(cid), name=cid) for cid in order]
-            if remaining > 0 and not interrupted
-            else []
-        )
-        freeze_again()  # the waiting tasks live all run long: out of the collector's way too
-        pending: set[asyncio.Task[None]] = set()
-        try:
-            if tasks:
-                _, pending = await asyncio.wait(tasks, timeout=remaining)
-        except asyncio.CancelledError:
-            interrupted, pending = True, {t for t in tasks if not t.done()}
+        finished = False
+        if remaining > 0 and not interrupted:
+            self.all_done = asyncio.get_running_loop().create_future()
+            self._ready(self.schedule.roots())
+            try:
+                async with asyncio.timeout(remaining):
+                    await self.all_done
+                finished = True
+            except TimeoutError:
+                pass
+            except asyncio.CancelledError:
+                interrupted = True
+        self.schedule.close()  # no check starts after the deadline or an interrupt
+        pending = list(self.tasks)
         for task in pending:
             task.cancel()
         if pending:
             await asyncio.gather(*pending, return_exceptions=True)
-        deadline_reached = (bool(pending) or not tasks) and not interrupted
+        deadline_reached = not finished and not interrupted
         for cid in order:
             if cid not in self.final:
                 self.final[cid] = self._unfinished(cid, interrupted)
@@ -401,20 +411,29 @@ class _Run:
             async with asyncio.timeout(self._remaining()):
                 await self.ctx.run_blocking(GcpClients.preload)
 
-    async def _drive(self, cid: str) -> None:
-        check = self.graph.checks[cid]
-        deps = self.graph.hard[cid]
-        for dep in deps:
-            await self.done[dep].wait()
-        if cid in self.gate.skip:
-            result = Result(
-                cid, check.kind, Status.SKIPPED, "deselected by --only/--skip", after=tuple(deps)
-            )
-        else:
-            blockers = tuple(
-                d for d in deps if self.final[d].status not in (Status.PASS, Status.SKIPPED)
-            )
-            if blockers:
+    def _ready(self, ready: list[str]) -> None:
+        """Every hard dependency of these checks has finished: decide the skipped and the
+        blocked ones now (no task, no slot) and queue the others for a slot."""
+        queue = collections.deque(ready)
+        while queue:
+            cid = queue.popleft()
+            check = self.graph.checks[cid]
+            deps = self.graph.hard[cid]
+            if cid in self.gate.skip:
+                result = Result(
+                    cid,
+                    check.kind,
+                    Status.SKIPPED,
+                    "deselected by --only/--skip",
+                    after=tuple(deps),
+                )
+            else:
+                blockers = tuple(
+                    d for d in deps if self.final[d].status not in (Status.PASS, Status.SKIPPED)
+                )
+                if not blockers:
+                    self.schedule.submit(cid)
+                    continue
                 result = Result(
                     cid,
                     check.kind,
@@ -423,12 +442,42 @@ class _Run:
                     after=tuple(deps),
                     blocked_by=blockers,
                 )
-            else:
-                result = await self._converge(check)
-        self.final[cid] = result
-        self.done[cid].set()
+            queue.extend(self._finish(result))
+
+    def _finish(self, result: Result) -> list[str]:
+        """Record a final result; returns the dependents it made ready."""
+        self.final[result.id] = result
+        ready = self.schedule.finished(result.id)
         if self.gate.on_result is not None:
             self.gate.on_result(result)
+        done = self.all_done
+        if len(self.final) == len(self.order) and done is not None and not done.done():
+            done.set_result(None)
+        return ready
+
+    def _launch(self, cid: str) -> None:
+        """Start the task of a ready check; it holds a slot for its first attempt."""
+        self.holding.add(cid)
+        task = asyncio.get_running_loop().create_task(self._drive(cid), name=cid)
+        self.tasks.add(task)
+        task.add_done_callback(self._ended)
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        self.tasks.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None and self.all_done is not None and not self.all_done.done():
+            self.all_done.set_exception(exc)  # a bug in the gate or a callback: never hang
+
+    async def _drive(self, cid: str) -> None:
+        try:
+            result = await self._converge(self.graph.checks[cid])
+        finally:
+            if cid in self.holding:  # cancelled before its first attempt
+                self.holding.discard(cid)
+                self.schedule.release()
+        self._ready(self._finish(result))
 
     async def _converge(self, check: Check) -> Result:
         attempts = 0
@@ -500,9 +549,15 @@ class _Run:
         )
 
     async def _attempt(self, check: Check) -> Outcome:
-        async with self.sem:
+        if check.id in self.holding:  # the slot its task was started with
+            self.holding.discard(check.id)
+        else:
+            await self.schedule.acquire(check.id)
+        try:
             self.first_probe.setdefault(check.id, time.monotonic())
             outcome = await attempt(check, self.ctx)
+        finally:
+            self.schedule.release()
         return _redact(outcome, self.ctx)
 
     def _unfinished(self, cid: str, interrupted: bool) -> Result:

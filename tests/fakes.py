@@ -90,3 +90,44 @@ class Gathering(Check):
         finally:
             gauge[0] -= 1
         return Outcome(Status.PASS, f"{self.group}: {gauge[1]} at once")
+
+
+STAGES: dict[str, dict[str, object]] = {}
+"""Per ``group`` of Staged checks: hosts started and ended, attempts in order, peaks."""
+
+
+class Staged(Check):
+    """One stage of a host's chain (stage 0 first, ``last`` ends the host): records in
+    :data:`STAGES` which hosts have started and not finished, the order of attempts, and how
+    many asyncio tasks were alive at each attempt."""
+
+    kind = "staged"
+
+    host_: str = Field(alias="host")
+    stage: int = 0
+    last: int = 2
+    status: Status = Status.PASS
+    group: str = "staged"
+
+    def subject(self) -> str:
+        """The host and the stage."""
+        return f"{self.host_} stage {self.stage}"
+
+    async def run(self, ctx: CheckContext) -> Outcome:
+        """Record, yield to the loop a few times, return the scripted status."""
+        log = STAGES.setdefault(self.group, {})
+        started = log.setdefault("started", set())
+        ended = log.setdefault("ended", set())
+        order = log.setdefault("order", [])
+        peaks = log.setdefault("peaks", {"hosts": 0, "tasks": 0})
+        assert isinstance(started, set) and isinstance(ended, set)
+        assert isinstance(order, list) and isinstance(peaks, dict)
+        started.add(self.host_)
+        order.append(self.id)
+        peaks["hosts"] = max(peaks["hosts"], len(started - ended))
+        peaks["tasks"] = max(peaks["tasks"], len(asyncio.all_tasks()))
+        for _ in range(3):
+            await asyncio.sleep(0)
+        if self.stage == self.last or self.status is not Status.PASS:
+            ended.add(self.host_)
+        return Outcome(self.status, f"stage {self.stage}: {self.status.value}")

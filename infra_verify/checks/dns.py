@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 from pydantic import Field, field_validator
 
@@ -404,15 +404,28 @@ async def query(
     With ``ctx``, a resolver's answer with records is kept for the run's other checks while
     its TTL lasts (``checks/answers.py``); the question is asked either way.
     """
-    answer, negative_ttl = await _ask(server, name, rdtype, role, timeout)
-    if ctx is not None and role == "resolver":
-        if answer.rcode == "NOERROR" and answer.values:
-            keep = answer.ttl
-        elif answer.rcode == "NOERROR" and negative_ttl is not None:  # NODATA (RFC 2308)
-            keep = min(negative_ttl, MAX_NODATA_REUSE)
-        else:
-            keep = None
-        answer_cache(ctx).put(name, rdtype, server, answer, keep)
+    if ctx is None or role != "resolver":
+        return (await _ask(server, name, rdtype, role, timeout))[0]
+    cache = answer_cache(ctx)
+    other = cache.companion(name, rdtype, server, ctx.resolvers)
+    if other is not None:  # a check will ask both types: ask the other one now too
+        cache.prefetch(name, other, server, query(server, name, other, role, timeout, ctx))
+    asked = _ask_and_keep(server, name, rdtype, timeout, ctx)
+    return cast(ServerAnswer, await cache.track(name, rdtype, server, asked))
+
+
+async def _ask_and_keep(
+    server: str, name: str, rdtype: str, timeout: float, ctx: CheckContext
+) -> ServerAnswer:
+    """A resolver's answer, kept for the run while its TTL lasts (NODATA: its SOA's, bounded)."""
+    answer, negative_ttl = await _ask(server, name, rdtype, "resolver", timeout)
+    if answer.rcode == "NOERROR" and answer.values:
+        keep = answer.ttl
+    elif answer.rcode == "NOERROR" and negative_ttl is not None:  # NODATA (RFC 2308)
+        keep = min(negative_ttl, MAX_NODATA_REUSE)
+    else:
+        keep = None
+    answer_cache(ctx).put(name, rdtype, server, answer, keep)
     return answer
 
 
@@ -421,9 +434,25 @@ async def cached_query(
 ) -> ServerAnswer:
     """A resolver's answer: the one kept from earlier in the run while its TTL lasts, else
     asked now (and kept)."""
-    kept = answer_cache(ctx).get(name, rdtype, server)
+    cache = answer_cache(ctx)
+    kept = cache.get(name, rdtype, server)
     if isinstance(kept, ServerAnswer):
         return kept
+    flying = cache.flying(name, rdtype, server)
+    if flying is not None:  # asked right now by another probe: its answer is as fresh
+        started = time.monotonic()
+        await asyncio.wait((flying,), timeout=timeout)
+        if flying.done() and not flying.cancelled():
+            answer = flying.result()
+            if isinstance(answer, ServerAnswer) and answer.rcode not in ("TIMEOUT", "UNREACHABLE"):
+                cache.shared += 1
+                return answer
+        left = timeout - (time.monotonic() - started)
+        if left <= 0:
+            return ServerAnswer(
+                server, "resolver", "TIMEOUT", detail=f"no answer within {timeout:.1f}s"
+            )
+        timeout = left
     return await query(server, name, rdtype, "resolver", timeout, ctx)
 
 

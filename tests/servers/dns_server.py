@@ -91,6 +91,11 @@ class DnsServer(BackgroundServer):
         self.arrived = 0
         self.peak_delayed = 0
         self.queries = 0
+        self.asked: dict[tuple[str, str], int] = {}
+        """UDP questions received, by (name without the final dot, type)."""
+        self.arrivals: list[tuple[tuple[str, str], frozenset[tuple[str, str]]]] = []
+        """Each UDP question as it arrived, with the questions still unanswered then."""
+        self._pending: dict[tuple[str, str], int] = {}
         self._port = port
         self._lock = threading.Lock()
         # Keyed by lower-case absolute names as text: str hashing beats dns.name.Name by far.
@@ -347,8 +352,14 @@ class DnsServer(BackgroundServer):
     def _udp_received(self, data: bytes, addr: tuple[str, int]) -> None:
         """Answer a datagram now, or after ``latency`` in a tracked task."""
         self.arrived += 1
+        question = _question(data)
+        if question is not None:
+            self.asked[question] = self.asked.get(question, 0) + 1
+            self.arrivals.append((question, frozenset(self._pending)))
         if self.latency > 0 or self.gather:
-            task = asyncio.get_running_loop().create_task(self._udp_delayed(data, addr))
+            if question is not None:
+                self._pending[question] = self._pending.get(question, 0) + 1
+            task = asyncio.get_running_loop().create_task(self._udp_delayed(data, addr, question))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
             self.peak_delayed = max(self.peak_delayed, len(self._tasks))
@@ -357,16 +368,26 @@ class DnsServer(BackgroundServer):
         if reply is not None and self._udp is not None:
             self._udp.sendto(reply, addr)
 
-    async def _udp_delayed(self, data: bytes, addr: tuple[str, int]) -> None:
+    async def _udp_delayed(
+        self, data: bytes, addr: tuple[str, int], question: tuple[str, str] | None = None
+    ) -> None:
         """Answer a datagram once ``gather`` queries arrived, after the configured latency."""
-        for _ in range(12_000):  # a generous 60 s bound
-            if self.arrived >= self.gather:
-                break
-            await asyncio.sleep(0.005)
-        await asyncio.sleep(self.latency)
-        reply = self._handle(data, tcp=False)
-        if reply is not None and self._udp is not None:
-            self._udp.sendto(reply, addr)
+        try:
+            for _ in range(12_000):  # a generous 60 s bound
+                if self.arrived >= self.gather:
+                    break
+                await asyncio.sleep(0.005)
+            await asyncio.sleep(self.latency)
+            reply = self._handle(data, tcp=False)
+            if reply is not None and self._udp is not None:
+                self._udp.sendto(reply, addr)
+        finally:
+            if question is not None:
+                left = self._pending.get(question, 1) - 1
+                if left > 0:
+                    self._pending[question] = left
+                else:
+                    self._pending.pop(question, None)
 
     async def _tcp_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Serve length-prefixed queries on one TCP connection until it goes idle or closes."""
@@ -429,6 +450,18 @@ def _bind_pair(host: str, port: int) -> tuple[socket.socket, socket.socket]:
             continue
         return tcp, udp
     raise OSError(f"could not bind UDP and TCP to one port on {host}") from last_error
+
+
+def _question(wire: bytes) -> tuple[str, str] | None:
+    """(name in lower case without the final dot, type) of a query, None when unreadable."""
+    try:
+        query = dns.message.from_wire(wire)
+    except dns.exception.DNSException:
+        return None
+    if not query.question:
+        return None
+    rrset = query.question[0]
+    return (rrset.name.to_text().lower().rstrip("."), dns.rdatatype.to_text(rrset.rdtype))
 
 
 def _key(name: dns.name.Name) -> str:
