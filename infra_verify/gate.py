@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import copy
 import gc
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from infra_verify.attempt import attempt
 from infra_verify.check import Check
@@ -37,7 +38,21 @@ from infra_verify.model import Observation, Outcome, Result, Source, Status
 from infra_verify.policy.load import CONTEXT_OPTIONS, LOAD_OPTIONS, Policy, load_policy
 from infra_verify.policy.yaml_lines import line_of
 from infra_verify.schedule import Schedule
+from infra_verify.workers import (
+    Send,
+    Supervisor,
+    WorkersSetting,
+    concurrency_shares,
+    fork_refusal,
+    fork_workers,
+    merge,
+    partition,
+    stop_on_signals,
+    subgraph,
+    worker_count,
+)
 
+_T = TypeVar("_T")
 ResultCallback = Callable[[Result], None]
 AttemptCallback = Callable[[str, Outcome, int], None]
 
@@ -191,6 +206,7 @@ class Gate:
         on_result: ResultCallback | None = None,
         on_attempt: AttemptCallback | None = None,
         sources: Mapping[str, Source] | None = None,
+        workers: WorkersSetting = "auto",
     ) -> None:
         self.checks: tuple[Check, ...] = tuple(checks)
         self.context = context or CheckContext()
@@ -206,6 +222,19 @@ class Gate:
         self.sources: Mapping[str, Source] = sources or {}
         """Check id -> where it is written; each Result carries its own (``Result.source``)."""
         self.graph: Graph = build_graph(self.checks, infer=infer)
+        if workers != "auto" and (
+            isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
+        ):
+            raise UsageError(
+                f"Gate(workers={workers!r}): pass a whole number from 1, or 'auto' "
+                "(one process per usable core for large runs)"
+            )
+        self.workers: WorkersSetting = workers
+        """Processes for ``run()``: a count, or ``auto`` (one per usable core for large runs)."""
+        self.workers_used = 1
+        """How many processes the last ``run()`` ran checks in (1: this one alone)."""
+        self.workers_peak_rss_kb = 0
+        """The peak RSS of the last run's workers, summed (KiB; 0 without workers)."""
 
     @classmethod
     def from_policy(cls, policy: str | Path | Policy, **options: Any) -> Gate:
@@ -234,14 +263,50 @@ class Gate:
         options.setdefault("concurrency", loaded.defaults.concurrency)
         options.setdefault("poll", loaded.defaults.poll)
         options.setdefault("poll_max", loaded.defaults.poll_max)
+        options.setdefault("workers", loaded.defaults.workers)
         options.setdefault("sources", loaded.sources)
         if options.get("context") is None:
             options["context"] = loaded.context(**ctx_opts)
         return cls(loaded.checks, **options)
 
-    def run(self) -> GateRun:
-        """Run the gate synchronously (for deploy scripts)."""
-        return asyncio.run(self.arun())
+    def run(self, *, cancel_on: Iterable[int] = ()) -> GateRun:
+        """Run the gate synchronously (for deploy scripts), in a worker process per core when
+        the run is large (``workers``); ``cancel_on``: signals that interrupt it as SIGINT does."""
+        self.workers_used, self.workers_peak_rss_kb = 1, 0
+        split, note = self._split()
+        if split is None:
+            run = asyncio.run(_cancellable(self.arun(), cancel_on))
+            return replace(run, warnings=(*run.warnings, note)) if note else run
+        return _run_in_workers(self, *split, cancel_on=tuple(cancel_on))
+
+    def _split(self) -> tuple[tuple[list[str], list[list[str]]] | None, str | None]:
+        """(this process's part, the workers' parts), or None to run in this process alone
+        (and why, when ``workers`` asked for more than one process). Without gcp checks this
+        process runs the lightest part itself, beside ``workers - 1`` forked ones; gcp checks
+        (and their components) run here, beside ``workers`` forked ones."""
+        with contextlib.suppress(RuntimeError):
+            asyncio.get_running_loop()
+            return None, None  # inside a running loop: asyncio.run() will say so, unforked
+        selected = sum(1 for cid in self.graph.checks if cid not in self.skip)
+        count = min(worker_count(self.workers, selected), self.concurrency)
+        if count < 2:
+            return None, None
+        refusal = fork_refusal()
+        if refusal is not None:
+            note = f"workers={self.workers}: ran in one process: {refusal}"
+            return None, None if self.workers == "auto" else note
+        checks = self.graph.checks
+        local, parts = partition(
+            self.graph,
+            count,
+            weight=lambda cid: cid not in self.skip,
+            local=lambda cid: checks[cid].family == "gcp",  # grpc: imported in the parent only
+        )
+        if len(parts) + bool(local) < 2:
+            return None, None
+        if not local:  # this process runs a part too (the lightest): one fork fewer
+            local, parts = parts[-1], parts[:-1]
+        return (local, parts), None
 
     async def arun(self) -> GateRun:
         """Run the gate; for async callers."""
@@ -586,3 +651,142 @@ def _redact(outcome: Outcome, ctx: CheckContext) -> Outcome:
         eta=replace(outcome.eta, why=r(outcome.eta.why)) if outcome.eta else None,
         cause=r.optional(outcome.cause),
     )
+
+
+# -- a large run in a process per core (workers.py does the forking and the pipes) ----------
+
+
+async def _cancellable(run: Coroutine[Any, Any, _T], signals: Iterable[int]) -> _T:
+    """``run``, cancelled (so reported as interrupted) by any of ``signals``."""
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    if task is not None:
+        for signum in signals:
+            with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+                loop.add_signal_handler(signum, task.cancel)
+    return await run
+
+
+def _part(gate: Gate, ids: Sequence[str], concurrency: int, **callbacks: Any) -> Gate:
+    """The gate restricted to whole components ``ids``, with its share of the concurrency
+    (the shares add up to the gate's: the limit holds across processes) and its callbacks."""
+    part = copy.copy(gate)
+    part.graph = subgraph(gate.graph, ids)
+    part.workers = 1
+    part.concurrency = concurrency
+    for name, callback in callbacks.items():
+        setattr(part, name, callback)
+    return part
+
+
+def _started(part: Gate, start: tuple[float, float]) -> _Run:
+    """A run of ``part`` whose clock started at ``start`` (monotonic, wall): the whole run's
+    start, so the deadline counts from it in every process, the parent's warm-up included."""
+    run = _Run(part)
+    run.start, run.started_wall = start
+    return run
+
+
+def _run_part(
+    gate: Gate, ids: Sequence[str], concurrency: int, send: Send, start: tuple[float, float]
+) -> None:
+    """In a worker: run its part; stream results (and attempts, when the parent listens)."""
+    streamed: set[str] = set()
+
+    def on_result(result: Result) -> None:
+        streamed.add(result.id)
+        send(("result", result))
+
+    part = _part(
+        gate,
+        ids,
+        concurrency,
+        on_result=on_result,
+        on_attempt=None
+        if gate.on_attempt is None
+        else (lambda cid, outcome, n: send(("attempt", cid, outcome, n))),
+    )
+
+    async def main() -> GateRun:
+        stop_on_signals()
+        return await _started(part, start).execute()
+
+    run = asyncio.run(main())
+    # What on_result streamed is each check's final result already: the parent names root
+    # causes over the whole graph itself, so only the results never streamed (unfinished at
+    # the deadline or an interruption) travel again.
+    rest = tuple(r for r in run.results if r.id not in streamed)
+    send(("done", rest, run.deadline_reached, run.interrupted))
+
+
+def _warm_up(gate: Gate, ids: Iterable[str]) -> None:
+    """Import, once and before the fork, what the workers' checks would each import (each
+    kind's ``warm_up``, as a run calls it: it only reads the context)."""
+    import importlib
+
+    importlib.import_module("asyncio")
+    by_kind: dict[type[Check], list[Check]] = {}
+    for cid in ids:
+        check = gate.graph.checks[cid]
+        by_kind.setdefault(type(check), []).append(check)
+    for kind, checks in by_kind.items():
+        warm_up = getattr(kind, "warm_up", None)
+        if warm_up is not None:
+            with contextlib.suppress(ImportError):  # the worker's run reports it
+                warm_up(checks, gate.context)
+
+
+def _run_in_workers(
+    gate: Gate, local: list[str], parts: list[list[str]], *, cancel_on: tuple[int, ...]
+) -> GateRun:
+    """Fork a worker per part, run ``local`` here, merge, name root causes over the graph."""
+    start, started_wall = time.monotonic(), time.time()
+    _warm_up(gate, [cid for part in parts for cid in part])
+    shares = concurrency_shares(gate.concurrency, len(parts) + bool(local))
+    share_of = {part[0]: share for part, share in zip(parts, shares, strict=False)}
+    workers = fork_workers(
+        parts,
+        lambda ids, send: _run_part(gate, ids, share_of[ids[0]], send, (start, started_wall)),
+    )
+    gate.workers_used = len(workers) + bool(local)
+    budget = gate.wait if gate.wait > 0 else gate.deadline
+    supervisor = Supervisor(
+        workers, on_result=gate.on_result, on_attempt=gate.on_attempt, budget=budget, started=start
+    )
+
+    async def local_part() -> tuple[Sequence[Result], bool, bool]:
+        run = await _started(_part(gate, local, shares[-1]), (start, started_wall)).execute()
+        return run.results, run.deadline_reached, run.interrupted
+
+    async def main() -> GateRun:
+        found, here, interrupted = await _cancellable(
+            supervisor.run(local_part() if local else None), cancel_on
+        )
+        merged = merge(
+            gate.graph,
+            found,
+            here,
+            interrupted=interrupted,
+            skip=gate.skip,
+            redact=gate.context.redactor,
+        )
+        gate.workers_peak_rss_kb = merged.peak_rss_kb
+        sources = gate.sources
+        results = [
+            r.evolve(source=sources[r.id]) if r.id in sources else r
+            for r in explain(gate.graph, merged.final, gate.graph.order())
+        ]
+        return GateRun(
+            results=tuple(results),
+            environment=gate.context.environment,
+            duration=time.monotonic() - start,
+            deadline_reached=merged.deadline_reached,
+            interrupted=merged.interrupted,
+            started_at=started_wall,
+        )
+
+    try:
+        return asyncio.run(main())
+    finally:
+        if not local:
+            gate.context.close()

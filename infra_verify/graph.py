@@ -53,6 +53,25 @@ class Graph:
         return 0 if not deps else 1 + max(self.depth(d) for d in deps)
 
 
+def component_names(graph: Graph) -> dict[str, str]:
+    """Each check id -> the name of its dependency component (the component's smallest id)."""
+    parent = {cid: cid for cid in graph.checks}
+
+    def find(cid: str) -> str:
+        while parent[cid] != cid:
+            parent[cid] = parent[parent[cid]]
+            cid = parent[cid]
+        return cid
+
+    for cid in graph.checks:
+        for dep in (*graph.hard.get(cid, ()), *graph.soft.get(cid, ())):
+            if dep in parent:
+                a, b = find(cid), find(dep)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+    return {cid: find(cid) for cid in graph.checks}
+
+
 def build_graph(checks: Sequence[Check], *, infer: bool = True) -> Graph:
     """Validate ids and edges, infer the implicit ones, and reject cycles."""
     with paused():  # the graph and its lists all stay alive (see collector.py)

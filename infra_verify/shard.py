@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 from infra_verify.errors import UsageError
 from infra_verify.gate import GateRun
-from infra_verify.graph import Graph
+from infra_verify.graph import Graph, component_names
 from infra_verify.model import Result, Status
 
 __all__ = [
@@ -88,25 +88,6 @@ def parse_shard(value: str, env: Mapping[str, str]) -> Shard:
     if match is None:
         raise UsageError(f"--shard {value!r}: write i/n (e.g. 1/3) or auto")
     return Shard(int(match.group(1)), int(match.group(2)))
-
-
-def component_names(graph: Graph) -> dict[str, str]:
-    """Each check id -> the name of its dependency component (the component's smallest id)."""
-    parent = {cid: cid for cid in graph.checks}
-
-    def find(cid: str) -> str:
-        while parent[cid] != cid:
-            parent[cid] = parent[parent[cid]]
-            cid = parent[cid]
-        return cid
-
-    for cid in graph.checks:
-        for dep in (*graph.hard.get(cid, ()), *graph.soft.get(cid, ())):
-            if dep in parent:
-                a, b = find(cid), find(dep)
-                if a != b:
-                    parent[max(a, b)] = min(a, b)
-    return {cid: find(cid) for cid in graph.checks}
 
 
 def shard_of(name: str, count: int) -> int:

@@ -69,8 +69,17 @@ def _cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def worker_gate(policy: str) -> dict[str, Any]:
-    """Load the policy, run the gate once; wall, CPU, GC time, RSS, verdicts."""
+def _children_cpu() -> float:
+    """CPU of the reaped child processes (the gate's workers)."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def worker_gate(policy: str, workers: str = "auto") -> dict[str, Any]:
+    """Load the policy, run the gate once; wall, CPU, GC time, RSS, verdicts.
+
+    With worker processes, CPU adds theirs, and the peak RSS is this process's plus each
+    worker's own peak, summed (conservative: pages the fork shares are counted in each)."""
     import gc
 
     gc_time = [0.0, 0.0]
@@ -82,25 +91,32 @@ def worker_gate(policy: str) -> dict[str, Any]:
             gc_time[0] += time.perf_counter() - gc_time[1]
 
     from infra_verify.gate import Gate
+    from infra_verify.workers import parse_workers
 
     t0 = time.perf_counter()
-    gate = Gate.from_policy(policy, environment="local", allow_outside_policy_dir=True)
-    t1, c1 = time.perf_counter(), _cpu()
+    gate = Gate.from_policy(
+        policy,
+        environment="local",
+        allow_outside_policy_dir=True,
+        workers=parse_workers(workers),
+    )
+    t1, c1 = time.perf_counter(), _cpu() + _children_cpu()
     gc.callbacks.append(on_gc)
     run = gate.run()
     gc.callbacks.remove(on_gc)
-    t2, c2 = time.perf_counter(), _cpu()
+    t2, c2 = time.perf_counter(), _cpu() + _children_cpu()
     return {
         "load_s": t1 - t0,
         "wall_s": t2 - t1,
         "cpu_s": c2 - c1,
+        "workers": gate.workers_used,
         "gc_s": gc_time[0],
         "checks": len(run.results),
         "ok": run.ok,
         "counts": {k: v for k, v in run.counts().items() if v},
         "failures": [f"{r.id}: {r.summary}" for r in run.root_causes[:3]],
         "max_check_s": max((r.duration for r in run.results), default=0.0),
-        "rss_mb": peak_rss_mb(),
+        "rss_mb": peak_rss_mb() + gate.workers_peak_rss_kb / 1024,
     }
 
 
@@ -540,7 +556,9 @@ def bench_size(n: int, args: argparse.Namespace, workdir: Path) -> dict[str, Any
         try:
             for rep in range(args.repeat):
                 print(f"  N={n} repeat {rep + 1}/{args.repeat}", file=sys.stderr, flush=True)
-                runs["api"].append(timed(world, lambda: _worker(["--worker-gate", str(policy)])))
+                runs["api"].append(
+                    timed(world, lambda: _worker(["--worker-gate", str(policy), args.workers]))
+                )
                 if not args.no_cli:
                     runs["cli"].append(timed(world, lambda: measure_cli(policy, wd)))
                 if exporter is not None:
@@ -757,7 +775,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse the arguments; run a worker or the whole benchmark."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["--worker-gate"]:
-        print(json.dumps(worker_gate(argv[1])))
+        print(json.dumps(worker_gate(*argv[1:3])))
         return 0
     if argv[:1] == ["--table"]:  # re-render the table of earlier JSON reports, merged
         rows = [r for f in argv[1:] for r in json.loads(Path(f).read_text())["sizes"]]
@@ -779,6 +797,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--independent", action="store_true", help="200 independent checks (at N >= 200)"
     )
     p.add_argument("--cold-start", action="store_true", help="--list against python -c pass")
+    p.add_argument(
+        "--workers", default="auto", help="the gate API's worker processes: N or auto (default)"
+    )
     p.add_argument("--no-peer", action="store_true")
     p.add_argument("--no-floor", action="store_true")
     p.add_argument("--no-cli", action="store_true")

@@ -11,7 +11,6 @@ Exit codes: 0 the deployment is complete, 1 it is not, 2 bad input or usage, 3 i
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -182,6 +181,14 @@ def build_parser(
         metavar="N",
         help="checks probing at once (overrides defaults.concurrency)",
     )
+    p.add_argument(
+        "--workers",
+        metavar="N|auto",
+        help=(
+            "processes a run uses (overrides defaults.workers): auto (the default) uses one "
+            "per usable core from 300 selected checks on, 1 keeps the run in one process"
+        ),
+    )
     p.add_argument("--project", help="GCP project (when the policy does not set one)")
     p.add_argument(
         "--allow-loopback",
@@ -330,6 +337,10 @@ def _main(args: argparse.Namespace, out: TextIO) -> int:
         if args.concurrency < 1:
             raise UsageError("--concurrency must be at least 1")
         options["concurrency"] = args.concurrency
+    if args.workers is not None:
+        from infra_verify.workers import parse_workers
+
+        options["workers"] = parse_workers(args.workers)
     options["skip"] = _deselected(policy, args.only, args.skip)
     gate = Gate.from_policy(policy, **options)
     shard: Shard | None = None
@@ -403,18 +414,10 @@ def requested_environment(argument: str | None) -> str | None:
 
 
 def _run(gate: Gate) -> GateRun:
-    import asyncio
     import signal
 
-    async def main() -> GateRun:
-        task = asyncio.current_task()
-        loop = asyncio.get_running_loop()
-        if task is not None:
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.add_signal_handler(signal.SIGTERM, task.cancel)
-        return await gate.arun()
-
-    return asyncio.run(main())
+    # SIGTERM (a CI runner cancelling the job) interrupts the run as Ctrl-C does: a report.
+    return gate.run(cancel_on=(signal.SIGTERM,))
 
 
 def _report(

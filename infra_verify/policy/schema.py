@@ -26,8 +26,25 @@ class Defaults(BaseModel):
         default=None, description="PEM CA bundle for tls/http/websocket; empty = the system store"
     )
     concurrency: int = Field(default=64, ge=1, le=10_000, description="checks probing at once")
+    workers: int | Literal["auto"] = Field(
+        default="auto",
+        description=(
+            "processes a run uses: a number, or auto (one per usable core from 300 checks on)"
+        ),
+    )
     poll: Duration = Field(default=5.0, description="first poll interval in --wait mode")
     poll_max: Duration = Field(default=60.0, description="longest poll interval in --wait mode")
+
+    @field_validator("workers", mode="before")
+    @classmethod
+    def _workers(cls, value: Any) -> Any:
+        """A whole number from 1 to 256, or auto: anything else says so in one line."""
+        if value == "auto" or (type(value) is int and 1 <= value <= 256):
+            return value
+        raise ValueError(
+            f"{value!r} is not a process count: write a whole number from 1 to 256, or auto "
+            "(one process per usable core for large runs)"
+        )
 
 
 class Endpoints(BaseModel):
