@@ -32,13 +32,11 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import gc
-import json
 import os
 import signal
 import sys
 import threading
 import time
-import traceback
 from collections.abc import Callable, Coroutine, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -206,6 +204,8 @@ class _Sender:
         self.scheduled = False
 
     def __call__(self, message: tuple[Any, ...]) -> None:
+        import json  # not at module level: --list imports this module
+
         self.pending += json.dumps(_encode(message), separators=(",", ":")).encode()
         self.pending += b"\n"
         loop = _running_loop()
@@ -281,6 +281,8 @@ def _child(
         code = 0
     except BaseException as exc:  # every failure is reported, then the worker exits
         with contextlib.suppress(BaseException):
+            import traceback  # not at module level: --list imports this module
+
             frames = traceback.extract_tb(exc.__traceback__)
             at = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
             send(("crash", f"{type(exc).__name__}: {exc}{at}"))
@@ -456,6 +458,8 @@ class Supervisor:
         lines = bytes(w.buffer[:end]).split(b"\n")
         del w.buffer[: end + 1]
         for line in lines:
+            import json  # not at module level: --list imports this module
+
             self._dispatch(w, json.loads(line))
 
     def _dispatch(self, w: Worker, message: list[Any]) -> None:
