@@ -372,8 +372,14 @@ def test_sigint_stops_the_workers_and_still_reports(no_foreign_threads: None) ->
         if result.id == "quick":
             os.kill(os.getpid(), signal.SIGINT)
 
-    gate = Gate(hanging(), context=context(timeout=120), workers=2, on_result=on_result)
-    run = gate.run()
+    # Ctrl-C's Python handler even when this run started with SIGINT ignored (a background
+    # job of a non-interactive shell, as CI may be): asyncio.run only hooks SIGINT then.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        gate = Gate(hanging(), context=context(timeout=120), workers=2, on_result=on_result)
+        run = gate.run()
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert run.interrupted and run.exit_code == 1
     assert run.by_id("quick").status is P
     assert run.by_id("hang").status is E
