@@ -39,6 +39,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -51,7 +52,15 @@ PY = sys.executable
 CURL_PARALLEL_MAX = 300
 """curl's own cap on --parallel-max."""
 
-from fair_world import FairWorld, address, cpu_seconds, find, free_port, host  # noqa: E402
+from fair_world import (  # noqa: E402
+    FairWorld,
+    address,
+    children,
+    cpu_seconds,
+    find,
+    free_port,
+    host,
+)
 
 # -- workers (run in their own process) ----------------------------------------------------
 
@@ -322,14 +331,53 @@ def cold_start(runs: int = 7) -> dict[str, Any]:
     return out
 
 
+def _pss_kb(pid: int) -> int:
+    """Proportional set size of one process (shared pages divided among their users), KiB."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def _tree(pid: int) -> list[int]:
+    """``pid`` and its descendants."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(children(p))
+    return out
+
+
 def _worker(args: list[str], timeout: float = 3600) -> dict[str, Any]:
-    out = subprocess.run(
-        [PY, __file__, *args], capture_output=True, text=True, timeout=timeout, check=False
+    """Run one measurement in a fresh process; its JSON line, with the process tree's peak
+    summed PSS (sampled every 0.1 s from here, so the gate's process holds no extra thread)."""
+    proc = subprocess.Popen(
+        [PY, __file__, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    if out.returncode != 0:  # recorded, not raised: the other contestants still run
-        print(f"worker {args[0]} failed: {out.stderr[-1500:]}", file=sys.stderr)
-        return {"ok": False, "error": out.stderr[-500:]}
-    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+    peak = [0]
+    stop = threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(0.1):
+            peak[0] = max(peak[0], sum(_pss_kb(p) for p in _tree(proc.pid)))
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout)
+    finally:
+        stop.set()
+        sampler.join()
+    if proc.returncode != 0:  # recorded, not raised: the other contestants still run
+        print(f"worker {args[0]} failed: {stderr[-1500:]}", file=sys.stderr)
+        return {"ok": False, "error": stderr[-500:]}
+    row = dict(json.loads(stdout.strip().splitlines()[-1]))
+    row["pss_peak_mb"] = peak[0] / 1024
+    return row
 
 
 def measure_cli(policy: Path, workdir: Path, extra: Sequence[str] = ()) -> dict[str, Any]:
