@@ -52,6 +52,20 @@ def _imported(*argv: str) -> tuple[int, set[str]]:
     return seen["code"], {m.split(".")[0] for m in seen["modules"]} | set(seen["modules"])
 
 
+def _list_every_live_kind(tmp_path: Path) -> tuple[int, set[str]]:
+    """`--list` of a policy with a dns, a tls, an http and a websocket check."""
+    policy = tmp_path / "p.yaml"
+    policy.write_text(
+        "environment: local\n"
+        "checks:\n"
+        "  d: {kind: dns, name: api.example.com}\n"
+        "  t: {kind: tls, host: api.example.com}\n"
+        "  h: {kind: http, url: 'https://api.example.com/health'}\n"
+        "  w: {kind: websocket, url: 'wss://api.example.com/ws'}\n"
+    )
+    return _imported("local", "--policy", str(policy), "--list")
+
+
 @pytest.mark.parametrize("environment", ["staging", "production"])
 def test_list_imports_no_probing_library(environment: str) -> None:
     """`--list` on a shipped policy exits 0 without importing any probing library."""
@@ -62,16 +76,7 @@ def test_list_imports_no_probing_library(environment: str) -> None:
 
 def test_list_of_every_live_kind_imports_no_probing_library(tmp_path: Path) -> None:
     """A policy with dns, tls, http and websocket checks lists without their libraries."""
-    policy = tmp_path / "p.yaml"
-    policy.write_text(
-        "environment: local\n"
-        "checks:\n"
-        "  d: {kind: dns, name: api.example.com}\n"
-        "  t: {kind: tls, host: api.example.com}\n"
-        "  h: {kind: http, url: 'https://api.example.com/health'}\n"
-        "  w: {kind: websocket, url: 'wss://api.example.com/ws'}\n"
-    )
-    code, modules = _imported("local", "--policy", str(policy), "--list")
+    code, modules = _list_every_live_kind(tmp_path)
     assert code == 0
     assert not modules & set(PROBING), sorted(modules & set(PROBING))
 
@@ -95,16 +100,7 @@ def test_list_imports_no_run_machinery(environment: str) -> None:
 
 def test_list_of_every_live_kind_imports_no_run_machinery(tmp_path: Path) -> None:
     """dns, tls, http and websocket checks list without the event loop or TLS modules."""
-    policy = tmp_path / "p.yaml"
-    policy.write_text(
-        "environment: local\n"
-        "checks:\n"
-        "  d: {kind: dns, name: api.example.com}\n"
-        "  t: {kind: tls, host: api.example.com}\n"
-        "  h: {kind: http, url: 'https://api.example.com/health'}\n"
-        "  w: {kind: websocket, url: 'wss://api.example.com/ws'}\n"
-    )
-    code, modules = _imported("local", "--policy", str(policy), "--list")
+    code, modules = _list_every_live_kind(tmp_path)
     assert code == 0
     assert not modules & set(RUN_ONLY), sorted(modules & set(RUN_ONLY))
 
