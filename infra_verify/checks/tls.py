@@ -245,7 +245,36 @@ def _same_ip(san: str, ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> boo
         return False
 
 
-class Tls(Check):
+class HostPortHandshake:
+    """What a check that shakes hands with ``host:port`` (or the pinned ``ip``) is about: its
+    subject, host and target, and the DNS checks it needs (shared by tls and
+    gcp.certificate_served; put it before the ``Check`` base)."""
+
+    if TYPE_CHECKING:
+        host_: str
+        port: int
+        ip: str | None
+
+    def subject(self) -> str:
+        """host:port."""
+        return f"{self.host_}:{self.port}"
+
+    def host(self) -> str | None:
+        """The hostname (sent as SNI)."""
+        return norm_host(self.host_)
+
+    def targets(self) -> tuple[str, ...]:
+        """The dialed address."""
+        return (self.ip or self.host_,)
+
+    def infer_edges(self, others: Sequence[Check]) -> Iterable[tuple[str, str]]:
+        """Without an IP pin, the handshake needs DNS for the host."""
+        if self.ip is None:
+            for cid in address_records_on_host(others, self.host_):
+                yield cid, "hard"
+
+
+class Tls(HostPortHandshake, Check):
     """The certificate at host:port verifies, covers the host and has enough days left."""
 
     kind = "tls"
@@ -296,24 +325,6 @@ class Tls(Check):
             description: str | None = None,
         ) -> None:
             """Build the check (the subject may be positional)."""
-
-    def subject(self) -> str:
-        """host:port."""
-        return f"{self.host_}:{self.port}"
-
-    def host(self) -> str | None:
-        """The certificate's hostname."""
-        return norm_host(self.host_)
-
-    def targets(self) -> tuple[str, ...]:
-        """The dialed address."""
-        return (self.ip or self.host_,)
-
-    def infer_edges(self, others: Sequence[Check]) -> Iterable[tuple[str, str]]:
-        """Without an IP pin, the handshake needs DNS for the host."""
-        if self.ip is None:
-            for cid in address_records_on_host(others, self.host_):
-                yield cid, "hard"
 
     async def probe(self, ctx: CheckContext) -> TlsObserved:
         """Resolve (unless pinned by ``ip``), handshake, and note when the certificate was seen."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -25,10 +25,10 @@ from infra_verify.check import Check
 from infra_verify.checks.gcp.base import GcpCheck, Reader, not_found, valid_name
 from infra_verify.checks.gcp.certificate import read_certificate
 from infra_verify.checks.resolve import RESOLVE_PART, resolve_address
-from infra_verify.checks.tls import parse_cert
+from infra_verify.checks.tls import HostPortHandshake, parse_cert
 from infra_verify.context import CheckContext
 from infra_verify.durations import DurationLike
-from infra_verify.edges import address_records_on_host, norm_host
+from infra_verify.edges import norm_host
 from infra_verify.errors import ProbeError
 from infra_verify.gcp import reads
 from infra_verify.lazy import lazy_module
@@ -102,7 +102,7 @@ def api_sans(cert: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(sorted(norm_host(str(n)) or str(n) for n in names))
 
 
-class GcpCertificateServed(GcpCheck):
+class GcpCertificateServed(HostPortHandshake, GcpCheck):
     """The load balancer serves, at a host, the certificate the API says is attached and ACTIVE."""
 
     kind = "gcp.certificate_served"
@@ -154,24 +154,6 @@ class GcpCertificateServed(GcpCheck):
         kind = "certificates" if self.certificate_manager else "sslCertificates"
         valid_name(self.certificate, kind)
         return self
-
-    def subject(self) -> str:
-        """host:port."""
-        return f"{self.host_}:{self.port}"
-
-    def host(self) -> str | None:
-        """The hostname."""
-        return norm_host(self.host_)
-
-    def targets(self) -> tuple[str, ...]:
-        """The dialed address."""
-        return (self.ip or self.host_,)
-
-    def infer_edges(self, others: Sequence[Check]) -> Iterable[tuple[str, str]]:
-        """Without an IP pin, the handshake needs DNS for the host."""
-        if self.ip is None:
-            for cid in address_records_on_host(others, self.host_):
-                yield cid, "hard"
 
     async def probe(self, ctx: CheckContext) -> ServedObserved:
         """Read the API's certificate, then take the leaf the load balancer serves."""
