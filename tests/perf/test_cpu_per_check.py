@@ -11,18 +11,16 @@ collections over a growing heap made each check dearer as N grew.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from infra_verify.testing.certs import CertFactory
+from tests.perf.python_process import python_stdout
 from tests.servers.knot import KnotServer, zone
 from tests.servers.web_server import WebServer
 
-ROOT = Path(__file__).resolve().parents[2]
 SMALL, LARGE = 100, 1000
 ZONE = "cpu.test"
 
@@ -74,16 +72,8 @@ def _cpu_per_check(world: tuple[str, str, int], hosts: int, tmp_path: Path) -> f
         lines.append(f'  http-{i}: {{kind: http, url: "https://{h}:{port}/health"}}')
     policy = tmp_path / f"p{hosts}.yaml"
     policy.write_text("\n".join(lines) + "\n")
-    out = subprocess.run(
-        [sys.executable, "-c", _RUN, str(policy)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert out.returncode == 0, out.stderr[-2000:]
-    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    stdout = python_stdout("-c", _RUN, str(policy), timeout=900)
+    seen = json.loads(stdout.strip().splitlines()[-1])
     assert seen["ok"], seen["causes"]
     assert seen["checks"] == 3 * hosts
     return float(seen["cpu"]) / seen["checks"]

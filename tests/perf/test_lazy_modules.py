@@ -6,24 +6,12 @@ whether the stand-in imported it.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.perf.python_process import python_stdout
 
 
 def _run(code: str) -> str:
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert out.returncode == 0, out.stderr[-2000:]
-    return out.stdout.strip()
+    stdout = python_stdout("-c", code)
+    return stdout.strip()
 
 
 def test_rebind_replaces_the_callers_global_with_the_real_module() -> None:

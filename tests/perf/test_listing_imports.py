@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.perf.python_process import python_stdout
+
 ROOT = Path(__file__).resolve().parents[2]
 PROBING = ("dns", "httpx", "cryptography", "websockets", "tenacity", "anyio", "httpcore")
 RUN_ONLY = ("asyncio", "ssl", "socket", "concurrent.futures", "infra_verify.checks.dns_wire")
@@ -39,16 +41,8 @@ print(json.dumps({"code": code, "modules": modules}))
 
 
 def _imported(*argv: str) -> tuple[int, set[str]]:
-    out = subprocess.run(
-        [sys.executable, "-c", _SCRIPT, *argv],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert out.returncode == 0, out.stderr[-2000:]
-    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    stdout = python_stdout("-c", _SCRIPT, *argv)
+    seen = json.loads(stdout.strip().splitlines()[-1])
     return seen["code"], {m.split(".")[0] for m in seen["modules"]} | set(seen["modules"])
 
 
@@ -109,27 +103,18 @@ def test_a_run_imports_them_in_its_warm_up() -> None:
     """The warm-up hooks import what a run of these kinds uses (h11, websockets, the lean DNS
     exchange) before any check's timer starts, and not what it does not (httpx, cryptography,
     dnspython)."""
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys\n"
-            "from infra_verify.checks.tls import Tls\n"
-            "from infra_verify.checks.http import Http\n"
-            "from infra_verify.checks.websocket import WebSocket\n"
-            "assert 'h11' not in sys.modules\n"
-            "Tls.warm_up(); Http.warm_up(); WebSocket.warm_up()\n"
-            "print(sorted(m for m in ('dns', 'httpx', 'cryptography', 'websockets', 'h11',"
-            " 'infra_verify.checks.dns_wire') if m in sys.modules))\n",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    stdout = python_stdout(
+        "-c",
+        "import sys\n"
+        "from infra_verify.checks.tls import Tls\n"
+        "from infra_verify.checks.http import Http\n"
+        "from infra_verify.checks.websocket import WebSocket\n"
+        "assert 'h11' not in sys.modules\n"
+        "Tls.warm_up(); Http.warm_up(); WebSocket.warm_up()\n"
+        "print(sorted(m for m in ('dns', 'httpx', 'cryptography', 'websockets', 'h11',"
+        " 'infra_verify.checks.dns_wire') if m in sys.modules))\n",
     )
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.strip() == "['h11', 'infra_verify.checks.dns_wire', 'websockets']"
+    assert stdout.strip() == "['h11', 'infra_verify.checks.dns_wire', 'websockets']"
 
 
 @pytest.mark.parametrize("environment", ["staging", "production"])

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import gc
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,8 +18,7 @@ import pytest
 from infra_verify.errors import PolicyError
 from infra_verify.gate import Gate
 from infra_verify.policy.load import load_policy
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.perf.python_process import python_stdout
 
 
 def write_fleet(path: Path, hosts: int) -> Path:
@@ -117,16 +114,8 @@ print(json.dumps({"cpu": best}))
 
 
 def _load_cpu(path: Path) -> float:
-    out = subprocess.run(
-        [sys.executable, "-c", _LOAD, str(path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert out.returncode == 0, out.stderr[-2000:]
-    return float(json.loads(out.stdout.strip().splitlines()[-1])["cpu"])
+    stdout = python_stdout("-c", _LOAD, str(path), timeout=600)
+    return float(json.loads(stdout.strip().splitlines()[-1])["cpu"])
 
 
 def test_ten_times_the_checks_cost_about_ten_times_the_cpu(tmp_path: Path) -> None:

@@ -8,8 +8,6 @@ its verdicts and which of the watched modules it imported.
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,10 +15,10 @@ from typing import Any
 import pytest
 
 from infra_verify.testing.certs import CertFactory
+from tests.perf.python_process import python_stdout
 from tests.servers.dns_server import DnsServer
 from tests.servers.web_server import WebServer
 
-ROOT = Path(__file__).resolve().parents[2]
 HOST = "api.test.example"
 HEAVY = ("httpx", "httpcore", "cryptography", "dns", "click", "rich", "pygments")
 """httpx (with click, rich and pygments, which its ``__init__`` pulls in when installed),
@@ -63,16 +61,8 @@ def _run(tmp_path: Path, world: tuple[DnsServer, WebServer, WebServer, Path], ch
         f'  ca_bundle: "{ca}"\n'
         "checks:\n" + checks
     )
-    out = subprocess.run(
-        [sys.executable, "-c", RUN, str(policy), ",".join(HEAVY)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert out.returncode == 0, out.stderr[-3000:]
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    stdout = python_stdout("-c", RUN, str(policy), ",".join(HEAVY))
+    return json.loads(stdout.strip().splitlines()[-1])
 
 
 def test_plain_dns_tls_http_run_imports_no_heavy_library(
@@ -146,22 +136,13 @@ def test_dns_warm_up_imports_dnspython_only_for_a_check_that_needs_it(
 ) -> None:
     """A and AAAA at the policy's resolvers go through the lean exchange: no dnspython; another
     type, an authoritative server or the system's resolvers (read by dnspython) need it."""
-    out = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys\n"
-            "from infra_verify.checks.dns import Dns\n"
-            "from infra_verify.context import CheckContext\n"
-            f"ctx = CheckContext(resolvers={resolvers!r})\n"
-            f"Dns.warm_up([{check}], ctx)\n"
-            "print('dns' in sys.modules, 'infra_verify.checks.dns_wire' in sys.modules)\n",
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    stdout = python_stdout(
+        "-c",
+        "import sys\n"
+        "from infra_verify.checks.dns import Dns\n"
+        "from infra_verify.context import CheckContext\n"
+        f"ctx = CheckContext(resolvers={resolvers!r})\n"
+        f"Dns.warm_up([{check}], ctx)\n"
+        "print('dns' in sys.modules, 'infra_verify.checks.dns_wire' in sys.modules)\n",
     )
-    assert out.returncode == 0, out.stderr[-2000:]
-    assert out.stdout.split() == [str(needs), "True"]
+    assert stdout.split() == [str(needs), "True"]
